@@ -1,0 +1,313 @@
+// Package config reads pxgate's configuration from the environment (the
+// variable names are part of the contract: the Helm chart, the examples and
+// the seed's users rely on them), validates it once at start-up and prints
+// it with secrets redacted.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// DefaultCloudAddr is the Pixie Community Cloud.
+const DefaultCloudAddr = "work.withpixie.ai:443"
+
+// Config is the whole configuration. Zero values are not meaningful: use Load.
+type Config struct {
+	// Pixie side, with the names the seed's users already have.
+	APIKey         string `envconfig:"PIXIE_API_KEY" desc:"Pixie API key (secret); required for Pixie Cloud"`
+	ClusterID      string `envconfig:"PIXIE_CLUSTER_ID" desc:"default cluster id (UUID) for queries that name none"`
+	CloudAddr      string `envconfig:"PIXIE_CLOUD_ADDR" desc:"Pixie Cloud gRPC address host:port (default work.withpixie.ai:443)"`
+	ServerURL      string `envconfig:"PIXIE_SERVER_URL" desc:"the seed's name for PIXIE_CLOUD_ADDR; a URL or host is accepted"`
+	DirectAddr     string `envconfig:"PIXIE_DIRECT_ADDR" desc:"a Vizier's host:port, to query it directly instead of through the cloud"`
+	DirectPlain    bool   `envconfig:"PIXIE_DIRECT_PLAINTEXT" desc:"no TLS on the direct Vizier connection"`
+	TLSCAFile      string `envconfig:"PIXIE_TLS_CA_FILE" desc:"PEM file of CA certificates to trust for Pixie"`
+	TLSSkipVerify  bool   `envconfig:"PIXIE_TLS_SKIP_VERIFY" desc:"do not verify Pixie's TLS certificate (in-cluster addresses only)"`
+	E2EEncryption  string `envconfig:"PIXIE_E2E_ENCRYPTION" default:"auto" desc:"end-to-end encryption of results: auto, on, off"`
+	MaxRecvMiB     int    `envconfig:"PIXIE_MAX_RECV_MIB" default:"256" desc:"largest gRPC message accepted from Pixie, MiB"`
+	ListenAddr     string `envconfig:"PXGATE_LISTEN_ADDR" default:":8080" desc:"HTTP listen address"`
+	Demo           string `envconfig:"PXGATE_DEMO" default:"auto" desc:"embedded demo cluster: auto (when no Pixie credentials), on, off"`
+	ScriptsDir     string `envconfig:"PXGATE_SCRIPTS_DIR" desc:"directory of user .pxl scripts for the named catalog"`
+	AllowInline    bool   `envconfig:"PXGATE_ALLOW_INLINE" default:"true" desc:"accept inline PxL (false: named scripts only)"`
+	AuthTokensFile string `envconfig:"PXGATE_AUTH_TOKENS_FILE" desc:"file of caller bearer tokens, one per line"`
+	MaxConcurrent  int    `envconfig:"PXGATE_MAX_CONCURRENT" default:"16" desc:"Pixie queries run at once; more are refused with 429"`
+	// QueryTimeout caps every query; DefaultTimeout applies when a request names none.
+	QueryTimeout    time.Duration `envconfig:"PXGATE_QUERY_TIMEOUT" default:"60s" desc:"longest a query may run (requests asking more are capped)"`
+	DefaultTimeout  time.Duration `envconfig:"PXGATE_DEFAULT_TIMEOUT" default:"30s" desc:"query timeout when a request gives none"`
+	MaxRows         int           `envconfig:"PXGATE_MAX_ROWS" default:"10000" desc:"rows returned per table (tolerances still see all rows)"`
+	MaxBodyBytes    int64         `envconfig:"PXGATE_MAX_BODY_BYTES" default:"1048576" desc:"largest request body"`
+	CacheTTL        time.Duration `envconfig:"PXGATE_CACHE_TTL" default:"0s" desc:"share identical queries' results for this long (0: off)"`
+	AllowedClusters []string      `envconfig:"PXGATE_ALLOWED_CLUSTERS" desc:"comma-separated cluster ids callers may query (empty: any)"`
+	LogLevel        string        `envconfig:"PXGATE_LOG_LEVEL" default:"info" desc:"debug, info, warn, error"`
+	LogFormat       string        `envconfig:"PXGATE_LOG_FORMAT" default:"json" desc:"json or text"`
+	ShutdownGrace   time.Duration `envconfig:"PXGATE_SHUTDOWN_GRACE" default:"20s" desc:"time in-flight requests get to finish on SIGTERM"`
+
+	// DemoOn is derived by Validate: whether the embedded demo cluster serves queries.
+	DemoOn bool `ignored:"true"`
+}
+
+// Load reads the environment and validates the result.
+func Load() (*Config, error) {
+	var c Config
+	if err := envconfig.Process("", &c); err != nil {
+		var pe *envconfig.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: cannot use %q as %s: %v", pe.KeyName, redactIfSecret(pe.KeyName, pe.Value), pe.TypeName, pe.Err)
+		}
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func redactIfSecret(key, v string) string {
+	if key == "PIXIE_API_KEY" {
+		return "<redacted>"
+	}
+	return v
+}
+
+var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// Validate normalises addresses, derives DemoOn and reports every invalid
+// or conflicting setting at once, each with the variable's name and why.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if c.ServerURL != "" {
+		if c.CloudAddr != "" {
+			bad("PIXIE_CLOUD_ADDR and PIXIE_SERVER_URL are both set: keep one (PIXIE_SERVER_URL is the older name)")
+		} else {
+			c.CloudAddr = c.ServerURL
+		}
+	}
+	if c.CloudAddr != "" {
+		addr, err := normaliseAddr(c.CloudAddr, "443")
+		if err != nil {
+			bad("PIXIE_CLOUD_ADDR: %v", err)
+		}
+		c.CloudAddr = addr
+	}
+	if c.DirectAddr != "" {
+		if c.CloudAddr != "" {
+			bad("PIXIE_DIRECT_ADDR and PIXIE_CLOUD_ADDR are both set: a direct Vizier connection does not go through the cloud; keep one")
+		}
+		addr, err := normaliseAddr(c.DirectAddr, "")
+		if err != nil {
+			bad("PIXIE_DIRECT_ADDR: %v", err)
+		}
+		c.DirectAddr = addr
+	} else {
+		if c.DirectPlain {
+			bad("PIXIE_DIRECT_PLAINTEXT is set without PIXIE_DIRECT_ADDR: Pixie Cloud is always reached over TLS")
+		}
+	}
+	if c.DirectPlain && (c.TLSSkipVerify || c.TLSCAFile != "") {
+		bad("PIXIE_DIRECT_PLAINTEXT conflicts with PIXIE_TLS_SKIP_VERIFY/PIXIE_TLS_CA_FILE: plaintext has no TLS to configure")
+	}
+	if c.TLSCAFile != "" {
+		if _, err := os.Stat(c.TLSCAFile); err != nil {
+			bad("PIXIE_TLS_CA_FILE: %v", err)
+		}
+	}
+	if c.ClusterID != "" && !uuidRe.MatchString(c.ClusterID) {
+		bad("PIXIE_CLUSTER_ID: %q is not a cluster id (a UUID like 7a1c2b3d-0000-4000-8000-00000000abcd)", c.ClusterID)
+	}
+	for _, id := range c.AllowedClusters {
+		if !uuidRe.MatchString(strings.TrimSpace(id)) {
+			bad("PXGATE_ALLOWED_CLUSTERS: %q is not a cluster id (UUID)", id)
+		}
+	}
+	switch strings.ToLower(c.E2EEncryption) {
+	case "auto", "off", "false":
+	case "on", "true":
+		bad("PIXIE_E2E_ENCRYPTION=on: end-to-end encryption is not available in this version yet; use auto or off")
+	default:
+		bad("PIXIE_E2E_ENCRYPTION: %q is not one of auto, on, off", c.E2EEncryption)
+	}
+	if c.MaxRecvMiB < 4 {
+		bad("PIXIE_MAX_RECV_MIB must be at least 4 (gRPC's default); got %d", c.MaxRecvMiB)
+	}
+	if _, err := normaliseAddr(c.ListenAddr, ""); err != nil && !strings.HasPrefix(c.ListenAddr, ":") {
+		bad("PXGATE_LISTEN_ADDR: %v", err)
+	}
+	if c.MaxConcurrent < 1 {
+		bad("PXGATE_MAX_CONCURRENT must be at least 1; got %d", c.MaxConcurrent)
+	}
+	if c.QueryTimeout <= 0 {
+		bad("PXGATE_QUERY_TIMEOUT must be positive; got %s", c.QueryTimeout)
+	}
+	if c.DefaultTimeout <= 0 {
+		bad("PXGATE_DEFAULT_TIMEOUT must be positive; got %s", c.DefaultTimeout)
+	} else if c.QueryTimeout > 0 && c.DefaultTimeout > c.QueryTimeout {
+		bad("PXGATE_DEFAULT_TIMEOUT (%s) exceeds PXGATE_QUERY_TIMEOUT (%s), the cap", c.DefaultTimeout, c.QueryTimeout)
+	}
+	if c.MaxRows < 1 {
+		bad("PXGATE_MAX_ROWS must be at least 1; got %d", c.MaxRows)
+	}
+	if c.MaxBodyBytes < 1024 {
+		bad("PXGATE_MAX_BODY_BYTES must be at least 1024; got %d", c.MaxBodyBytes)
+	}
+	if c.CacheTTL < 0 {
+		bad("PXGATE_CACHE_TTL must not be negative; got %s", c.CacheTTL)
+	}
+	if c.ShutdownGrace < 0 {
+		bad("PXGATE_SHUTDOWN_GRACE must not be negative; got %s", c.ShutdownGrace)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("PXGATE_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	switch strings.ToLower(c.LogFormat) {
+	case "json", "text":
+	default:
+		bad("PXGATE_LOG_FORMAT: %q is not one of json, text", c.LogFormat)
+	}
+	// Settings of features this version does not have yet fail loudly:
+	// silently ignoring caller auth or a cache would be worse than not starting.
+	for _, s := range []struct {
+		set  bool
+		name string
+	}{
+		{c.ScriptsDir != "", "PXGATE_SCRIPTS_DIR"},
+		{c.AuthTokensFile != "", "PXGATE_AUTH_TOKENS_FILE"},
+		{c.CacheTTL > 0, "PXGATE_CACHE_TTL"},
+	} {
+		if s.set {
+			bad("%s is not supported by this version yet; unset it", s.name)
+		}
+	}
+
+	hasCreds := c.APIKey != "" || c.DirectAddr != ""
+	switch strings.ToLower(c.Demo) {
+	case "auto":
+		c.DemoOn = !hasCreds
+	case "on", "true":
+		c.DemoOn = true
+	case "off", "false":
+		c.DemoOn = false
+	default:
+		bad("PXGATE_DEMO: %q is not one of auto, on, off", c.Demo)
+	}
+	if c.DemoOn {
+		bad("no Pixie to query: the embedded demo cluster is not available in this version yet. " +
+			"Set PIXIE_API_KEY and PIXIE_CLUSTER_ID (Pixie Cloud; PIXIE_CLOUD_ADDR for a self-hosted cloud), " +
+			"or PIXIE_DIRECT_ADDR (a Vizier address; PIXIE_DIRECT_PLAINTEXT=true without TLS)")
+	} else if c.DirectAddr == "" {
+		if c.APIKey == "" {
+			bad("PIXIE_API_KEY is required to query through Pixie Cloud (or set PIXIE_DIRECT_ADDR to query a Vizier directly)")
+		}
+		if c.ClusterID == "" {
+			bad("PIXIE_CLUSTER_ID is required with Pixie Cloud: it names the cluster to query")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// normaliseAddr accepts host:port, a bare host (with defPort), or a URL
+// such as https://work.withpixie.ai, and returns host:port.
+func normaliseAddr(s, defPort string) (string, error) {
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" {
+			return "", fmt.Errorf("%q is not an address (want host:port)", s)
+		}
+		s = u.Host
+		if defPort == "" && u.Scheme == "https" {
+			defPort = "443"
+		}
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		if defPort == "" || strings.Contains(s, "/") {
+			return "", fmt.Errorf("%q is not an address (want host:port)", s)
+		}
+		host, port = s, defPort
+	}
+	if host == "" && !strings.HasPrefix(s, ":") {
+		return "", fmt.Errorf("%q has no host", s)
+	}
+	if port == "" {
+		return "", fmt.Errorf("%q has no port", s)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// CloudOrDefault returns the cloud address that applies in cloud mode.
+func (c *Config) CloudOrDefault() string {
+	if c.CloudAddr != "" {
+		return c.CloudAddr
+	}
+	return DefaultCloudAddr
+}
+
+// Print writes the effective configuration, one variable per line, with
+// secrets redacted, for `server -check-config`.
+func (c *Config) Print(w io.Writer) error {
+	mode := "pixie cloud " + c.CloudOrDefault()
+	if c.DirectAddr != "" {
+		mode = "direct vizier " + c.DirectAddr
+	}
+	if c.DemoOn {
+		mode = "demo"
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "mode\t%s\n", mode)
+	rows := []struct{ k, v string }{
+		{"PIXIE_API_KEY", redacted(c.APIKey)},
+		{"PIXIE_CLUSTER_ID", c.ClusterID},
+		{"PIXIE_CLOUD_ADDR", c.CloudAddr},
+		{"PIXIE_DIRECT_ADDR", c.DirectAddr},
+		{"PIXIE_DIRECT_PLAINTEXT", fmt.Sprint(c.DirectPlain)},
+		{"PIXIE_TLS_CA_FILE", c.TLSCAFile},
+		{"PIXIE_TLS_SKIP_VERIFY", fmt.Sprint(c.TLSSkipVerify)},
+		{"PIXIE_E2E_ENCRYPTION", c.E2EEncryption},
+		{"PIXIE_MAX_RECV_MIB", fmt.Sprint(c.MaxRecvMiB)},
+		{"PXGATE_LISTEN_ADDR", c.ListenAddr},
+		{"PXGATE_DEMO", c.Demo},
+		{"PXGATE_SCRIPTS_DIR", c.ScriptsDir},
+		{"PXGATE_ALLOW_INLINE", fmt.Sprint(c.AllowInline)},
+		{"PXGATE_AUTH_TOKENS_FILE", c.AuthTokensFile},
+		{"PXGATE_MAX_CONCURRENT", fmt.Sprint(c.MaxConcurrent)},
+		{"PXGATE_QUERY_TIMEOUT", c.QueryTimeout.String()},
+		{"PXGATE_DEFAULT_TIMEOUT", c.DefaultTimeout.String()},
+		{"PXGATE_MAX_ROWS", fmt.Sprint(c.MaxRows)},
+		{"PXGATE_MAX_BODY_BYTES", fmt.Sprint(c.MaxBodyBytes)},
+		{"PXGATE_CACHE_TTL", c.CacheTTL.String()},
+		{"PXGATE_ALLOWED_CLUSTERS", strings.Join(c.AllowedClusters, ",")},
+		{"PXGATE_LOG_LEVEL", c.LogLevel},
+		{"PXGATE_LOG_FORMAT", c.LogFormat},
+		{"PXGATE_SHUTDOWN_GRACE", c.ShutdownGrace.String()},
+	}
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\n", r.k, r.v)
+	}
+	return tw.Flush()
+}
+
+func redacted(secret string) string {
+	if secret == "" {
+		return "(unset)"
+	}
+	return "(set, redacted)"
+}
+
+// Usage prints the table of variables (name, type, default, description).
+func Usage(w io.Writer) error {
+	var c Config
+	return envconfig.Usagef("", &c, w, envconfig.DefaultTableFormat)
+}

@@ -1,0 +1,186 @@
+package config
+
+import (
+	"bytes"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+const cluster = "7a1c2b3d-0000-4000-8000-00000000abcd"
+
+// setEnv clears every variable Config reads, then sets env. Tests using it
+// cannot run in parallel (the environment is process-wide).
+func setEnv(t *testing.T, env map[string]string) {
+	t.Helper()
+	typ := reflect.TypeFor[Config]()
+	for i := range typ.NumField() {
+		if k := typ.Field(i).Tag.Get("envconfig"); k != "" {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+}
+
+func TestLoadValid(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(t *testing.T, c *Config)
+	}{
+		{
+			name: "cloud mode takes the default community cloud address",
+			env:  map[string]string{"PIXIE_API_KEY": "px-api-secret", "PIXIE_CLUSTER_ID": cluster},
+			check: func(t *testing.T, c *Config) {
+				if got := c.CloudOrDefault(); got != DefaultCloudAddr {
+					t.Errorf("got %q, want %q", got, DefaultCloudAddr)
+				}
+				if c.DemoOn {
+					t.Error("demo on with credentials")
+				}
+				if c.ListenAddr != ":8080" || c.MaxRows != 10000 || c.QueryTimeout != time.Minute || !c.AllowInline {
+					t.Errorf("defaults not applied: %+v", c)
+				}
+			},
+		},
+		{
+			name: "the seed's PIXIE_SERVER_URL is accepted as a URL",
+			env:  map[string]string{"PIXIE_API_KEY": "k", "PIXIE_CLUSTER_ID": cluster, "PIXIE_SERVER_URL": "https://pixie.example.com"},
+			check: func(t *testing.T, c *Config) {
+				if c.CloudAddr != "pixie.example.com:443" {
+					t.Errorf("got %q, want pixie.example.com:443", c.CloudAddr)
+				}
+			},
+		},
+		{
+			name: "direct plaintext needs no key or cluster",
+			env:  map[string]string{"PIXIE_DIRECT_ADDR": "127.0.0.1:51400", "PIXIE_DIRECT_PLAINTEXT": "true"},
+			check: func(t *testing.T, c *Config) {
+				if c.DirectAddr != "127.0.0.1:51400" || !c.DirectPlain || c.DemoOn {
+					t.Errorf("got %+v", c)
+				}
+			},
+		},
+		{
+			name: "allowed clusters split on commas",
+			env:  map[string]string{"PIXIE_DIRECT_ADDR": "vizier:51400", "PXGATE_ALLOWED_CLUSTERS": cluster + "," + strings.ToUpper(cluster)},
+			check: func(t *testing.T, c *Config) {
+				if len(c.AllowedClusters) != 2 {
+					t.Errorf("got %v, want 2 ids", c.AllowedClusters)
+				}
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			setEnv(t, tc.env)
+			c, err := Load()
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			tc.check(t, c)
+		})
+	}
+}
+
+func TestLoadInvalid(t *testing.T) {
+	cloud := map[string]string{"PIXIE_API_KEY": "px-api-secret", "PIXIE_CLUSTER_ID": cluster}
+	with := func(extra map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range cloud {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // substrings of the error
+	}{
+		{"no credentials names what to set", map[string]string{}, []string{"PIXIE_API_KEY", "PIXIE_CLUSTER_ID", "PIXIE_DIRECT_ADDR"}},
+		{"demo off without credentials", map[string]string{"PXGATE_DEMO": "off"}, []string{"PIXIE_API_KEY is required", "PIXIE_CLUSTER_ID is required"}},
+		{"cloud without cluster id", map[string]string{"PIXIE_API_KEY": "k"}, []string{"PIXIE_CLUSTER_ID is required"}},
+		{"cluster id not a uuid", with(map[string]string{"PIXIE_CLUSTER_ID": "prod"}), []string{`PIXIE_CLUSTER_ID: "prod" is not a cluster id`}},
+		{"direct and cloud both", with(map[string]string{"PIXIE_DIRECT_ADDR": "v:1", "PIXIE_CLOUD_ADDR": "c:443"}), []string{"PIXIE_DIRECT_ADDR and PIXIE_CLOUD_ADDR are both set"}},
+		{"cloud and server url both", with(map[string]string{"PIXIE_SERVER_URL": "a", "PIXIE_CLOUD_ADDR": "c:443"}), []string{"PIXIE_CLOUD_ADDR and PIXIE_SERVER_URL are both set"}},
+		{"plaintext without direct", with(map[string]string{"PIXIE_DIRECT_PLAINTEXT": "true"}), []string{"PIXIE_DIRECT_PLAINTEXT is set without PIXIE_DIRECT_ADDR"}},
+		{"plaintext with tls settings", map[string]string{"PIXIE_DIRECT_ADDR": "v:1", "PIXIE_DIRECT_PLAINTEXT": "1", "PIXIE_TLS_SKIP_VERIFY": "true"}, []string{"conflicts with PIXIE_TLS_SKIP_VERIFY"}},
+		{"direct address without port", map[string]string{"PIXIE_DIRECT_ADDR": "vizier"}, []string{`PIXIE_DIRECT_ADDR: "vizier" is not an address`}},
+		{"missing CA file", with(map[string]string{"PIXIE_TLS_CA_FILE": "/nonexistent/ca.pem"}), []string{"PIXIE_TLS_CA_FILE"}},
+		{"bad bool", with(map[string]string{"PXGATE_ALLOW_INLINE": "maybe"}), []string{`PXGATE_ALLOW_INLINE: cannot use "maybe"`}},
+		{"bad duration", with(map[string]string{"PXGATE_QUERY_TIMEOUT": "soon"}), []string{`PXGATE_QUERY_TIMEOUT: cannot use "soon"`}},
+		{"default timeout above cap", with(map[string]string{"PXGATE_QUERY_TIMEOUT": "10s", "PXGATE_DEFAULT_TIMEOUT": "20s"}), []string{"exceeds PXGATE_QUERY_TIMEOUT"}},
+		{"zero rows", with(map[string]string{"PXGATE_MAX_ROWS": "0"}), []string{"PXGATE_MAX_ROWS must be at least 1"}},
+		{"zero concurrency", with(map[string]string{"PXGATE_MAX_CONCURRENT": "0"}), []string{"PXGATE_MAX_CONCURRENT must be at least 1"}},
+		{"bad log level", with(map[string]string{"PXGATE_LOG_LEVEL": "loud"}), []string{"PXGATE_LOG_LEVEL"}},
+		{"bad log format", with(map[string]string{"PXGATE_LOG_FORMAT": "xml"}), []string{"PXGATE_LOG_FORMAT"}},
+		{"bad demo value", with(map[string]string{"PXGATE_DEMO": "maybe"}), []string{"PXGATE_DEMO"}},
+		{"bad allowed cluster", with(map[string]string{"PXGATE_ALLOWED_CLUSTERS": "prod"}), []string{"PXGATE_ALLOWED_CLUSTERS"}},
+		{"encryption on is refused until supported", with(map[string]string{"PIXIE_E2E_ENCRYPTION": "on"}), []string{"PIXIE_E2E_ENCRYPTION=on"}},
+		{"auth tokens file is refused until supported", with(map[string]string{"PXGATE_AUTH_TOKENS_FILE": "/tmp/t"}), []string{"PXGATE_AUTH_TOKENS_FILE is not supported"}},
+		{"several problems reported at once", map[string]string{"PXGATE_MAX_ROWS": "-1", "PXGATE_LOG_LEVEL": "x", "PIXIE_API_KEY": "k"}, []string{"PXGATE_MAX_ROWS", "PXGATE_LOG_LEVEL", "PIXIE_CLUSTER_ID"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			setEnv(t, tc.env)
+			_, err := Load()
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "px-api-secret") {
+				t.Errorf("error leaks the API key: %q", err)
+			}
+		})
+	}
+}
+
+func TestPrintRedactsSecrets(t *testing.T) {
+	setEnv(t, map[string]string{"PIXIE_API_KEY": "px-api-secret", "PIXIE_CLUSTER_ID": cluster})
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := c.Print(&buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.Contains(out, "px-api-secret") {
+		t.Errorf("printed config leaks the API key:\n%s", out)
+	}
+	for _, want := range []string{"(set, redacted)", "mode", "pixie cloud work.withpixie.ai:443", cluster, "PXGATE_MAX_ROWS"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("printed config lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestNormaliseAddr(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, def, want string }{
+		{"work.withpixie.ai", "443", "work.withpixie.ai:443"},
+		{"https://work.withpixie.ai", "443", "work.withpixie.ai:443"},
+		{"https://cloud.local:8443/", "443", "cloud.local:8443"},
+		{"10.0.0.1:51400", "", "10.0.0.1:51400"},
+		{"[::1]:51400", "", "[::1]:51400"},
+	}
+	for _, tc := range tests {
+		got, err := normaliseAddr(tc.in, tc.def)
+		if err != nil || got != tc.want {
+			t.Errorf("normaliseAddr(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,228 @@
+package pixie
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/pxgate/pxgate/pixie/proto/cloudpb"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+)
+
+// DefaultCloudAddr is the Pixie Community Cloud's gRPC address.
+const DefaultCloudAddr = "work.withpixie.ai:443"
+
+// DefaultMaxRecvBytes is the receive limit for one gRPC message. Row
+// batches can exceed gRPC's 4 MiB default by far.
+const DefaultMaxRecvBytes = 256 << 20
+
+// Config says how to reach Pixie. Exactly one mode applies: DirectAddr set
+// means a direct connection to a Vizier; otherwise CloudAddr (default
+// DefaultCloudAddr) is used with TLS and the API key.
+type Config struct {
+	CloudAddr  string // Pixie Cloud host:port
+	DirectAddr string // a Vizier's host:port, instead of the cloud
+	Plaintext  bool   // direct mode only: no TLS
+	APIKey     string // sent as pixie-api-key metadata; never logged
+	CAFile     string // PEM roots to trust instead of the system pool
+	SkipVerify bool   // do not verify the server certificate (in-cluster addresses)
+	ClusterID  string // default cluster for requests that name none
+	// MaxRecvBytes caps one received message; 0 means DefaultMaxRecvBytes.
+	MaxRecvBytes int
+	// DialOptions are appended to the client's own (tests, instrumentation).
+	DialOptions []grpc.DialOption
+}
+
+// Direct reports whether the configuration connects straight to a Vizier.
+func (c Config) Direct() bool { return c.DirectAddr != "" }
+
+// Addr is the address dialled.
+func (c Config) Addr() string {
+	switch {
+	case c.DirectAddr != "":
+		return c.DirectAddr
+	case c.CloudAddr != "":
+		return c.CloudAddr
+	default:
+		return DefaultCloudAddr
+	}
+}
+
+// Client runs queries on Pixie. It is safe for concurrent use; one Client
+// (one HTTP/2 connection) serves the whole gateway. Close it last, after the
+// HTTP server has drained.
+type Client struct {
+	cfg     Config
+	conn    *grpc.ClientConn
+	vizier  vizierpb.VizierServiceClient
+	cluster cloudpb.VizierClusterInfoClient
+	scripts cloudpb.ScriptMgrClient
+}
+
+// New prepares a client. It does not connect: the connection is made on
+// first use, so a Pixie outage at start-up does not stop the gateway.
+func New(cfg Config) (*Client, error) {
+	creds, err := transportCredentials(cfg)
+	if err != nil {
+		return nil, err
+	}
+	maxRecv := cfg.MaxRecvBytes
+	if maxRecv <= 0 {
+		maxRecv = DefaultMaxRecvBytes
+	}
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(creds),
+		grpc.WithPerRPCCredentials(apiKeyCreds{key: cfg.APIKey, secure: !(cfg.Direct() && cfg.Plaintext)}),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecv)),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: time.Minute, Timeout: 20 * time.Second}),
+	}
+	opts = append(opts, cfg.DialOptions...)
+	conn, err := grpc.NewClient(cfg.Addr(), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("pixie: address %q: %w", cfg.Addr(), err)
+	}
+	return &Client{
+		cfg:     cfg,
+		conn:    conn,
+		vizier:  vizierpb.NewVizierServiceClient(conn),
+		cluster: cloudpb.NewVizierClusterInfoClient(conn),
+		scripts: cloudpb.NewScriptMgrClient(conn),
+	}, nil
+}
+
+// Config returns the configuration the client was made with.
+func (c *Client) Config() Config { return c.cfg }
+
+// Close closes the connection; in-flight calls fail.
+func (c *Client) Close() error { return c.conn.Close() }
+
+func transportCredentials(cfg Config) (credentials.TransportCredentials, error) {
+	if cfg.Direct() && cfg.Plaintext {
+		return insecure.NewCredentials(), nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.SkipVerify} //nolint:gosec // opt-in for in-cluster addresses
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("pixie: CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("pixie: CA file %s holds no PEM certificate", cfg.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	return credentials.NewTLS(tc), nil
+}
+
+// apiKeyCreds puts the client headers Pixie expects on every call.
+type apiKeyCreds struct {
+	key    string
+	secure bool
+}
+
+func (a apiKeyCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	md := map[string]string{"pixie-api-client": "go"}
+	if a.key != "" {
+		md["pixie-api-key"] = a.key
+	}
+	return md, nil
+}
+
+// RequireTransportSecurity is false only for an explicitly plaintext direct
+// connection (standalone Pixie, tests).
+func (a apiKeyCreds) RequireTransportSecurity() bool { return a.secure }
+
+func (c *Client) clusterID(id string) string {
+	if id != "" {
+		return id
+	}
+	return c.cfg.ClusterID
+}
+
+// Health asks the cluster's Vizier whether it can serve queries. It returns
+// nil when healthy, an *Error otherwise.
+func (c *Client) Health(ctx context.Context, clusterID string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // the health stream stays open on a real Vizier: stop it after the first answer
+	stream, err := c.vizier.HealthCheck(ctx, &vizierpb.HealthCheckRequest{ClusterId: c.clusterID(clusterID)})
+	if err != nil {
+		return fromRPC(ctx, "health check", err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		return fromRPC(ctx, "health check", err)
+	}
+	if st := resp.GetStatus(); st.GetCode() != 0 {
+		return errorf(KindUnavailable, nil, "health check: vizier unhealthy: %s (code %d)", st.GetMessage(), st.GetCode())
+	}
+	return nil
+}
+
+// Cluster describes a cluster the credentials can query.
+type Cluster struct {
+	ID                   string
+	Name                 string
+	PrettyName           string
+	Status               string // CS_HEALTHY, CS_CONNECTED, ...
+	StatusMessage        string
+	Queryable            bool // healthy or connected
+	VizierVersion        string
+	NumNodes             int32
+	NumInstrumentedNodes int32
+	LastHeartbeat        time.Duration // age of the last heartbeat
+}
+
+// Clusters lists the clusters visible to the API key (cloud mode). In
+// direct mode there is one cluster, the Vizier dialled, whose status comes
+// from its health check.
+func (c *Client) Clusters(ctx context.Context) ([]Cluster, error) {
+	if c.cfg.Direct() {
+		cl := Cluster{ID: c.cfg.ClusterID, Name: c.cfg.DirectAddr, Status: "CS_HEALTHY", Queryable: true}
+		if err := c.Health(ctx, ""); err != nil {
+			if k := KindOf(err); k == KindTimeout || k == KindCanceled {
+				return nil, err
+			}
+			cl.Status, cl.Queryable, cl.StatusMessage = "CS_UNHEALTHY", false, err.Error()
+		}
+		return []Cluster{cl}, nil
+	}
+	resp, err := c.cluster.GetClusterInfo(ctx, &cloudpb.GetClusterInfoRequest{})
+	if err != nil {
+		return nil, fromRPC(ctx, "list clusters", err)
+	}
+	out := make([]Cluster, 0, len(resp.GetClusters()))
+	for _, ci := range resp.GetClusters() {
+		cl := Cluster{
+			ID:                   FormatUUID(ci.GetId()),
+			Name:                 ci.GetClusterName(),
+			PrettyName:           ci.GetPrettyClusterName(),
+			Status:               ci.GetStatus().String(),
+			StatusMessage:        ci.GetStatusMessage(),
+			Queryable:            ci.GetStatus() == cloudpb.ClusterStatus_CS_HEALTHY || ci.GetStatus() == cloudpb.ClusterStatus_CS_CONNECTED,
+			VizierVersion:        ci.GetVizierVersion(),
+			NumNodes:             ci.GetNumNodes(),
+			NumInstrumentedNodes: ci.GetNumInstrumentedNodes(),
+		}
+		if hb := ci.GetLastHeartbeatNs(); hb > 0 {
+			cl.LastHeartbeat = time.Duration(hb)
+		}
+		out = append(out, cl)
+	}
+	return out, nil
+}
+
+// IsTerminal reports whether err ends a query for good (as opposed to a
+// caller's own cancellation), for logging decisions.
+func IsTerminal(err error) bool {
+	return err != nil && !errors.Is(err, context.Canceled)
+}

@@ -1,0 +1,479 @@
+package pixie_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/proto/cloudpb"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+)
+
+const (
+	testKey     = "px-test-api-key"
+	testCluster = "7a1c2b3d-0000-4000-8000-00000000abcd"
+)
+
+// start runs a fake Vizier requiring testKey and a plaintext direct client
+// to it.
+func start(t *testing.T, h fakevizier.Handler) (*fakevizier.Server, *pixie.Client) {
+	t.Helper()
+	s, err := fakevizier.Start(fakevizier.Options{APIKey: testKey, ClusterID: testCluster, Handler: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s, newClient(t, pixie.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: testKey, ClusterID: testCluster})
+}
+
+func newClient(t *testing.T, cfg pixie.Config) *pixie.Client {
+	t.Helper()
+	c, err := pixie.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+const script = "import px\npx.display(px.DataFrame('http_events'), 'output')\n"
+
+// allTypes is a table with one column of every data type, including a
+// string that is not valid UTF-8.
+func allTypes(name string, n int) *fakevizier.Table {
+	bools := make([]bool, n)
+	ints := make([]int64, n)
+	times := make([]int64, n)
+	floats := make([]float64, n)
+	strs := make([][]byte, n)
+	uids := make([]*vizierpb.UInt128, n)
+	for i := range n {
+		bools[i] = i%2 == 0
+		ints[i] = int64(i) * 1_000_000
+		times[i] = 1_700_000_000_000_000_000 + int64(i)
+		floats[i] = float64(i) / 4
+		strs[i] = []byte{'r', byte('a' + i%26), 0xff}
+		uids[i] = &vizierpb.UInt128{High: uint64(i), Low: uint64(i) << 8}
+	}
+	return fakevizier.NewTable(name,
+		fakevizier.TimeCol("time_", vizierpb.SemanticType_ST_TIME_NS, times...),
+		fakevizier.UInt128Col("upid", vizierpb.SemanticType_ST_UPID, uids...),
+		fakevizier.BoolCol("ok", vizierpb.SemanticType_ST_NONE, bools...),
+		fakevizier.Int64Col("latency", vizierpb.SemanticType_ST_DURATION_NS, ints...),
+		fakevizier.Float64Col("rate", vizierpb.SemanticType_ST_PERCENT, floats...),
+		fakevizier.BytesCol("path", vizierpb.SemanticType_ST_NONE, strs...),
+	)
+}
+
+func TestExecuteAssemblesInterleavedTablesOfEveryType(t *testing.T) {
+	t.Parallel()
+	plan := &fakevizier.Plan{
+		Tables:         []*fakevizier.Table{allTypes("output", 2500), allTypes("other", 7)},
+		BatchRows:      1000,
+		EmptyLastBatch: true,
+	}
+	_, c := start(t, fakevizier.StaticHandler(plan))
+	var col pixie.Collector
+	sum, err := c.Execute(t.Context(), pixie.Request{Script: script}, &col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.QueryID == "" {
+		t.Error("no query id")
+	}
+	if sum.Stats.RecordsProcessed == 0 {
+		t.Errorf("got stats %+v, want records processed", sum.Stats)
+	}
+	if len(col.Tables) != 2 {
+		t.Fatalf("got %d tables, want 2", len(col.Tables))
+	}
+	for _, want := range []struct {
+		name string
+		rows int
+	}{{"output", 2500}, {"other", 7}} {
+		tb := col.Lookup(want.name)
+		if tb == nil {
+			t.Fatalf("table %q missing", want.name)
+		}
+		if tb.NumRows != want.rows || tb.TotalRows != want.rows || tb.Truncated {
+			t.Errorf("%s: got %d rows (total %d, truncated %v), want %d", want.name, tb.NumRows, tb.TotalRows, tb.Truncated, want.rows)
+		}
+		wantCols := []pixie.ColumnInfo{
+			{Name: "time_", Type: vizierpb.DataType_TIME64NS, SemanticType: vizierpb.SemanticType_ST_TIME_NS},
+			{Name: "upid", Type: vizierpb.DataType_UINT128, SemanticType: vizierpb.SemanticType_ST_UPID},
+			{Name: "ok", Type: vizierpb.DataType_BOOLEAN, SemanticType: vizierpb.SemanticType_ST_NONE},
+			{Name: "latency", Type: vizierpb.DataType_INT64, SemanticType: vizierpb.SemanticType_ST_DURATION_NS},
+			{Name: "rate", Type: vizierpb.DataType_FLOAT64, SemanticType: vizierpb.SemanticType_ST_PERCENT},
+			{Name: "path", Type: vizierpb.DataType_STRING, SemanticType: vizierpb.SemanticType_ST_NONE},
+		}
+		for i, wc := range wantCols {
+			got := tb.Meta.Columns[i]
+			got.Desc = ""
+			if got != wc {
+				t.Errorf("%s column %d: got %+v, want %+v", want.name, i, got, wc)
+			}
+		}
+		last := want.rows - 1
+		if got := tb.Cols[0].Int64[last]; got != 1_700_000_000_000_000_000+int64(last) {
+			t.Errorf("time_[%d] = %d", last, got)
+		}
+		if got := tb.Cols[1].UInt128[last]; got != (pixie.UInt128{High: uint64(last), Low: uint64(last) << 8}) {
+			t.Errorf("upid[%d] = %+v", last, got)
+		}
+		if got := tb.Cols[2].Bool[1]; got {
+			t.Errorf("ok[1] = %v, want false", got)
+		}
+		if got := tb.Cols[3].Int64[last]; got != int64(last)*1_000_000 {
+			t.Errorf("latency[%d] = %d", last, got)
+		}
+		if got := tb.Cols[4].Float64[last]; got != float64(last)/4 {
+			t.Errorf("rate[%d] = %v", last, got)
+		}
+		if got := tb.Cols[5].String[1]; !bytes.Equal(got, []byte{'r', 'b', 0xff}) {
+			t.Errorf("path[1] = %q, want invalid UTF-8 kept as bytes", got)
+		}
+	}
+}
+
+func TestExecuteSendsCredentialsClusterAndExecFuncs(t *testing.T) {
+	t.Parallel()
+	s, c := start(t, nil)
+	req := pixie.Request{
+		Script: "import px\ndef f(start_time: str, service: px.Service):\n    return px.DataFrame('http_events')\n",
+		Func: &pixie.Func{Name: "f", OutputPrefix: "output", Args: []pixie.Arg{
+			{Name: "start_time", Value: "-2m"}, {Name: "service", Value: "default/consumer"},
+		}},
+	}
+	if _, err := c.Execute(t.Context(), req, &pixie.Collector{}); err != nil {
+		t.Fatal(err)
+	}
+	recs := s.Requests()
+	if len(recs) != 1 {
+		t.Fatalf("got %d requests, want 1", len(recs))
+	}
+	got := recs[0]
+	if k := got.Metadata.Get("pixie-api-key"); len(k) != 1 || k[0] != testKey {
+		t.Errorf("pixie-api-key = %v", k)
+	}
+	if v := got.Metadata.Get("pixie-api-client"); len(v) != 1 || v[0] != "go" {
+		t.Errorf("pixie-api-client = %v, want go", v)
+	}
+	if got.Req.GetClusterId() != testCluster {
+		t.Errorf("cluster_id = %q, want %q", got.Req.GetClusterId(), testCluster)
+	}
+	fns := got.Req.GetExecFuncs()
+	if len(fns) != 1 || fns[0].GetFuncName() != "f" || fns[0].GetOutputTablePrefix() != "output" {
+		t.Fatalf("exec_funcs = %v", fns)
+	}
+	args := fns[0].GetArgValues()
+	if len(args) != 2 || args[0].GetName() != "start_time" || args[0].GetValue() != "-2m" ||
+		args[1].GetName() != "service" || args[1].GetValue() != "default/consumer" {
+		t.Errorf("arg_values = %v", args)
+	}
+}
+
+func TestExecuteErrors(t *testing.T) {
+	t.Parallel()
+	good := &fakevizier.Plan{Tables: []*fakevizier.Table{allTypes("output", 10)}, BatchRows: 3}
+	malformed := func(m fakevizier.Malformed) *fakevizier.Plan {
+		return &fakevizier.Plan{Tables: good.Tables, BatchRows: 3, Malformed: m}
+	}
+	tests := []struct {
+		name     string
+		plan     *fakevizier.Plan
+		wantKind pixie.Kind
+		wantMsg  string
+	}{
+		{"non-compile status is an execution error", &fakevizier.Plan{Status: &vizierpb.Status{Code: 13, Message: "agent crashed"}}, pixie.KindExecution, "agent crashed"},
+		{"invalid argument without details", &fakevizier.Plan{Status: &vizierpb.Status{Code: 3, Message: "bad start_time"}}, pixie.KindInvalidArgument, "bad start_time"},
+		{"grpc internal auth failure", &fakevizier.Plan{GRPCError: status.Error(codes.Internal, "Auth middleware failed: bad key")}, pixie.KindUnauthenticated, "Auth middleware failed"},
+		{"grpc not found", &fakevizier.Plan{GRPCError: status.Error(codes.NotFound, "cluster not found")}, pixie.KindNotFound, "cluster not found"},
+		{"abort mid-stream", &fakevizier.Plan{Tables: good.Tables, BatchRows: 2, AbortAfter: 3}, pixie.KindUnavailable, ""},
+		{"batch for unknown table", malformed(fakevizier.Malformed{BadTableID: true}), pixie.KindProtocol, "unknown table"},
+		{"column count mismatch", malformed(fakevizier.Malformed{ColumnCountMismatch: true}), pixie.KindProtocol, "columns"},
+		{"wrong column type", malformed(fakevizier.Malformed{WrongColumnType: true}), pixie.KindProtocol, "carries other data"},
+		{"duplicate metadata", malformed(fakevizier.Malformed{DuplicateMetadata: true}), pixie.KindProtocol, "announced twice"},
+		{"data after eos", malformed(fakevizier.Malformed{DataAfterEOS: true}), pixie.KindProtocol, "after its end of stream"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, c := start(t, fakevizier.StaticHandler(tc.plan))
+			_, err := c.Execute(t.Context(), pixie.Request{Script: script}, &pixie.Collector{})
+			if got := pixie.KindOf(err); got != tc.wantKind {
+				t.Fatalf("got kind %v (%v), want %v", got, err, tc.wantKind)
+			}
+			if !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Errorf("error %q does not mention %q", err, tc.wantMsg)
+			}
+		})
+	}
+}
+
+func TestExecuteCompileError(t *testing.T) {
+	t.Parallel()
+	_, c := start(t, fakevizier.CompileErrorHandler(
+		fakevizier.CompilerError(3, 7, "name 'dff' is not defined"),
+		fakevizier.CompilerError(9, 1, "Arg type annotation required"),
+	))
+	_, err := c.Execute(t.Context(), pixie.Request{Script: script}, &pixie.Collector{})
+	var ce *pixie.CompileError
+	if !errors.As(err, &ce) {
+		t.Fatalf("got %T %v, want *CompileError", err, err)
+	}
+	want := []pixie.CompilerError{{Line: 3, Column: 7, Message: "name 'dff' is not defined"}, {Line: 9, Column: 1, Message: "Arg type annotation required"}}
+	if len(ce.Errors) != len(want) || ce.Errors[0] != want[0] || ce.Errors[1] != want[1] {
+		t.Errorf("got %+v, want %+v", ce.Errors, want)
+	}
+}
+
+func TestExecuteWithoutDisplayIsACompileError(t *testing.T) {
+	t.Parallel()
+	_, c := start(t, nil) // the fake's default: like Vizier, refuse scripts that output nothing
+	_, err := c.Execute(t.Context(), pixie.Request{Script: "import px\ndf = px.DataFrame('http_events')\n"}, &pixie.Collector{})
+	var ce *pixie.CompileError
+	if !errors.As(err, &ce) || !strings.Contains(ce.Error(), "px.display") {
+		t.Fatalf("got %v, want a compile error about px.display", err)
+	}
+}
+
+func TestExecuteRefusedCredentials(t *testing.T) {
+	t.Parallel()
+	s, _ := start(t, nil)
+	for name, key := range map[string]string{"missing key": "", "wrong key": "not-the-key"} {
+		c := newClient(t, pixie.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: key, ClusterID: testCluster})
+		_, err := c.Execute(t.Context(), pixie.Request{Script: script}, &pixie.Collector{})
+		if got := pixie.KindOf(err); got != pixie.KindUnauthenticated {
+			t.Errorf("%s: got %v (%v), want unauthenticated", name, got, err)
+		}
+		if key != "" && strings.Contains(err.Error(), key) {
+			t.Errorf("%s: error leaks the key: %v", name, err)
+		}
+	}
+}
+
+func TestExecuteVizierDown(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens here now
+	c := newClient(t, pixie.Config{DirectAddr: addr, Plaintext: true})
+	_, err = c.Execute(t.Context(), pixie.Request{Script: script}, &pixie.Collector{})
+	if got := pixie.KindOf(err); got != pixie.KindUnavailable {
+		t.Fatalf("got %v (%v), want unavailable", got, err)
+	}
+}
+
+func TestExecuteHungStreamTimesOutAndIsCancelled(t *testing.T) {
+	t.Parallel()
+	s, c := start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{allTypes("output", 3)}, Hang: true}))
+	ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err := c.Execute(ctx, pixie.Request{Script: script}, &pixie.Collector{})
+	if got := pixie.KindOf(err); got != pixie.KindTimeout {
+		t.Fatalf("got %v (%v), want timeout", got, err)
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("took %s to time out", d)
+	}
+	wctx, wcancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer wcancel()
+	if err := s.WaitIdle(wctx); err != nil {
+		t.Fatalf("the server stream did not end after the client gave up: %v (active %d)", err, s.ActiveStreams())
+	}
+}
+
+// stopSink fails on the first batch, like an HTTP encoder whose caller left.
+type stopSink struct{ err error }
+
+func (s stopSink) Table(*pixie.TableMeta) error { return nil }
+func (s stopSink) Batch(*pixie.Batch) error     { return s.err }
+
+func TestExecuteSinkErrorStopsTheStream(t *testing.T) {
+	t.Parallel()
+	big := allTypes("output", 50_000)
+	s, c := start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{big}, BatchRows: 10, Delay: time.Millisecond}))
+	errStop := errors.New("caller went away")
+	_, err := c.Execute(t.Context(), pixie.Request{Script: script}, stopSink{errStop})
+	if !errors.Is(err, errStop) {
+		t.Fatalf("got %v, want the sink's error", err)
+	}
+	wctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.WaitIdle(wctx); err != nil {
+		t.Fatalf("server stream still running: %v", err)
+	}
+	if recs := s.Requests(); len(recs) != 1 || !recs[0].Cancelled {
+		t.Errorf("got %+v, want one cancelled stream", recs)
+	}
+}
+
+func TestExecuteReceivesBatchesAboveGRPCDefaultLimit(t *testing.T) {
+	t.Parallel()
+	const n = 6
+	vals := make([][]byte, n)
+	for i := range vals {
+		vals[i] = bytes.Repeat([]byte{'x'}, 1<<20) // 6 MiB in one batch
+	}
+	tb := fakevizier.NewTable("output", fakevizier.BytesCol("blob", vizierpb.SemanticType_ST_NONE, vals...))
+	_, c := start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{tb}, BatchRows: n}))
+	var col pixie.Collector
+	if _, err := c.Execute(t.Context(), pixie.Request{Script: script}, &col); err != nil {
+		t.Fatal(err)
+	}
+	if got := col.Tables[0].NumRows; got != n {
+		t.Errorf("got %d rows, want %d", got, n)
+	}
+}
+
+func TestCollectorMaxRowsAndKeep(t *testing.T) {
+	t.Parallel()
+	_, c := start(t, fakevizier.StaticHandler(&fakevizier.Plan{
+		Tables: []*fakevizier.Table{allTypes("output", 25), allTypes("dropped", 5)}, BatchRows: 10,
+	}))
+	col := pixie.Collector{MaxRows: 12, Keep: func(name string) bool { return name == "output" }}
+	if _, err := c.Execute(t.Context(), pixie.Request{Script: script}, &col); err != nil {
+		t.Fatal(err)
+	}
+	if len(col.Tables) != 1 {
+		t.Fatalf("got %d tables, want only output", len(col.Tables))
+	}
+	tb := col.Tables[0]
+	if tb.NumRows != 12 || tb.TotalRows != 25 || !tb.Truncated || len(tb.Cols[3].Int64) != 12 {
+		t.Errorf("got rows %d total %d truncated %v, want 12 of 25 truncated", tb.NumRows, tb.TotalRows, tb.Truncated)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	t.Parallel()
+	s, c := start(t, nil)
+	if err := c.Health(t.Context(), ""); err != nil {
+		t.Fatalf("healthy vizier: %v", err)
+	}
+	s.SetHealth(&vizierpb.Status{Code: 14, Message: "no agents"})
+	err := c.Health(t.Context(), "")
+	if pixie.KindOf(err) != pixie.KindUnavailable || !strings.Contains(err.Error(), "no agents") {
+		t.Errorf("unhealthy vizier: got %v", err)
+	}
+	cls, err := c.Clusters(t.Context())
+	if err != nil || len(cls) != 1 || cls[0].Queryable || cls[0].ID != testCluster {
+		t.Errorf("direct-mode clusters = %+v, %v; want one unhealthy cluster", cls, err)
+	}
+}
+
+// TestCloudModeOverTLS runs the cloud path: TLS with a private CA (the
+// h2 ALPN grpc-go requires), the API key, and cluster listing.
+func TestCloudModeOverTLS(t *testing.T) {
+	t.Parallel()
+	certPEM, keyPEM := selfSigned(t)
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := fakevizier.Start(fakevizier.Options{
+		APIKey:    testKey,
+		ClusterID: testCluster,
+		TLS:       &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		Clusters: []*cloudpb.ClusterInfo{
+			fakevizier.MustClusterInfo(testCluster, "prod", cloudpb.ClusterStatus_CS_HEALTHY),
+			fakevizier.MustClusterInfo("00000000-0000-4000-8000-000000000002", "staging", cloudpb.ClusterStatus_CS_DISCONNECTED),
+		},
+		Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{allTypes("output", 4)}}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, pixie.Config{CloudAddr: s.Addr(), APIKey: testKey, ClusterID: testCluster, CAFile: caFile})
+	cls, err := c.Clusters(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cls) != 2 || cls[0].ID != testCluster || cls[0].Name != "prod" || !cls[0].Queryable || cls[1].Queryable || cls[1].Status != "CS_DISCONNECTED" {
+		t.Errorf("clusters = %+v", cls)
+	}
+	var col pixie.Collector
+	if _, err := c.Execute(t.Context(), pixie.Request{Script: script}, &col); err != nil {
+		t.Fatal(err)
+	}
+	if col.Tables[0].NumRows != 4 {
+		t.Errorf("got %d rows over TLS, want 4", col.Tables[0].NumRows)
+	}
+
+	// Without the CA the certificate is refused: fail closed.
+	untrusting := newClient(t, pixie.Config{CloudAddr: s.Addr(), APIKey: testKey, ClusterID: testCluster})
+	if _, err := untrusting.Clusters(t.Context()); pixie.KindOf(err) != pixie.KindUnavailable {
+		t.Errorf("untrusted certificate: got %v, want unavailable", err)
+	}
+}
+
+func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "fake vizier"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		IsCA:                  true,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+}
+
+func TestUUIDRoundTrip(t *testing.T) {
+	t.Parallel()
+	u, err := pixie.ParseUUID(testCluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pixie.FormatUUID(u); got != testCluster {
+		t.Errorf("got %q, want %q", got, testCluster)
+	}
+	for _, bad := range []string{"", "prod", "7a1c2b3d00004000800000000000abcd", "7a1c2b3d-0000-4000-8000-00000000abcg"} {
+		if _, err := pixie.ParseUUID(bad); err == nil {
+			t.Errorf("ParseUUID(%q) succeeded", bad)
+		}
+	}
+}

@@ -1,0 +1,151 @@
+package pixie
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Kind classifies a failure to run a query, so the HTTP layer can pick a
+// status without parsing messages. The set is closed.
+type Kind int
+
+const (
+	// KindUnavailable: Vizier or the cloud could not be reached (502).
+	KindUnavailable Kind = iota + 1
+	// KindUnauthenticated: Pixie refused the credentials (502: the gateway's, not the caller's).
+	KindUnauthenticated
+	// KindTimeout: the query did not finish before its deadline (504).
+	KindTimeout
+	// KindCanceled: the caller went away.
+	KindCanceled
+	// KindInvalidArgument: Pixie rejected the request itself, e.g. a bad argument value (400).
+	KindInvalidArgument
+	// KindNotFound: the cluster (or library script) does not exist for these credentials (404).
+	KindNotFound
+	// KindExecution: the script compiled but failed while running (502).
+	KindExecution
+	// KindProtocol: the stream broke the protocol, e.g. rows for an unknown table (502).
+	KindProtocol
+	// KindUnsupported: the operation needs another connection mode (e.g. cluster listing needs the cloud).
+	KindUnsupported
+)
+
+var kindNames = map[Kind]string{
+	KindUnavailable:     "unavailable",
+	KindUnauthenticated: "unauthenticated",
+	KindTimeout:         "timeout",
+	KindCanceled:        "canceled",
+	KindInvalidArgument: "invalid_argument",
+	KindNotFound:        "not_found",
+	KindExecution:       "execution",
+	KindProtocol:        "protocol",
+	KindUnsupported:     "unsupported",
+}
+
+// String returns a stable lower_snake name, usable as a metric label.
+func (k Kind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return "unknown"
+}
+
+// Error is a failure to talk to Pixie or to run a query, other than a
+// compilation error. Message never contains credentials.
+type Error struct {
+	Kind    Kind
+	Message string
+	Err     error // underlying cause, if any
+}
+
+func (e *Error) Error() string { return "pixie: " + e.Kind.String() + ": " + e.Message }
+
+// Unwrap returns the underlying cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindOf returns the Kind of err if it is (or wraps) an *Error, else 0.
+func KindOf(err error) Kind {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Kind
+	}
+	return 0
+}
+
+// CompilerError is one PxL compilation error at a position in the script
+// (1-based line and column, as Vizier reports them).
+type CompilerError struct {
+	Line    uint64
+	Column  uint64
+	Message string
+}
+
+// CompileError reports that Vizier could not compile the script.
+type CompileError struct {
+	Message string
+	Errors  []CompilerError
+}
+
+func (e *CompileError) Error() string {
+	if len(e.Errors) == 0 {
+		return "pxl compilation failed: " + e.Message
+	}
+	parts := make([]string, len(e.Errors))
+	for i, ce := range e.Errors {
+		parts[i] = fmt.Sprintf("%d:%d: %s", ce.Line, ce.Column, ce.Message)
+	}
+	return "pxl compilation failed: " + strings.Join(parts, "; ")
+}
+
+func errorf(kind Kind, cause error, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...), Err: cause}
+}
+
+// fromRPC turns an error from a gRPC call into an *Error. ctx is the call's
+// context: its state decides between timeout and cancellation, because
+// gRPC reports both as DeadlineExceeded/Canceled only when it noticed first.
+func fromRPC(ctx context.Context, what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return errorf(KindTimeout, err, "%s: no answer before the deadline", what)
+	case errors.Is(ctx.Err(), context.Canceled):
+		return errorf(KindCanceled, err, "%s: canceled", what)
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return errorf(KindUnavailable, err, "%s: %v", what, err)
+	}
+	msg := fmt.Sprintf("%s: %s", what, st.Message())
+	switch st.Code() {
+	case codes.Unavailable:
+		return errorf(KindUnavailable, err, "%s", msg)
+	case codes.DeadlineExceeded:
+		return errorf(KindTimeout, err, "%s", msg)
+	case codes.Canceled:
+		return errorf(KindCanceled, err, "%s", msg)
+	case codes.Unauthenticated, codes.PermissionDenied:
+		return errorf(KindUnauthenticated, err, "%s", msg)
+	case codes.Internal:
+		// Pixie Cloud reports a bad API key as Internal "Auth middleware failed".
+		if strings.Contains(strings.ToLower(st.Message()), "auth") {
+			return errorf(KindUnauthenticated, err, "%s", msg)
+		}
+		return errorf(KindExecution, err, "%s", msg)
+	case codes.InvalidArgument:
+		return errorf(KindInvalidArgument, err, "%s", msg)
+	case codes.NotFound:
+		return errorf(KindNotFound, err, "%s", msg)
+	case codes.Unimplemented:
+		return errorf(KindUnsupported, err, "%s", msg)
+	default:
+		return errorf(KindExecution, err, "%s (%s)", msg, st.Code())
+	}
+}

@@ -1,0 +1,190 @@
+package pixie
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+)
+
+// Request is one query.
+type Request struct {
+	// Script is the PxL source (query_str).
+	Script string
+	// Func, when set, calls one function of Script with arguments through
+	// exec_funcs instead of running the script's own px.display calls.
+	Func *Func
+	// ClusterID selects the cluster; empty means the configured default.
+	ClusterID string
+	// QueryName labels the query on the Vizier side (optional).
+	QueryName string
+	// Mutation marks a script that changes the cluster (tracepoints).
+	Mutation bool
+}
+
+// Func is a function call through exec_funcs. Vizier parses each argument
+// value by the parameter's type annotation.
+type Func struct {
+	Name         string
+	Args         []Arg
+	OutputPrefix string // table name (or prefix[0], prefix[1], ... for lists)
+}
+
+// Arg is one named argument value.
+type Arg struct {
+	Name, Value string
+}
+
+func (c *Client) request(r Request) *vizierpb.ExecuteScriptRequest {
+	req := &vizierpb.ExecuteScriptRequest{
+		QueryStr:  r.Script,
+		ClusterId: c.clusterID(r.ClusterID),
+		QueryName: r.QueryName,
+		Mutation:  r.Mutation,
+	}
+	if f := r.Func; f != nil {
+		fn := &vizierpb.ExecuteScriptRequest_FuncToExecute{FuncName: f.Name, OutputTablePrefix: f.OutputPrefix}
+		for _, a := range f.Args {
+			fn.ArgValues = append(fn.ArgValues, &vizierpb.ExecuteScriptRequest_FuncToExecute_ArgValue{Name: a.Name, Value: a.Value})
+		}
+		req.ExecFuncs = []*vizierpb.ExecuteScriptRequest_FuncToExecute{fn}
+	}
+	return req
+}
+
+// Execute runs a query and streams its results into sink as they arrive.
+// Cancelling ctx cancels the Vizier stream. On success the Summary carries
+// the query id and execution statistics; errors are *CompileError, *Error,
+// or an error returned by sink.
+func (c *Client) Execute(ctx context.Context, r Request, sink Sink) (Summary, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends the server stream on every early return
+	stream, err := c.vizier.ExecuteScript(ctx, c.request(r))
+	if err != nil {
+		return Summary{}, fromRPC(ctx, "execute script", err)
+	}
+	rd := newStreamReader(sink)
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return rd.finish()
+		}
+		if err != nil {
+			return rd.summary, fromRPC(ctx, "execute script", err)
+		}
+		if err := rd.handle(resp); err != nil {
+			return rd.summary, err
+		}
+	}
+}
+
+// streamReader enforces the stream's protocol and decodes batches.
+type streamReader struct {
+	sink    Sink
+	tables  map[string]*tableState
+	order   []*tableState
+	summary Summary
+}
+
+type tableState struct {
+	meta *TableMeta
+	eos  bool
+}
+
+func newStreamReader(sink Sink) *streamReader {
+	return &streamReader{sink: sink, tables: make(map[string]*tableState)}
+}
+
+func (rd *streamReader) handle(resp *vizierpb.ExecuteScriptResponse) error {
+	if id := resp.GetQueryId(); id != "" && rd.summary.QueryID == "" {
+		rd.summary.QueryID = id
+	}
+	if st := resp.GetStatus(); st.GetCode() != 0 {
+		return statusError(st)
+	}
+	if md := resp.GetMetaData(); md != nil {
+		return rd.metadata(md)
+	}
+	data := resp.GetData()
+	switch {
+	case data == nil:
+		return nil // e.g. mutation_info only
+	case data.GetBatch() != nil:
+		return rd.batch(data.GetBatch())
+	case len(data.GetEncryptedBatch()) > 0:
+		return errorf(KindProtocol, nil, "received an encrypted batch, but encryption was not requested")
+	case data.GetExecutionStats() != nil:
+		es := data.GetExecutionStats()
+		rd.summary.Stats = Stats{
+			Compilation:      time.Duration(es.GetTiming().GetCompilationTimeNs()),
+			Execution:        time.Duration(es.GetTiming().GetExecutionTimeNs()),
+			BytesProcessed:   es.GetBytesProcessed(),
+			RecordsProcessed: es.GetRecordsProcessed(),
+		}
+	}
+	return nil
+}
+
+func statusError(st *vizierpb.Status) error {
+	var ce CompileError
+	for _, d := range st.GetErrorDetails() {
+		if e := d.GetCompilerError(); e != nil {
+			ce.Errors = append(ce.Errors, CompilerError{Line: e.GetLine(), Column: e.GetColumn(), Message: e.GetMessage()})
+		}
+	}
+	if len(ce.Errors) > 0 {
+		ce.Message = st.GetMessage()
+		return &ce
+	}
+	if st.GetCode() == 3 { // INVALID_ARGUMENT
+		return errorf(KindInvalidArgument, nil, "vizier rejected the script: %s", st.GetMessage())
+	}
+	return errorf(KindExecution, nil, "vizier: %s (code %d)", st.GetMessage(), st.GetCode())
+}
+
+func (rd *streamReader) metadata(md *vizierpb.QueryMetadata) error {
+	id := md.GetId()
+	if _, dup := rd.tables[id]; dup {
+		return errorf(KindProtocol, nil, "table %q (id %s) announced twice", md.GetName(), id)
+	}
+	meta := &TableMeta{ID: id, Name: md.GetName()}
+	for _, c := range md.GetRelation().GetColumns() {
+		meta.Columns = append(meta.Columns, ColumnInfo{
+			Name:         c.GetColumnName(),
+			Type:         c.GetColumnType(),
+			SemanticType: c.GetColumnSemanticType(),
+			Desc:         c.GetColumnDesc(),
+		})
+	}
+	ts := &tableState{meta: meta}
+	rd.tables[id] = ts
+	rd.order = append(rd.order, ts)
+	return rd.sink.Table(meta)
+}
+
+func (rd *streamReader) batch(rb *vizierpb.RowBatchData) error {
+	ts, ok := rd.tables[rb.GetTableId()]
+	if !ok {
+		return errorf(KindProtocol, nil, "row batch for unknown table id %q", rb.GetTableId())
+	}
+	if ts.eos {
+		return errorf(KindProtocol, nil, "row batch for table %q after its end of stream", ts.meta.Name)
+	}
+	b, err := DecodeBatch(ts.meta, rb)
+	if err != nil {
+		return err
+	}
+	ts.eos = rb.GetEos()
+	return rd.sink.Batch(b)
+}
+
+func (rd *streamReader) finish() (Summary, error) {
+	for _, ts := range rd.order {
+		if !ts.eos {
+			return rd.summary, errorf(KindProtocol, nil, "stream ended before table %q was complete", ts.meta.Name)
+		}
+	}
+	return rd.summary, nil
+}
