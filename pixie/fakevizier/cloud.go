@@ -1,0 +1,113 @@
+package fakevizier
+
+import (
+	"context"
+	"github.com/pxgate/pxgate/pixie"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pxgate/pxgate/pixie/proto/cloudpb"
+	"github.com/pxgate/pxgate/pixie/proto/uuidpb"
+)
+
+// ConnectionToken is the token GetClusterConnectionInfo returns.
+const ConnectionToken = "fakevizier-connection-token"
+
+// LibraryScript is one script of the cloud's script library, served by
+// ScriptMgr.GetScripts (ID, Name, Desc) and GetScriptContents (Contents).
+type LibraryScript struct {
+	ID       string
+	Name     string // e.g. "px/service_let"
+	Desc     string
+	Contents string // PxL source
+}
+
+func (l LibraryScript) metadata() *cloudpb.ScriptMetadata {
+	return &cloudpb.ScriptMetadata{Id: l.ID, Name: l.Name, Desc: l.Desc}
+}
+
+// clusterInfoService implements px.cloudapi.VizierClusterInfo.
+type clusterInfoService struct {
+	cloudpb.UnimplementedVizierClusterInfoServer
+	s *Server
+}
+
+// GetClusterInfo lists every cluster for a request without id, or the one
+// with that id (NotFound otherwise).
+func (c *clusterInfoService) GetClusterInfo(_ context.Context, req *cloudpb.GetClusterInfoRequest) (*cloudpb.GetClusterInfoResponse, error) {
+	if req.GetId() == nil {
+		return &cloudpb.GetClusterInfoResponse{Clusters: cloneAll(c.s.opts.Clusters)}, nil
+	}
+	ci, err := c.s.findCluster(req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return &cloudpb.GetClusterInfoResponse{Clusters: []*cloudpb.ClusterInfo{ci}}, nil
+}
+
+// GetClusterConnectionInfo returns ConnectionToken for a listed cluster.
+func (c *clusterInfoService) GetClusterConnectionInfo(_ context.Context, req *cloudpb.GetClusterConnectionInfoRequest) (*cloudpb.GetClusterConnectionInfoResponse, error) {
+	if _, err := c.s.findCluster(req.GetId()); err != nil {
+		return nil, err
+	}
+	return &cloudpb.GetClusterConnectionInfoResponse{Token: ConnectionToken}, nil
+}
+
+func (s *Server) findCluster(id *uuidpb.UUID) (*cloudpb.ClusterInfo, error) {
+	for _, ci := range s.opts.Clusters {
+		if ci.GetId().GetHighBits() == id.GetHighBits() && ci.GetId().GetLowBits() == id.GetLowBits() {
+			return proto.Clone(ci).(*cloudpb.ClusterInfo), nil
+		}
+	}
+	return nil, status.Errorf(codes.NotFound, "cluster %s not found", pixie.FormatUUID(id))
+}
+
+// scriptMgrService implements px.cloudapi.ScriptMgr.
+type scriptMgrService struct {
+	cloudpb.UnimplementedScriptMgrServer
+	s *Server
+}
+
+// GetLiveViews returns no live views.
+func (m *scriptMgrService) GetLiveViews(context.Context, *cloudpb.GetLiveViewsReq) (*cloudpb.GetLiveViewsResp, error) {
+	return &cloudpb.GetLiveViewsResp{}, nil
+}
+
+// GetScripts lists Options.Scripts.
+func (m *scriptMgrService) GetScripts(context.Context, *cloudpb.GetScriptsReq) (*cloudpb.GetScriptsResp, error) {
+	resp := &cloudpb.GetScriptsResp{}
+	for _, l := range m.s.opts.Scripts {
+		resp.Scripts = append(resp.Scripts, l.metadata())
+	}
+	return resp, nil
+}
+
+// GetScriptContents returns one script of Options.Scripts by id.
+func (m *scriptMgrService) GetScriptContents(_ context.Context, req *cloudpb.GetScriptContentsReq) (*cloudpb.GetScriptContentsResp, error) {
+	for _, l := range m.s.opts.Scripts {
+		if l.ID == req.GetScriptId() {
+			return &cloudpb.GetScriptContentsResp{Metadata: l.metadata(), Contents: l.Contents}, nil
+		}
+	}
+	return nil, status.Errorf(codes.NotFound, "script %q not found", req.GetScriptId())
+}
+
+// MustClusterInfo returns a ClusterInfo for Options.Clusters with the given
+// dashed UUID, name (also the pretty name) and status. It panics when id is
+// not a UUID, so use it for fixed test fixtures only.
+func MustClusterInfo(id, name string, st cloudpb.ClusterStatus) *cloudpb.ClusterInfo {
+	u, err := pixie.ParseUUID(id)
+	if err != nil {
+		panic(err)
+	}
+	return &cloudpb.ClusterInfo{
+		Id:                u,
+		Status:            st,
+		ClusterName:       name,
+		PrettyClusterName: name,
+		VizierVersion:     "0.0.0-fakevizier",
+		Config:            &cloudpb.VizierConfig{PassthroughEnabled: true},
+	}
+}

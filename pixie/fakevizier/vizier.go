@@ -1,0 +1,271 @@
+package fakevizier
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+)
+
+// vizierService implements px.api.vizierpb.VizierService.
+// GenerateOTelScript is left Unimplemented.
+type vizierService struct {
+	vizierpb.UnimplementedVizierServiceServer
+	s *Server
+}
+
+// ExecuteScript records the request, applies the checks a real Vizier
+// makes, asks the handler for a Plan and streams it.
+func (v *vizierService) ExecuteScript(req *vizierpb.ExecuteScriptRequest, stream grpc.ServerStreamingServer[vizierpb.ExecuteScriptResponse]) error {
+	s := v.s
+	ctx := stream.Context()
+	md, _ := metadata.FromIncomingContext(ctx)
+	i := s.record(req, md)
+	s.streamStarted()
+	defer s.streamEnded()
+	err := s.execute(ctx, req, stream)
+	s.finish(i, err, ctx.Err() != nil || isClosed(s.closing))
+	return err
+}
+
+func (s *Server) execute(ctx context.Context, req *vizierpb.ExecuteScriptRequest, stream grpc.ServerStreamingServer[vizierpb.ExecuteScriptResponse]) error {
+	start := time.Now()
+	if err := s.checkCluster(req.GetClusterId()); err != nil {
+		return err
+	}
+	if req.GetQueryStr() == "" && req.GetQueryId() == "" {
+		return status.Error(codes.InvalidArgument, "query_str is required")
+	}
+	if req.GetEncryptionOptions() != nil {
+		return status.Error(codes.Unimplemented, "fakevizier: encrypted results are not supported")
+	}
+	w := &streamWriter{ctx: ctx, stream: stream, closing: s.closing, queryID: req.GetQueryId()}
+	if w.queryID == "" {
+		w.queryID = newUUID()
+	}
+	for _, f := range req.GetExecFuncs() {
+		if f.GetOutputTablePrefix() == "" {
+			return w.send(&vizierpb.ExecuteScriptResponse{Status: &vizierpb.Status{
+				Code:    int32(codes.InvalidArgument),
+				Message: fmt.Sprintf("output_table_prefix required for function %q", f.GetFuncName()),
+			}})
+		}
+	}
+
+	p := s.currentHandler()(ctx, req)
+	if p == nil {
+		p = &Plan{}
+	}
+	if err := p.Validate(); err != nil {
+		return status.Errorf(codes.Internal, "fakevizier: invalid plan: %v", err)
+	}
+	w.delay, w.abortAfter = p.Delay, p.AbortAfter
+	return s.run(p, w, req, start)
+}
+
+// run streams p through w.
+func (s *Server) run(p *Plan, w *streamWriter, req *vizierpb.ExecuteScriptRequest, start time.Time) error {
+	switch {
+	case p.GRPCError != nil:
+		return p.GRPCError
+	case len(p.CompileErrors) > 0:
+		st := &vizierpb.Status{Code: int32(codes.InvalidArgument), Message: CompileFailedMessage}
+		for _, ce := range p.CompileErrors {
+			st.ErrorDetails = append(st.ErrorDetails, &vizierpb.ErrorDetails{
+				Error: &vizierpb.ErrorDetails_CompilerError{CompilerError: ce},
+			})
+		}
+		return w.send(&vizierpb.ExecuteScriptResponse{Status: st})
+	case p.Status != nil:
+		return w.send(&vizierpb.ExecuteScriptResponse{Status: p.Status})
+	}
+
+	// All meta_data first.
+	ids := make([]string, len(p.Tables))
+	for i, t := range p.Tables {
+		ids[i] = newUUID()
+		meta := &vizierpb.ExecuteScriptResponse{Result: &vizierpb.ExecuteScriptResponse_MetaData{
+			MetaData: &vizierpb.QueryMetadata{Name: t.Name, Id: ids[i], Relation: t.relation()},
+		}}
+		if err := w.send(meta); err != nil {
+			return err
+		}
+		if i == 0 && p.Malformed.DuplicateMetadata {
+			if err := w.send(meta); err != nil {
+				return err
+			}
+		}
+	}
+	if p.Hang {
+		select {
+		case <-w.ctx.Done():
+		case <-w.closing:
+		}
+		return s.waitErr(w.ctx)
+	}
+
+	// Then the batches, one of each unfinished table per round.
+	rows := p.batchRows()
+	nb := make([]int, len(p.Tables)) // batches per table
+	dataBatches := make([]int, len(p.Tables))
+	maxBatches := 0
+	for i, t := range p.Tables {
+		n := t.NumRows()
+		dataBatches[i] = (n + rows - 1) / rows
+		nb[i] = dataBatches[i]
+		if n == 0 || p.EmptyLastBatch {
+			nb[i]++
+		}
+		maxBatches = max(maxBatches, nb[i])
+	}
+	for k := range maxBatches {
+		for i, t := range p.Tables {
+			if k >= nb[i] {
+				continue
+			}
+			eos := k == nb[i]-1
+			var b *vizierpb.RowBatchData
+			if k < dataBatches[i] {
+				b = t.batch(ids[i], k*rows, min((k+1)*rows, t.NumRows()), eos)
+			} else {
+				b = t.batch(ids[i], 0, 0, eos)
+			}
+			if i == 0 && k == 0 {
+				p.Malformed.apply(b, t)
+			}
+			if err := w.send(batchResponse(b)); err != nil {
+				return err
+			}
+			if i == 0 && eos && p.Malformed.DataAfterEOS {
+				again := &vizierpb.RowBatchData{TableId: b.TableId, Cols: b.Cols, NumRows: b.NumRows}
+				if err := w.send(batchResponse(again)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+
+	if p.OmitStats {
+		return nil
+	}
+	stats := p.Stats
+	if stats == nil {
+		stats = &vizierpb.QueryExecutionStats{Timing: &vizierpb.QueryTimingInfo{
+			// A plausible compile time: a fixed cost plus a little per byte.
+			CompilationTimeNs: 2_000_000 + 1_000*int64(len(req.GetQueryStr())),
+			ExecutionTimeNs:   max(time.Since(start).Nanoseconds(), 1),
+		}}
+		for _, t := range p.Tables {
+			stats.RecordsProcessed += int64(t.NumRows())
+			stats.BytesProcessed += t.byteSize()
+		}
+	}
+	return w.send(&vizierpb.ExecuteScriptResponse{Result: &vizierpb.ExecuteScriptResponse_Data{
+		Data: &vizierpb.QueryData{ExecutionStats: stats},
+	}})
+}
+
+// apply injects the protocol violations of m into b, the first batch of t.
+func (m Malformed) apply(b *vizierpb.RowBatchData, t *Table) {
+	if m.BadTableID {
+		b.TableId = newUUID() // never announced
+	}
+	if m.WrongColumnType {
+		b.Cols[0] = t.Columns[0].wrongTypeSlice(int(b.NumRows))
+	}
+	if m.ColumnCountMismatch {
+		b.Cols = b.Cols[:len(b.Cols)-1]
+	}
+}
+
+func batchResponse(b *vizierpb.RowBatchData) *vizierpb.ExecuteScriptResponse {
+	return &vizierpb.ExecuteScriptResponse{Result: &vizierpb.ExecuteScriptResponse_Data{
+		Data: &vizierpb.QueryData{Batch: b},
+	}}
+}
+
+// streamWriter sends the responses of one ExecuteScript stream, applying a
+// Plan's Delay and AbortAfter and stamping the query id.
+type streamWriter struct {
+	ctx        context.Context
+	stream     grpc.ServerStreamingServer[vizierpb.ExecuteScriptResponse]
+	closing    <-chan struct{}
+	queryID    string
+	delay      time.Duration
+	abortAfter int
+	sent       int
+}
+
+func (w *streamWriter) send(resp *vizierpb.ExecuteScriptResponse) error {
+	if w.abortAfter > 0 && w.sent >= w.abortAfter {
+		return status.Errorf(codes.Unavailable,
+			"fakevizier: stream reset (RST_STREAM) after %d messages", w.sent)
+	}
+	if w.delay > 0 {
+		t := time.NewTimer(w.delay)
+		select {
+		case <-t.C:
+		case <-w.ctx.Done():
+			t.Stop()
+			return status.FromContextError(w.ctx.Err()).Err()
+		case <-w.closing:
+			t.Stop()
+			return status.Error(codes.Unavailable, "fakevizier: server is closing")
+		}
+	}
+	if err := w.ctx.Err(); err != nil {
+		return status.FromContextError(err).Err()
+	}
+	resp.QueryId = w.queryID
+	if err := w.stream.Send(resp); err != nil {
+		return err
+	}
+	w.sent++
+	return nil
+}
+
+// HealthCheck sends one response with the programmed health status, then
+// keeps the stream open, as a real Vizier does (which re-sends the status
+// periodically; the fake sends it once), until the client cancels or the
+// server closes.
+func (v *vizierService) HealthCheck(req *vizierpb.HealthCheckRequest, stream grpc.ServerStreamingServer[vizierpb.HealthCheckResponse]) error {
+	s := v.s
+	if err := s.checkCluster(req.GetClusterId()); err != nil {
+		return err
+	}
+	if err := stream.Send(&vizierpb.HealthCheckResponse{Status: s.currentHealth()}); err != nil {
+		return err
+	}
+	ctx := stream.Context()
+	select {
+	case <-ctx.Done():
+	case <-s.closing:
+	}
+	return s.waitErr(ctx)
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// newUUID returns a random (version 4) UUID in its dashed string form, as
+// Vizier uses for query and table ids.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand.Read documents so)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
