@@ -3,15 +3,7 @@ package pixie_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -388,15 +380,14 @@ func TestHealth(t *testing.T) {
 // h2 ALPN grpc-go requires), the API key, and cluster listing.
 func TestCloudModeOverTLS(t *testing.T) {
 	t.Parallel()
-	certPEM, keyPEM := selfSigned(t)
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	serverTLS, certPEM, err := fakevizier.SelfSignedTLS()
 	if err != nil {
 		t.Fatal(err)
 	}
 	s, err := fakevizier.Start(fakevizier.Options{
 		APIKey:    testKey,
 		ClusterID: testCluster,
-		TLS:       &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		TLS:       serverTLS,
 		Clusters: []*cloudpb.ClusterInfo{
 			fakevizier.MustClusterInfo(testCluster, "prod", cloudpb.ClusterStatus_CS_HEALTHY),
 			fakevizier.MustClusterInfo("00000000-0000-4000-8000-000000000002", "staging", cloudpb.ClusterStatus_CS_DISCONNECTED),
@@ -432,34 +423,6 @@ func TestCloudModeOverTLS(t *testing.T) {
 	if _, err := untrusting.Clusters(t.Context()); pixie.KindOf(err) != pixie.KindUnavailable {
 		t.Errorf("untrusted certificate: got %v, want unavailable", err)
 	}
-}
-
-func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "fake vizier"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		IsCA:                  true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }
 
 func TestUUIDRoundTrip(t *testing.T) {

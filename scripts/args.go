@@ -1,0 +1,155 @@
+package scripts
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pxgate/pxgate/pixie"
+)
+
+// paramTypes are the annotations a catalog script's entry may use.
+var paramTypes = []string{"str", "int", "float", "bool", "px.Service", "px.Pod", "px.Namespace", "px.Node"}
+
+func knownType(t string) bool {
+	for _, k := range paramTypes {
+		if t == k {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	// A Kubernetes object name (DNS-1123 subdomain, loosely).
+	k8sName = `[a-z0-9]([-a-z0-9.]*[a-z0-9])?`
+	// namespace/name, as Pixie writes services and pods.
+	nsNameRe = regexp.MustCompile(`^` + k8sName + `/` + k8sName + `$`)
+	nameRe   = regexp.MustCompile(`^` + k8sName + `$`)
+	// Pixie's relative times: -2m, -1h30m, -90s, -1d.
+	relTimeRe = regexp.MustCompile(`^-(\d+(ns|us|µs|ms|s|m|h|d))+$`)
+)
+
+// isTimeParam says whether a str parameter holds a time: Pixie scripts name
+// them start_time / end_time.
+func isTimeParam(p Param) bool {
+	return p.Type == "str" && (p.Name == "start_time" || p.Name == "end_time" || strings.HasSuffix(p.Name, "_time"))
+}
+
+// checkValue validates one argument value against its parameter's type.
+func checkValue(p Param, v string) error {
+	switch {
+	case p.Type == "px.Service" || p.Type == "px.Pod":
+		kind := strings.ToLower(strings.TrimPrefix(p.Type, "px."))
+		if !nsNameRe.MatchString(v) {
+			return fmt.Errorf("%q is not a %s: write namespace/name, e.g. default/consumer", v, kind)
+		}
+	case p.Type == "px.Namespace" || p.Type == "px.Node":
+		if !nameRe.MatchString(v) {
+			return fmt.Errorf("%q is not a %s name", v, strings.ToLower(strings.TrimPrefix(p.Type, "px.")))
+		}
+	case p.Type == "int":
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+	case p.Type == "float":
+		if f, err := strconv.ParseFloat(v, 64); err != nil || f != f {
+			return fmt.Errorf("%q is not a number", v)
+		}
+	case p.Type == "bool":
+		if _, err := strconv.ParseBool(v); err != nil {
+			return fmt.Errorf("%q is not a boolean (true or false)", v)
+		}
+	case isTimeParam(p):
+		if relTimeRe.MatchString(v) || v == "now" {
+			return nil
+		}
+		if _, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return nil
+		}
+		return fmt.Errorf("%q is not a time: use a relative time such as -2m or -1h30m, or RFC 3339", v)
+	}
+	return nil
+}
+
+// ArgError lists every problem with a call's arguments. Nothing is sent to
+// Pixie when Bind returns one.
+type ArgError struct {
+	Script   string
+	Problems []ArgProblem
+}
+
+// ArgProblem is one argument's problem.
+type ArgProblem struct {
+	Arg     string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (e *ArgError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.Arg + ": " + p.Message
+	}
+	return fmt.Sprintf("script %s: %s", e.Script, strings.Join(parts, "; "))
+}
+
+// Bind validates args against the script's parameters, applies defaults and
+// returns the exec_funcs call (nil for a script run as is, which takes no
+// arguments). Unknown and missing arguments are errors that name them.
+func (s *Script) Bind(args map[string]string) (*pixie.Func, error) {
+	e := &ArgError{Script: s.Name}
+	for _, name := range sortedKeys(args) {
+		if !hasParam(s.Params, name) {
+			msg := "unknown argument"
+			if len(s.Params) > 0 {
+				msg += " (" + s.Name + " takes " + paramList(s.Params) + ")"
+			} else {
+				msg += " (" + s.Name + " takes no arguments)"
+			}
+			e.Problems = append(e.Problems, ArgProblem{name, msg})
+		}
+	}
+	var call []pixie.Arg
+	for _, p := range s.Params {
+		v, ok := args[p.Name]
+		if !ok {
+			if p.Default == nil {
+				e.Problems = append(e.Problems, ArgProblem{p.Name, "missing required argument of type " + p.Type})
+				continue
+			}
+			v = *p.Default
+		}
+		if err := checkValue(p, v); err != nil {
+			e.Problems = append(e.Problems, ArgProblem{p.Name, err.Error()})
+			continue
+		}
+		call = append(call, pixie.Arg{Name: p.Name, Value: v})
+	}
+	if len(e.Problems) > 0 {
+		return nil, e
+	}
+	if s.Entry == "" {
+		return nil, nil
+	}
+	return &pixie.Func{Name: s.Entry, Args: call, OutputPrefix: "output"}, nil
+}
+
+func paramList(ps []Param) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,90 @@
+package scripts
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pixie/fakevizier"
+)
+
+// libraryClient runs a fake Pixie Cloud (TLS, as the cloud always is) that
+// serves a small script library, and a cloud-mode client for it.
+func libraryClient(t *testing.T) *pixie.Client {
+	t.Helper()
+	serverTLS, caPEM, err := fakevizier.SelfSignedTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := fakevizier.Start(fakevizier.Options{
+		APIKey: "k",
+		TLS:    serverTLS,
+		Scripts: []fakevizier.LibraryScript{
+			{ID: "id-1", Name: "px/service_let", Desc: "Service LET.", Contents: "import px\n\ndef svc(start_time: str, service: px.Service):\n    ''' LET of a service.\n\n    @service: the service\n    '''\n    return px.DataFrame('http_events', start_time=start_time)\n"},
+			{ID: "id-2", Name: "px/cluster", Desc: "Cluster overview.", Contents: "import px\npx.display(px.DataFrame('process_stats').head(3))\n"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, caPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := pixie.New(pixie.Config{CloudAddr: s.Addr(), APIKey: "k", CAFile: ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestPixieLibraryIsListedAndFetchedLazily(t *testing.T) {
+	t.Parallel()
+	c, _, err := Load(Options{Library: libraryClient(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lib *Script
+	for _, s := range list {
+		if s.Name == "px/service_let" {
+			lib = s
+		}
+	}
+	if lib == nil || lib.Origin != OriginPixie || lib.Description != "Service LET." || len(lib.Params) != 0 {
+		t.Fatalf("library entry before fetching: %+v", lib)
+	}
+	s, err := c.Get(t.Context(), "px/service_let")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Entry != "svc" || len(s.Params) != 2 || s.Params[1].Type != "px.Service" || s.Params[1].Description != "the service" {
+		t.Errorf("fetched library script: %+v", s)
+	}
+	fn, err := s.Bind(map[string]string{"service": "default/consumer", "start_time": "-5m"})
+	if err != nil || fn.Name != "svc" {
+		t.Errorf("Bind: %+v %v", fn, err)
+	}
+	if _, err := s.Bind(map[string]string{"service": "default/consumer"}); err == nil {
+		t.Error("missing start_time (no default in the library script) was accepted")
+	}
+	// Once fetched, the list shows the parameters too.
+	list, _ = c.List(t.Context())
+	for _, s := range list {
+		if s.Name == "px/service_let" && len(s.Params) != 2 {
+			t.Errorf("list after fetch: %+v", s)
+		}
+	}
+	if p, err := c.Get(t.Context(), "px/cluster"); err != nil || p.Entry != "" || !p.Runnable() {
+		t.Errorf("px/cluster: %+v %v", p, err)
+	}
+	if _, err := c.Get(t.Context(), "px/nope"); err == nil {
+		t.Error("unknown library script found")
+	}
+}
