@@ -1,0 +1,80 @@
+package api
+
+// Problem is an error response (RFC 9457 problem details), sent as
+// application/problem+json. Type is a stable URI (one of the ProblemType
+// constants) that callers can switch on; Title is the same for every
+// problem of a Type; Detail says what happened this time.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+
+	// RequestID is the request's X-Request-Id, to find it in the logs.
+	RequestID string `json:"request_id,omitempty"`
+	// Errors name the request fields at fault (invalid-request,
+	// invalid-tolerance).
+	Errors []FieldError `json:"errors,omitempty"`
+	// CompileErrors are Vizier's compiler errors (compile-error).
+	CompileErrors []CompileError `json:"compile_errors,omitempty"`
+	// Hint suggests a fix, when pxgate knows one.
+	Hint string `json:"hint,omitempty"`
+	// AvailableTables lists the tables the query produced (unknown-table).
+	AvailableTables []string `json:"available_tables,omitempty"`
+	// TimeoutMS is the effective timeout that expired (pixie-timeout).
+	TimeoutMS int64 `json:"timeout_ms,omitempty"`
+}
+
+// CompileError is one PxL compiler error. Line and Column are 1-based; 0
+// means Vizier gave no position.
+type CompileError struct {
+	Line    uint64 `json:"line"`
+	Column  uint64 `json:"column"`
+	Message string `json:"message"`
+}
+
+// ProblemTypePrefix starts every problem type URI.
+const ProblemTypePrefix = "urn:pxgate:problem:"
+
+// Problem types. They are part of the API contract: add new ones, never
+// rename or reuse one.
+const (
+	// 400: the body is not a valid RunRequest (Problem.Errors names fields).
+	ProblemInvalidRequest = ProblemTypePrefix + "invalid-request"
+	// 400: a tolerance does not compile (Problem.Errors names it).
+	ProblemInvalidTolerance = ProblemTypePrefix + "invalid-tolerance"
+	// 400: Vizier could not compile the PxL (Problem.CompileErrors).
+	ProblemCompileError = ProblemTypePrefix + "compile-error"
+	// 400: Vizier rejected the request, e.g. an argument of the wrong type.
+	ProblemInvalidArgument = ProblemTypePrefix + "invalid-argument"
+	// 400: the request's tables names a table the query did not produce.
+	ProblemUnknownTable = ProblemTypePrefix + "unknown-table"
+	// 404: script_name is not in the catalog.
+	ProblemUnknownScript = ProblemTypePrefix + "unknown-script"
+	// 404: the cluster does not exist for pxgate's credentials.
+	ProblemUnknownCluster = ProblemTypePrefix + "unknown-cluster"
+	// 404: no such route.
+	ProblemNotFound = ProblemTypePrefix + "not-found"
+	// 405: the route exists for other methods (see the Allow header).
+	ProblemMethodNotAllowed = ProblemTypePrefix + "method-not-allowed"
+	// 413: the body is larger than the configured limit.
+	ProblemBodyTooLarge = ProblemTypePrefix + "body-too-large"
+	// 415: the body is not JSON (typically form-encoded).
+	ProblemUnsupportedMediaType = ProblemTypePrefix + "unsupported-media-type"
+	// 502: Pixie could not be reached.
+	ProblemPixieUnavailable = ProblemTypePrefix + "pixie-unavailable"
+	// 502: Pixie refused pxgate's credentials (a gateway configuration
+	// problem, not the caller's).
+	ProblemPixieAuth = ProblemTypePrefix + "pixie-auth"
+	// 502: the script compiled but failed while running.
+	ProblemPixieExecution = ProblemTypePrefix + "pixie-execution"
+	// 502: Pixie's answer broke the protocol.
+	ProblemPixieProtocol = ProblemTypePrefix + "pixie-protocol"
+	// 502: Pixie does not support the operation in this connection mode.
+	ProblemPixieUnsupported = ProblemTypePrefix + "pixie-unsupported"
+	// 504: Pixie did not answer within the effective timeout.
+	ProblemPixieTimeout = ProblemTypePrefix + "pixie-timeout"
+	// 500: a fault in pxgate; details are in its log under the request id.
+	ProblemInternal = ProblemTypePrefix + "internal"
+)

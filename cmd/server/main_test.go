@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pxgate/pxgate/config"
+	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+)
+
+const (
+	secretKey = "px-api-0123456789abcdef-secret"
+	clusterID = "7a1c2b3d-0000-4000-8000-00000000abcd"
+)
+
+// clearEnv unsets every variable the configuration reads, for the test.
+func clearEnv(t *testing.T) {
+	t.Helper()
+	typ := reflect.TypeFor[config.Config]()
+	for i := range typ.NumField() {
+		if k := typ.Field(i).Tag.Get("envconfig"); k != "" {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+}
+
+func TestRunVersion(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-version"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.HasPrefix(out.String(), "pxgate ") {
+		t.Errorf("got %q", out.String())
+	}
+}
+
+func TestRunWithoutCredentialsNamesWhatToSet(t *testing.T) {
+	clearEnv(t)
+	var out, errOut bytes.Buffer
+	if code := run(nil, &out, &errOut); code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+	for _, want := range []string{"PIXIE_API_KEY", "PIXIE_CLUSTER_ID", "PIXIE_DIRECT_ADDR"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("message does not name %s:\n%s", want, errOut.String())
+		}
+	}
+}
+
+func TestRunCheckConfigRedactsTheKey(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("PIXIE_API_KEY", secretKey)
+	t.Setenv("PIXIE_CLUSTER_ID", clusterID)
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-check-config"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), secretKey) {
+		t.Fatalf("-check-config printed the API key:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "configuration is valid") || !strings.Contains(out.String(), clusterID) {
+		t.Errorf("unexpected output:\n%s", out.String())
+	}
+}
+
+// syncBuffer is a log sink written by the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServeEndToEndAndGracefulShutdown runs the real wiring against a fake
+// Vizier: it serves, answers a query, then drains and stops on cancel.
+func TestServeEndToEndAndGracefulShutdown(t *testing.T) {
+	fake, err := fakevizier.Start(fakevizier.Options{
+		APIKey:    secretKey,
+		ClusterID: clusterID,
+		Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{
+			fakevizier.NewTable("output", fakevizier.Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, 120e6, 180e6)),
+		}}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	cfg := &config.Config{
+		APIKey: secretKey, ClusterID: clusterID, DirectAddr: fake.Addr(), DirectPlain: true,
+		E2EEncryption: "auto", MaxRecvMiB: 64, ListenAddr: "127.0.0.1:0", Demo: "off", AllowInline: true,
+		MaxConcurrent: 4, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
+		MaxBodyBytes: 1 << 20, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var logs syncBuffer
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, cfg, &logs, func(a string) { addrc <- a }) }()
+	var base string
+	select {
+	case a := <-addrc:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("Serve returned early: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not start")
+	}
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: got %d, want 200", path, resp.StatusCode)
+		}
+	}
+	body := `{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')", "tolerances": [{"expect": "p99(latency_p99) < 300ms"}]}`
+	resp, err := http.Post(base+"/v1/run", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(got), `"passed":true`) {
+		t.Fatalf("run: got %d %s", resp.StatusCode, got)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not stop")
+	}
+	if strings.Contains(logs.String(), secretKey) {
+		t.Errorf("logs contain the API key:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "pxgate serving") || !strings.Contains(logs.String(), "stopped") {
+		t.Errorf("logs lack start/stop lines:\n%s", logs.String())
+	}
+}

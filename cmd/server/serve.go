@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pxgate/pxgate/config"
+	"github.com/pxgate/pxgate/handlers"
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/version"
+)
+
+// Serve wires configuration -> Pixie client -> handlers -> http.Server and
+// serves until ctx is cancelled, then drains: /readyz fails first, the
+// listener closes, in-flight requests get cfg.ShutdownGrace to finish, and
+// the Pixie connection closes last. started, if non-nil, is told the bound
+// address once the server accepts connections (tests listen on :0).
+func Serve(ctx context.Context, cfg *config.Config, logOut io.Writer, started func(addr string)) error {
+	logger := newLogger(cfg, logOut)
+	client, err := pixie.New(pixieConfig(cfg))
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+
+	var ready atomic.Bool
+	reg := prometheus.NewRegistry()
+	h := handlers.New(handlers.Options{
+		Pixie:            client,
+		Logger:           logger,
+		Registry:         reg,
+		DefaultClusterID: cfg.ClusterID,
+		MaxRows:          cfg.MaxRows,
+		DefaultTimeout:   cfg.DefaultTimeout,
+		MaxTimeout:       cfg.QueryTimeout,
+		MaxBodyBytes:     cfg.MaxBodyBytes,
+		Ready:            ready.Load,
+	})
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on PXGATE_LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// A response can only be written once its query is done.
+		WriteTimeout: cfg.QueryTimeout + 30*time.Second,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	ready.Store(true)
+	v := version.Get()
+	logger.Info("pxgate serving", "addr", ln.Addr().String(), "pixie", describeTarget(cfg),
+		"version", v.Version, "revision", v.Revision)
+	if started != nil {
+		started(ln.Addr().String())
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	ready.Store(false)
+	logger.Info("shutting down", "grace_seconds", cfg.ShutdownGrace.Seconds())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("grace period over, closing remaining connections", "err", err)
+		_ = srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func pixieConfig(cfg *config.Config) pixie.Config {
+	return pixie.Config{
+		CloudAddr:    cfg.CloudOrDefault(),
+		DirectAddr:   cfg.DirectAddr,
+		Plaintext:    cfg.DirectPlain,
+		APIKey:       cfg.APIKey,
+		CAFile:       cfg.TLSCAFile,
+		SkipVerify:   cfg.TLSSkipVerify,
+		ClusterID:    cfg.ClusterID,
+		MaxRecvBytes: cfg.MaxRecvMiB << 20,
+	}
+}
+
+// describeTarget names where queries go, without credentials.
+func describeTarget(cfg *config.Config) string {
+	if cfg.DirectAddr != "" {
+		if cfg.DirectPlain {
+			return "vizier " + cfg.DirectAddr + " (plaintext)"
+		}
+		return "vizier " + cfg.DirectAddr
+	}
+	return "cloud " + cfg.CloudOrDefault() + " cluster " + cfg.ClusterID
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel)))
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(cfg.LogFormat, "text") {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

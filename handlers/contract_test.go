@@ -1,0 +1,196 @@
+package handlers_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/go-chi/chi/v5"
+
+	pxgate "github.com/pxgate/pxgate"
+	"github.com/pxgate/pxgate/handlers"
+	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+)
+
+// loadContract loads and validates openapi.yaml and builds a router on it.
+func loadContract(t testing.TB) (*openapi3.T, routers.Router) {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(pxgate.OpenAPI)
+	if err != nil {
+		t.Fatalf("loading openapi.yaml: %v", err)
+	}
+	if err := doc.Validate(t.Context()); err != nil {
+		t.Fatalf("openapi.yaml is invalid: %v", err)
+	}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatalf("routing openapi.yaml: %v", err)
+	}
+	return doc, router
+}
+
+// checkContract validates a real request and its response against the
+// contract. Undocumented statuses are errors.
+func checkContract(t testing.TB, router routers.Router, reqBody []byte, resp response) {
+	t.Helper()
+	req := resp.req.Clone(t.Context())
+	req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	route, params, err := router.FindRoute(req)
+	if err != nil {
+		t.Fatalf("%s %s is not in openapi.yaml: %v", req.Method, req.URL.Path, err)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route}
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 resp.status,
+		Header:                 resp.header,
+		Body:                   io.NopCloser(bytes.NewReader(resp.body)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	if err := openapi3filter.ValidateResponse(t.Context(), out); err != nil {
+		t.Errorf("%s %s -> %d does not match openapi.yaml: %v\nbody: %.2000s", req.Method, req.URL.Path, resp.status, err, resp.body)
+	}
+}
+
+// TestContractRealResponses checks real answers of every kind against
+// openapi.yaml: successes, a failed verdict and each error class.
+func TestContractRealResponses(t *testing.T) {
+	t.Parallel()
+	_, router := loadContract(t)
+
+	let := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{
+		letTable("output", 12),
+		fakevizier.NewTable("types",
+			fakevizier.BoolCol("b", vizierpb.SemanticType_ST_NONE, true),
+			fakevizier.UInt128Col("u", vizierpb.SemanticType_ST_UPID, &vizierpb.UInt128{High: 1, Low: 2}),
+			fakevizier.BytesCol("s", vizierpb.SemanticType_ST_NONE, []byte("\xff")),
+			fakevizier.Float64Col("f", vizierpb.SemanticType_ST_NONE, 0),
+		),
+	}}), func(o *handlers.Options) { o.MaxBodyBytes = 4096 })
+	compile := newEnv(t, fakevizier.CompileErrorHandler(fakevizier.CompilerError(3, 1, "invalid syntax")))
+	hang := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 1)}, Hang: true}))
+	down := newEnv(t, nil)
+	down.fake.Close()
+
+	script := letScript(t)
+	pass := mustJSON(t, map[string]any{"script": script, "tolerances": []any{compatTolerance(300)}})
+	fail := mustJSON(t, map[string]any{"script": script, "tolerances": []any{compatTolerance(200), map[string]any{"expect": "count() == 0"}}})
+	failStatus := mustJSON(t, map[string]any{"script": script, "fail_status": 503, "tolerances": []any{compatTolerance(200)}})
+	timeout := mustJSON(t, map[string]any{"script": script, "timeout": "200ms"})
+
+	for _, tc := range []struct {
+		name        string
+		env         *env
+		method      string
+		path        string
+		contentType string
+		body        []byte
+		status      int
+	}{
+		{"a passing verdict", let, http.MethodPost, "/v1/run", "application/json", pass, 200},
+		{"a failing verdict", let, http.MethodPost, "/v1/run", "application/json", fail, 417},
+		{"a failing verdict with fail_status", let, http.MethodPost, "/v1/run", "application/json", failStatus, 503},
+		{"a compile error", compile, http.MethodPost, "/v1/run", "application/json", pass, 400},
+		{"an invalid request", let, http.MethodPost, "/v1/run", "application/json", []byte(`{"script": 1}`), 400},
+		{"an invalid tolerance", let, http.MethodPost, "/v1/run", "application/json", []byte(`{"script": "x", "tolerances": [{"column": "x"}]}`), 400},
+		{"an unknown table", let, http.MethodPost, "/v1/run", "application/json", []byte(`{"script": "x", "tables": ["nope"]}`), 400},
+		{"an unknown script", let, http.MethodPost, "/v1/run", "application/json", []byte(`{"script_name": "nope"}`), 404},
+		{"a body too large", let, http.MethodPost, "/v1/run", "application/json", []byte(`{"script": "` + strings.Repeat("x", 5000) + `"}`), 413},
+		{"a form-encoded body", let, http.MethodPost, "/v1/run", "application/x-www-form-urlencoded", []byte(`script=x`), 415},
+		{"Pixie down", down, http.MethodPost, "/v1/run", "application/json", pass, 502},
+		{"Pixie too slow", hang, http.MethodPost, "/v1/run", "application/json", timeout, 504},
+		{"the cluster list", let, http.MethodGet, "/v1/clusters", "", nil, 200},
+		{"one cluster", let, http.MethodGet, "/v1/clusters/" + testClusterID, "", nil, 200},
+		{"an unknown cluster", let, http.MethodGet, "/v1/clusters/nope", "", nil, 404},
+		{"healthz", let, http.MethodGet, "/healthz", "", nil, 200},
+		{"readyz", let, http.MethodGet, "/readyz", "", nil, 200},
+		{"version", let, http.MethodGet, "/version", "", nil, 200},
+		{"metrics", let, http.MethodGet, "/metrics", "", nil, 200},
+		{"openapi.yaml", let, http.MethodGet, "/openapi.yaml", "", nil, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resp := tc.env.do(t, tc.method, tc.path, tc.contentType, bytes.NewReader(tc.body))
+			if resp.status != tc.status {
+				t.Fatalf("status: got %d, want %d\n%s", resp.status, tc.status, resp.body)
+			}
+			checkContract(t, router, tc.body, resp)
+		})
+	}
+}
+
+// TestContractExamplesAreValid: the request examples of openapi.yaml pass
+// its own request validation, and the seed's LET example really runs.
+func TestContractExamplesAreValid(t *testing.T) {
+	t.Parallel()
+	doc, router := loadContract(t)
+	e := newEnv(t, fakevizier.StaticHandler(letPlan()))
+	examples := doc.Paths.Value("/v1/run").Post.RequestBody.Value.Content.Get("application/json").Examples
+	if len(examples) == 0 {
+		t.Fatal("openapi.yaml has no /v1/run request examples")
+	}
+	for name, ex := range examples {
+		body := mustJSON(t, ex.Value.Value)
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, e.srv.URL+"/v1/run", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route}
+		if err := openapi3filter.ValidateRequest(t.Context(), in); err != nil {
+			t.Errorf("example %s: %v", name, err)
+		}
+	}
+	let := mustJSON(t, examples["let"].Value.Value)
+	resp := e.run(t, string(let))
+	if resp.status != http.StatusOK || !resp.runResponse(t).Verdict.Passed {
+		t.Errorf("the let example: got %d %s, want a passing run", resp.status, resp.body)
+	}
+	if got := e.fake.Requests()[0].Req.GetQueryStr(); got != letScript(t) {
+		t.Errorf("the let example's script differs from testdata/let.pxl + px.display:\n%s", got)
+	}
+}
+
+// TestContractCoversEveryRoute: the router and openapi.yaml list the same
+// routes.
+func TestContractCoversEveryRoute(t *testing.T) {
+	t.Parallel()
+	doc, _ := loadContract(t)
+	var inSpec []string
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			inSpec = append(inSpec, method+" "+path)
+		}
+	}
+	e := newEnv(t, nil)
+	h := handlers.New(handlers.Options{Pixie: e.client})
+	routes, ok := h.(chi.Routes)
+	if !ok {
+		t.Fatalf("handlers.New returned %T, want a chi router", h)
+	}
+	var inRouter []string
+	err := chi.Walk(routes, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		inRouter = append(inRouter, method+" "+route)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(inSpec)
+	slices.Sort(inRouter)
+	if !slices.Equal(inSpec, inRouter) {
+		t.Errorf("routes differ:\nrouter:       %v\nopenapi.yaml: %v", inRouter, inSpec)
+	}
+}

@@ -1,0 +1,354 @@
+package handlers
+
+import (
+	"io"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"github.com/pxgate/pxgate/tolerance"
+)
+
+// runResult is everything a RunResponse says, before encoding.
+type runResult struct {
+	clusterID  string
+	queryID    string
+	scriptName string
+	demo       bool
+	timeout    time.Duration
+	verdict    tolerance.Verdict
+	stats      api.Stats
+	tables     []*pixie.Table
+}
+
+// flushSize is how much encoded JSON is buffered before a write.
+const flushSize = 64 << 10
+
+// encodeRun writes res as an api.RunResponse. Rows are encoded by hand,
+// column by column from the typed slices, without reflection or per-value
+// allocation; the small parts (verdict, stats) go through encoding/json and
+// are encoded first, so that the only possible failure happens before
+// anything is written. An error is either from that encoding (nothing was
+// written) or from w.
+func encodeRun(w io.Writer, res *runResult) error {
+	verdict, err := marshalJSON(res.verdict)
+	if err != nil {
+		return err
+	}
+	stats, err := marshalJSON(res.stats)
+	if err != nil {
+		return err
+	}
+	e := &encoder{w: w, buf: make([]byte, 0, flushSize+4096)}
+	e.buf = append(e.buf, `{"cluster_id":`...)
+	e.buf = appendString(e.buf, res.clusterID)
+	e.buf = append(e.buf, `,"query_id":`...)
+	e.buf = appendString(e.buf, res.queryID)
+	if res.scriptName != "" {
+		e.buf = append(e.buf, `,"script_name":`...)
+		e.buf = appendString(e.buf, res.scriptName)
+	}
+	if res.demo {
+		e.buf = append(e.buf, `,"demo":true`...)
+	}
+	e.buf = append(e.buf, `,"timeout_ms":`...)
+	e.buf = strconv.AppendInt(e.buf, res.timeout.Milliseconds(), 10)
+	e.buf = append(e.buf, `,"verdict":`...)
+	e.buf = append(e.buf, verdict...)
+	e.buf = append(e.buf, `,"stats":`...)
+	e.buf = append(e.buf, stats...)
+	e.buf = append(e.buf, `,"tables":[`...)
+	for i, t := range res.tables {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		e.table(t)
+	}
+	e.buf = append(e.buf, "]}\n"...)
+	return e.flush()
+}
+
+// encoder buffers JSON and writes it out in chunks of about flushSize.
+// After a write error it keeps encoding into the void and reports the
+// first error from flush.
+type encoder struct {
+	w   io.Writer
+	buf []byte
+	err error
+}
+
+func (e *encoder) flush() error {
+	if e.err == nil && len(e.buf) > 0 {
+		_, e.err = e.w.Write(e.buf)
+	}
+	e.buf = e.buf[:0]
+	return e.err
+}
+
+// column kinds, resolved once per table rather than per value.
+const (
+	kindInt64 = iota
+	kindFloat64
+	kindBool
+	kindString
+	kindTime
+	kindUInt128
+)
+
+func columnKind(t vizierpb.DataType) int {
+	switch t {
+	case vizierpb.DataType_FLOAT64:
+		return kindFloat64
+	case vizierpb.DataType_BOOLEAN:
+		return kindBool
+	case vizierpb.DataType_STRING:
+		return kindString
+	case vizierpb.DataType_TIME64NS:
+		return kindTime
+	case vizierpb.DataType_UINT128:
+		return kindUInt128
+	}
+	return kindInt64
+}
+
+// table encodes one api.Table.
+func (e *encoder) table(t *pixie.Table) {
+	meta := t.Meta
+	e.buf = append(e.buf, `{"name":`...)
+	e.buf = appendString(e.buf, meta.Name)
+	e.buf = append(e.buf, `,"columns":[`...)
+	// keys[c] is what precedes column c's value in a row object.
+	keys := make([][]byte, len(meta.Columns))
+	kinds := make([]int, len(meta.Columns))
+	for c, col := range meta.Columns {
+		if c > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		e.buf = append(e.buf, `{"name":`...)
+		e.buf = appendString(e.buf, col.Name)
+		e.buf = append(e.buf, `,"type":`...)
+		e.buf = appendString(e.buf, col.Type.String())
+		e.buf = append(e.buf, `,"semantic_type":`...)
+		e.buf = appendString(e.buf, col.SemanticType.String())
+		e.buf = append(e.buf, '}')
+
+		k := []byte{','}
+		if c == 0 {
+			k[0] = '{'
+		}
+		k = appendString(k, col.Name)
+		keys[c] = append(k, ':')
+		kinds[c] = columnKind(col.Type)
+	}
+	e.buf = append(e.buf, `],"rows":[`...)
+	for i := 0; i < t.NumRows; i++ {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		if len(keys) == 0 {
+			e.buf = append(e.buf, '{')
+		}
+		for c := range keys {
+			e.buf = append(e.buf, keys[c]...)
+			e.buf = appendValue(e.buf, &t.Cols[c], kinds[c], i)
+		}
+		e.buf = append(e.buf, '}')
+		if len(e.buf) >= flushSize {
+			_ = e.flush()
+		}
+	}
+	e.buf = append(e.buf, `],"row_count":`...)
+	e.buf = strconv.AppendInt(e.buf, int64(t.NumRows), 10)
+	e.buf = append(e.buf, `,"total_rows":`...)
+	e.buf = strconv.AppendInt(e.buf, int64(t.TotalRows), 10)
+	e.buf = append(e.buf, `,"truncated":`...)
+	e.buf = strconv.AppendBool(e.buf, t.Truncated)
+	e.buf = append(e.buf, '}')
+}
+
+// appendValue appends value i of column d, of the given kind.
+func appendValue(b []byte, d *pixie.ColumnData, kind, i int) []byte {
+	switch kind {
+	case kindInt64:
+		return strconv.AppendInt(b, d.Int64[i], 10)
+	case kindFloat64:
+		return appendFloat(b, d.Float64[i])
+	case kindBool:
+		return strconv.AppendBool(b, d.Bool[i])
+	case kindString:
+		return appendBytesString(b, d.String[i])
+	case kindTime:
+		b = append(b, '"')
+		b = appendTime(b, d.Int64[i])
+		return append(b, '"')
+	default:
+		b = append(b, '"')
+		b = appendUUID(b, d.UInt128[i])
+		return append(b, '"')
+	}
+}
+
+// appendFloat appends f as a JSON number: plain decimal notation for
+// ordinary magnitudes, exponent notation for very small or large ones, and
+// null for NaN and ±Inf, which JSON cannot represent.
+func appendFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...)
+	}
+	format := byte('f')
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// Shorten a two-digit negative exponent "e-07" to "e-7".
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendUUID appends v as 8-4-4-4-12 lower-case hex digits, high 64 bits
+// first (how Pixie shows UPIDs and other 128-bit ids).
+func appendUUID(b []byte, v pixie.UInt128) []byte {
+	var out [36]byte
+	j := 0
+	put := func(x uint64, from, to int) { // nibbles from..to-1 of x, most significant first
+		for n := from; n < to; n++ {
+			out[j] = hexDigits[(x>>(60-4*uint(n)))&0xf]
+			j++
+		}
+	}
+	put(v.High, 0, 8)
+	out[j] = '-'
+	j++
+	put(v.High, 8, 12)
+	out[j] = '-'
+	j++
+	put(v.High, 12, 16)
+	out[j] = '-'
+	j++
+	put(v.Low, 0, 4)
+	out[j] = '-'
+	j++
+	put(v.Low, 4, 16)
+	return append(b, out[:]...)
+}
+
+// appendTime appends ns (nanoseconds since the Unix epoch) as RFC 3339 in
+// UTC with all nine fractional digits: 2006-01-02T15:04:05.000000000Z.
+func appendTime(b []byte, ns int64) []byte {
+	t := time.Unix(0, ns).UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, time.RFC3339Nano) // outside RFC 3339; never from Pixie
+	}
+	hour, minute, sec := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond(), 9)
+	return append(b, 'Z')
+}
+
+// digitPairs holds "00" to "99", to format two digits per division.
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
+
+// appendDigits appends v (0 <= v < 10^width) in decimal, zero-padded to
+// width (at most 9) digits.
+func appendDigits(b []byte, v, width int) []byte {
+	var tmp [9]byte
+	i := width
+	for ; i >= 2; i -= 2 {
+		q := v / 100
+		r := (v - q*100) * 2
+		tmp[i-2], tmp[i-1] = digitPairs[r], digitPairs[r+1]
+		v = q
+	}
+	if i == 1 {
+		tmp[0] = byte('0' + v%10)
+	}
+	return append(b, tmp[:width]...)
+}
+
+// appendString appends s as a JSON string (names and ids: the copy to
+// []byte is cheap at that size).
+func appendString(b []byte, s string) []byte {
+	return appendBytesString(b, []byte(s))
+}
+
+// appendBytesString appends s as a quoted JSON string: quotes, backslashes
+// and control characters escaped, U+2028 and U+2029 escaped (they end lines
+// in JavaScript), and each invalid UTF-8 byte replaced by U+FFFD, since
+// Pixie's STRING data is bytes that need not be UTF-8.
+func appendBytesString(b []byte, s []byte) []byte {
+	b = append(b, '"')
+	start := 0 // s[start:i] is pending, to be copied as is
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

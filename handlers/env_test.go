@@ -1,0 +1,275 @@
+package handlers_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/handlers"
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+)
+
+const (
+	testAPIKey    = "test-key-5f1e0c"
+	testClusterID = "5b27f024-eccb-4d07-b28d-84ab8d88e6a3"
+)
+
+// env is one gateway under test: a fake Vizier on loopback gRPC, the real
+// Pixie client dialling it, and the handlers behind an httptest.Server.
+type env struct {
+	fake   *fakevizier.Server
+	client *pixie.Client
+	srv    *httptest.Server
+	reg    *prometheus.Registry
+	ready  *atomic.Bool
+	logs   *syncBuffer
+}
+
+// newEnv starts an env whose fake answers with handler (nil: the fake's
+// DefaultHandler). mods adjust the handler options before New.
+func newEnv(t testing.TB, handler fakevizier.Handler, mods ...func(*handlers.Options)) *env {
+	t.Helper()
+	fake, err := fakevizier.Start(fakevizier.Options{APIKey: testAPIKey, ClusterID: testClusterID, Handler: handler})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	return newEnvWithFake(t, fake, testAPIKey, mods...)
+}
+
+// newEnvWithFake points a gateway at an existing fake with the given key.
+func newEnvWithFake(t testing.TB, fake *fakevizier.Server, apiKey string, mods ...func(*handlers.Options)) *env {
+	t.Helper()
+	client, err := pixie.New(pixie.Config{DirectAddr: fake.Addr(), Plaintext: true, APIKey: apiKey, ClusterID: testClusterID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+
+	e := &env{fake: fake, client: client, reg: prometheus.NewRegistry(), ready: new(atomic.Bool), logs: new(syncBuffer)}
+	e.ready.Store(true)
+	opts := handlers.Options{
+		Pixie:            client,
+		Logger:           slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Registry:         e.reg,
+		DefaultClusterID: testClusterID,
+		MaxRows:          1000,
+		DefaultTimeout:   10 * time.Second,
+		MaxTimeout:       time.Minute,
+		MaxBodyBytes:     256 << 10,
+		Ready:            e.ready.Load,
+	}
+	for _, m := range mods {
+		m(&opts)
+	}
+	e.srv = httptest.NewServer(handlers.New(opts))
+	t.Cleanup(e.srv.Close) // runs first: waits for requests in flight
+	return e
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// response is an HTTP answer, read completely.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	req    *http.Request
+}
+
+// do sends a request to the gateway and reads the whole answer.
+func (e *env) do(t testing.TB, method, path, contentType string, body io.Reader) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, e.srv.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return e.send(t, req)
+}
+
+func (e *env) send(t testing.TB, req *http.Request) response {
+	t.Helper()
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: b, req: req}
+}
+
+// run POSTs v (a string is sent as it is, anything else as JSON) to /v1/run.
+func (e *env) run(t testing.TB, v any) response {
+	t.Helper()
+	var body []byte
+	switch b := v.(type) {
+	case string:
+		body = []byte(b)
+	default:
+		var err error
+		if body, err = json.Marshal(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e.do(t, http.MethodPost, "/v1/run", "application/json", bytes.NewReader(body))
+}
+
+// runResponse decodes a RunResponse strictly: an unexpected field fails.
+func (r response) runResponse(t testing.TB) api.RunResponse {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("Content-Type: got %q, want %q exactly (status %d, body %s)", ct, "application/json", r.status, r.body)
+	}
+	var out api.RunResponse
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		t.Fatalf("decoding a RunResponse: %v\n%s", err, r.body)
+	}
+	return out
+}
+
+// problem decodes a problem response and checks its content type and status.
+func (r response) problem(t testing.TB, wantStatus int, wantType string) api.Problem {
+	t.Helper()
+	if r.status != wantStatus {
+		t.Fatalf("status: got %d, want %d (body %s)", r.status, wantStatus, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("Content-Type: got %q, want %q", ct, "application/problem+json")
+	}
+	var p api.Problem
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("decoding a problem: %v\n%s", err, r.body)
+	}
+	if p.Type != wantType {
+		t.Fatalf("problem type: got %q, want %q (detail %q)", p.Type, wantType, p.Detail)
+	}
+	if p.Status != wantStatus {
+		t.Errorf("problem status: got %d, want %d", p.Status, wantStatus)
+	}
+	if p.Title == "" || p.Detail == "" || p.RequestID == "" || p.Instance == "" {
+		t.Errorf("problem lacks title, detail, request_id or instance: %+v", p)
+	}
+	if got := r.header.Get("X-Request-Id"); got != p.RequestID {
+		t.Errorf("request_id: got %q in the body, %q in X-Request-Id", p.RequestID, got)
+	}
+	return p
+}
+
+// letScript is the seed's LET script, made runnable.
+func letScript(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/let.pxl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b) + "px.display(df, 'output')\n"
+}
+
+// letBase is the start of the LET fixture's time column.
+var letBase = time.Date(2026, 1, 2, 15, 4, 0, 0, time.UTC)
+
+// letTable is the seed's LET output over n 10-second windows: latency_p99
+// rises from 100 ms by 10 ms per window, so with 12 rows the exclusive p99
+// (chaostoolkit-pixie's) is 218.7 ms.
+func letTable(name string, n int) *fakevizier.Table {
+	times := make([]int64, n)
+	p50, p90, p99 := make([]int64, n), make([]int64, n), make([]int64, n)
+	thr, errs, rate, bytesPer := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range n {
+		times[i] = letBase.Add(time.Duration(i) * 10 * time.Second).UnixNano()
+		p99[i] = int64(100+10*(i%12)) * int64(time.Millisecond)
+		p90[i] = p99[i] * 8 / 10
+		p50[i] = p99[i] / 2
+		thr[i] = float64(100+i%7) / 10e9
+		rate[i] = float64(i%5) / 100
+		errs[i] = rate[i] * thr[i]
+		bytesPer[i] = float64(2048*(100+i%7)) / 10e9
+	}
+	return fakevizier.NewTable(name,
+		fakevizier.TimeCol("time_", vizierpb.SemanticType_ST_TIME_NS, times...),
+		fakevizier.Int64Col("latency_p50", vizierpb.SemanticType_ST_DURATION_NS, p50...),
+		fakevizier.Int64Col("latency_p90", vizierpb.SemanticType_ST_DURATION_NS, p90...),
+		fakevizier.Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, p99...),
+		fakevizier.Float64Col("request_throughput", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, thr...),
+		fakevizier.Float64Col("errors_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, errs...),
+		fakevizier.Float64Col("error_rate", vizierpb.SemanticType_ST_PERCENT, rate...),
+		fakevizier.Float64Col("bytes_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_BYTES_PER_NS, bytesPer...),
+	)
+}
+
+// letPlan answers the LET table named output, with 12 rows.
+func letPlan() *fakevizier.Plan {
+	return &fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}}
+}
+
+// compatTolerance is the seed's tolerance in compatibility form.
+func compatTolerance(threshold float64) map[string]any {
+	return map[string]any{
+		"func": "percentile_should_be_below",
+		"arguments": map[string]any{
+			"column":                   "latency_p99",
+			"percentile":               99,
+			"convert_from_nanoseconds": "milliseconds",
+			"treshold":                 threshold,
+		},
+	}
+}
+
+// letRequest is the seed's experiment as a /v1/run body.
+func letRequest(t testing.TB, threshold float64) map[string]any {
+	return map[string]any{
+		"script":     letScript(t),
+		"tolerances": []any{compatTolerance(threshold)},
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

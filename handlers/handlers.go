@@ -1,0 +1,183 @@
+// Package handlers is pxgate's HTTP layer: the chi router, its middleware
+// (request id, logging, panic recovery, metrics), the handlers of every
+// route and the JSON encoders. It turns requests into pixie.Requests and
+// results into responses; it knows nothing about gRPC.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/pxgate/pxgate/pixie"
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultMaxRows      = 10000
+	DefaultTimeout      = 30 * time.Second
+	DefaultMaxTimeout   = 5 * time.Minute
+	DefaultMaxBodyBytes = 1 << 20
+	defaultOutputTable  = "output"
+	maxRequestIDLength  = 128
+	requestIDHeader     = "X-Request-Id"
+	headerContentType   = "Content-Type"
+	contentTypeYAML     = "application/yaml"
+)
+
+// Pixie is what the handlers need from Pixie. *pixie.Client implements it;
+// implementations must be safe for concurrent use.
+type Pixie interface {
+	// Execute runs one query and streams its results into sink; see
+	// pixie.Client.Execute for the error types.
+	Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) (pixie.Summary, error)
+	// Clusters lists the clusters the credentials can query.
+	Clusters(ctx context.Context) ([]pixie.Cluster, error)
+}
+
+// ErrUnknownScript is returned (wrapped) by a Catalog for a name it does not
+// know; the caller gets a 404.
+var ErrUnknownScript = errors.New("unknown script")
+
+// Catalog resolves named scripts (script_name) into queries. It must be safe
+// for concurrent use.
+type Catalog interface {
+	// Resolve returns the query that runs script name with args. It
+	// returns an error wrapping ErrUnknownScript when there is no such
+	// script, and an *api.RequestError when the arguments do not fit the
+	// script's parameters (both are shown to the caller).
+	Resolve(ctx context.Context, name string, args map[string]string) (pixie.Request, error)
+}
+
+// Registry is where the handlers register their metrics and what GET
+// /metrics serves; *prometheus.Registry implements it. Use a registry of
+// your own, not the global default, so tests and embedders stay isolated.
+type Registry interface {
+	prometheus.Registerer
+	prometheus.Gatherer
+}
+
+// Options configure New. Zero values get the documented defaults.
+type Options struct {
+	// Pixie runs queries and lists clusters. Required.
+	Pixie Pixie
+	// Logger receives one line per request and the server-side errors;
+	// nil discards logs.
+	Logger *slog.Logger
+	// Registry gets pxgate's metrics plus the Go and process collectors,
+	// and is served at /metrics; nil means a fresh prometheus.NewRegistry().
+	// New registers on it, so one Registry serves one handler.
+	Registry Registry
+	// DefaultClusterID is the cluster of requests that name none (also
+	// marked "default" in /v1/clusters). Empty leaves the choice to Pixie's
+	// client configuration.
+	DefaultClusterID string
+	// MaxRows is the number of rows returned per table when a request sets
+	// no max_rows, and the largest max_rows a request may ask for (more is a
+	// 400). Tolerances always see every row. 0 means DefaultMaxRows.
+	MaxRows int
+	// DefaultTimeout is the query timeout of requests that give none; 0
+	// means DefaultTimeout (capped by MaxTimeout).
+	DefaultTimeout time.Duration
+	// MaxTimeout caps every query's timeout (requests asking for more are
+	// capped, and the response reports the effective timeout); 0 means
+	// DefaultMaxTimeout.
+	MaxTimeout time.Duration
+	// MaxBodyBytes is the largest request body; larger ones get a 413. 0
+	// means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Ready reports whether the gateway takes traffic (GET /readyz): false
+	// during start-up and shutdown. It must not depend on Pixie, so that a
+	// Pixie outage gives callers a clear 502 instead of emptying the
+	// Service. nil means always ready.
+	Ready func() bool
+	// Demo marks responses as coming from the built-in demo cluster.
+	Demo bool
+	// Catalog resolves script_name; nil means no catalog, so every named
+	// script is unknown (404).
+	Catalog Catalog
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	if o.MaxRows <= 0 {
+		o.MaxRows = DefaultMaxRows
+	}
+	if o.MaxTimeout <= 0 {
+		o.MaxTimeout = DefaultMaxTimeout
+	}
+	if o.DefaultTimeout <= 0 {
+		o.DefaultTimeout = DefaultTimeout
+	}
+	o.DefaultTimeout = min(o.DefaultTimeout, o.MaxTimeout)
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.Ready == nil {
+		o.Ready = func() bool { return true }
+	}
+	return o
+}
+
+// server holds the handlers' dependencies.
+type server struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics
+	router  chi.Router
+}
+
+// New returns pxgate's HTTP handler. It registers metrics on
+// opts.Registry and panics if that fails (a programming error, such as
+// registering twice), like promauto. It panics if opts.Pixie is nil.
+//
+// Routes:
+//
+//	POST /v1/run             run inline PxL or a named script, evaluate tolerances
+//	GET  /v1/clusters        clusters reachable with pxgate's credentials
+//	GET  /v1/clusters/{id}   one of them
+//	GET  /healthz            the process is up
+//	GET  /readyz             the gateway takes traffic (Options.Ready)
+//	GET  /metrics            Prometheus metrics of Options.Registry
+//	GET  /version            build information
+//	GET  /openapi.yaml       the API contract
+func New(opts Options) http.Handler {
+	if opts.Pixie == nil {
+		panic("handlers.New: Options.Pixie is nil")
+	}
+	opts = opts.withDefaults()
+	s := &server{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registry)}
+
+	r := chi.NewRouter()
+	s.router = r
+	r.Use(sanitizeRequestID, chiRequestID, echoRequestID)
+	r.Use(s.logRequests)
+	r.Use(s.recoverer)
+	r.Use(s.metrics.instrument)
+	r.NotFound(s.notFound)
+	r.MethodNotAllowed(s.methodNotAllowed)
+
+	r.Route("/v1", func(r chi.Router) {
+		r.Post("/run", s.run)                 // POST /v1/run
+		r.Get("/clusters", s.listClusters)    // GET /v1/clusters
+		r.Get("/clusters/{id}", s.getCluster) // GET /v1/clusters/{id}
+	})
+	metricsHandler := promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{})
+	r.Get("/healthz", s.healthz)                         // GET /healthz
+	r.Get("/readyz", s.readyz)                           // GET /readyz
+	r.Get("/version", s.version)                         // GET /version
+	r.Get("/openapi.yaml", s.openapi)                    // GET /openapi.yaml
+	r.Method(http.MethodGet, "/metrics", metricsHandler) // GET /metrics
+	return r
+}

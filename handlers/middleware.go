@@ -1,0 +1,159 @@
+package handlers
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/pxgate/pxgate/api"
+)
+
+// chiRequestID gives every request an id: the caller's X-Request-Id if it
+// sent a usable one, else a generated one.
+var chiRequestID = middleware.RequestID
+
+// sanitizeRequestID drops a caller's X-Request-Id that is too long or holds
+// characters other than letters, digits and ".-_:/", so that what ends up in
+// logs and response headers is harmless.
+func sanitizeRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id := r.Header.Get(requestIDHeader); id != "" && !validRequestID(id) {
+			r.Header.Del(requestIDHeader)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func validRequestID(id string) bool {
+	if len(id) > maxRequestIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.', c == '-', c == '_', c == ':', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// echoRequestID puts the request id on the response.
+func echoRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(requestIDHeader, middleware.GetReqID(r.Context()))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// routePattern returns the chi route that served r, or "unmatched" for
+// requests no route took (404, 405): a bounded value for logs and labels,
+// never the raw path.
+func routePattern(r *http.Request) string {
+	if rctx := chi.RouteContext(r.Context()); rctx != nil {
+		if p := rctx.RoutePattern(); p != "" {
+			return p
+		}
+	}
+	return "unmatched"
+}
+
+// quietRoutes are polled by machines; their successes are logged at Debug.
+var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// logRequests logs one line per request once it is done: method, route
+// pattern, status, duration and request id. Server errors are logged at
+// Error, client errors (and polled routes) at Debug. Bodies, headers and
+// query strings are never logged: they may hold PxL or secrets.
+func (s *server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		defer func() {
+			status := ww.Status()
+			if status == 0 {
+				status = http.StatusOK // nothing written: net/http sends 200
+			}
+			route := routePattern(r)
+			level := slog.LevelInfo
+			switch {
+			case status >= 500:
+				level = slog.LevelError
+			case status >= 400, quietRoutes[route]:
+				level = slog.LevelDebug
+			}
+			s.log.LogAttrs(r.Context(), level, "http request",
+				slog.String("method", r.Method),
+				slog.String("route", route),
+				slog.Int("status", status),
+				slog.Float64("duration_seconds", time.Since(start).Seconds()),
+				slog.String("request_id", middleware.GetReqID(r.Context())),
+			)
+		}()
+		next.ServeHTTP(ww, r)
+	})
+}
+
+// recoverer turns a panic in a handler into a logged error and a 500
+// problem (if nothing was written yet). http.ErrAbortHandler is passed on:
+// it is net/http's way to abort a response.
+func (s *server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ww, ok := w.(middleware.WrapResponseWriter)
+		if !ok {
+			ww = middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		}
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
+				panic(p)
+			}
+			s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+				slog.String("route", routePattern(r)),
+				slog.String("request_id", middleware.GetReqID(r.Context())),
+				slog.String("panic", fmt.Sprint(p)),
+				slog.String("stack", string(debug.Stack())),
+			)
+			if ww.Status() == 0 {
+				s.writeProblem(ww, r, internalProblem(r))
+			}
+		}()
+		next.ServeHTTP(ww, r)
+	})
+}
+
+// notFound answers requests no route matches.
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.writeProblem(w, r, newProblem(api.ProblemNotFound, http.StatusNotFound,
+		fmt.Sprintf("no route %s %s; see GET /openapi.yaml for the API", r.Method, r.URL.Path)))
+}
+
+// allowMethods are tried to fill the Allow header of a 405.
+var allowMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
+// methodNotAllowed answers a route requested with the wrong method, with an
+// Allow header listing the methods it takes.
+func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range allowMethods {
+		if s.router.Match(chi.NewRouteContext(), m, r.URL.Path) {
+			allowed = append(allowed, m)
+		}
+	}
+	for _, m := range allowed {
+		w.Header().Add("Allow", m)
+	}
+	s.writeProblem(w, r, newProblem(api.ProblemMethodNotAllowed, http.StatusMethodNotAllowed,
+		fmt.Sprintf("%s does not take %s (allowed: %s)", r.URL.Path, r.Method, strings.Join(allowed, ", "))))
+}

@@ -1,0 +1,182 @@
+package handlers_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	pxgate "github.com/pxgate/pxgate"
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"github.com/pxgate/pxgate/version"
+)
+
+func TestOperationalEndpoints(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	for _, tc := range []struct {
+		name        string
+		path        string
+		status      int
+		contentType string
+		body        string
+	}{
+		{"healthz answers ok", "/healthz", http.StatusOK, "application/json", `{"status":"ok"}`},
+		{"readyz answers ready", "/readyz", http.StatusOK, "application/json", `{"status":"ready"}`},
+		{"openapi.yaml is the embedded contract", "/openapi.yaml", http.StatusOK, "application/yaml", string(pxgate.OpenAPI)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resp := e.do(t, http.MethodGet, tc.path, "", nil)
+			if resp.status != tc.status || resp.header.Get("Content-Type") != tc.contentType || string(resp.body) != tc.body {
+				t.Errorf("got %d %q %.80q, want %d %q %.80q", resp.status, resp.header.Get("Content-Type"), resp.body, tc.status, tc.contentType, tc.body)
+			}
+		})
+	}
+}
+
+// TestReadyzFollowsReady: readiness is the Ready hook, whatever Pixie does.
+func TestReadyzFollowsReady(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.fake.Close() // Pixie down does not make the gateway unready
+	if resp := e.do(t, http.MethodGet, "/readyz", "", nil); resp.status != http.StatusOK {
+		t.Errorf("ready with Pixie down: got %d, want %d", resp.status, http.StatusOK)
+	}
+	e.ready.Store(false)
+	resp := e.do(t, http.MethodGet, "/readyz", "", nil)
+	if resp.status != http.StatusServiceUnavailable || string(resp.body) != `{"status":"not ready"}` {
+		t.Errorf("shutting down: got %d %s, want %d and not ready", resp.status, resp.body, http.StatusServiceUnavailable)
+	}
+	if resp := e.do(t, http.MethodGet, "/healthz", "", nil); resp.status != http.StatusOK {
+		t.Errorf("healthz while not ready: got %d, want %d", resp.status, http.StatusOK)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	resp := e.do(t, http.MethodGet, "/version", "", nil)
+	var got api.VersionInfo
+	if err := json.Unmarshal(resp.body, &got); err != nil || resp.header.Get("Content-Type") != "application/json" {
+		t.Fatalf("got %q %s (%v), want JSON", resp.header.Get("Content-Type"), resp.body, err)
+	}
+	if want := version.Get(); got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakevizier.StaticHandler(letPlan()))
+	e.do(t, http.MethodGet, "/healthz", "", nil)
+	e.run(t, letRequest(t, 300))
+	e.run(t, letRequest(t, 200))
+	e.do(t, http.MethodGet, "/no/such/path", "", nil)
+	resp := e.do(t, http.MethodGet, "/metrics", "", nil)
+	body := string(resp.body)
+	v := version.Get()
+	for _, want := range []string{
+		`pxgate_build_info{goversion="` + v.GoVersion + `",revision="` + v.Revision + `",version="` + v.Version + `"} 1`,
+		`pxgate_http_requests_total{code="200",method="GET",route="/healthz"} 1`,
+		`pxgate_http_requests_total{code="200",method="POST",route="/v1/run"} 1`,
+		`pxgate_http_requests_total{code="417",method="POST",route="/v1/run"} 1`,
+		`pxgate_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
+		`pxgate_http_request_duration_seconds_bucket{method="POST",route="/v1/run",le="+Inf"} 2`,
+		`pxgate_pixie_queries_total{outcome="ok"} 2`,
+		`pxgate_pixie_queries_total{outcome="timeout"} 0`,
+		`pxgate_pixie_query_duration_seconds_count{outcome="ok"} 2`,
+		`pxgate_pixie_queries_in_flight 0`,
+		`pxgate_verdicts_total{result="pass"} 1`,
+		`pxgate_verdicts_total{result="fail"} 1`,
+		`go_goroutines `,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics: want a line with %q", want)
+		}
+	}
+	if strings.Contains(body, "/no/such/path") || strings.Contains(body, testClusterID) {
+		t.Errorf("metrics: raw paths or cluster ids became labels")
+	}
+}
+
+func TestNotFoundAndMethodNotAllowed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.do(t, http.MethodGet, "/v2/run", "", nil).problem(t, http.StatusNotFound, api.ProblemNotFound)
+	resp := e.do(t, http.MethodGet, "/v1/run", "", nil)
+	resp.problem(t, http.StatusMethodNotAllowed, api.ProblemMethodNotAllowed)
+	if got := resp.header.Values("Allow"); !slices.Equal(got, []string{http.MethodPost}) {
+		t.Errorf("Allow: got %v, want [POST]", got)
+	}
+	resp = e.do(t, http.MethodDelete, "/healthz", "", nil)
+	resp.problem(t, http.StatusMethodNotAllowed, api.ProblemMethodNotAllowed)
+}
+
+// TestRequestID: a caller's X-Request-Id is kept and echoed; an unsafe one
+// is replaced.
+func TestRequestID(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	for _, tc := range []struct {
+		name string
+		id   string
+		keep bool
+	}{
+		{"a plain id is kept", "ci-run-42/step:3", true},
+		{"an id with spaces is replaced", "evil id", false},
+		{"an overlong id is replaced", strings.Repeat("x", 200), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, e.srv.URL+"/nope", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("X-Request-Id", tc.id)
+			p := e.send(t, req).problem(t, http.StatusNotFound, api.ProblemNotFound)
+			if got := p.RequestID == tc.id; got != tc.keep {
+				t.Errorf("request id %q: got %q, want kept %v", tc.id, p.RequestID, tc.keep)
+			}
+		})
+	}
+}
+
+func TestClusters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+
+	resp := e.do(t, http.MethodGet, "/v1/clusters", "", nil)
+	if resp.status != http.StatusOK || resp.header.Get("Content-Type") != "application/json" {
+		t.Fatalf("got %d %q, want 200 JSON", resp.status, resp.header.Get("Content-Type"))
+	}
+	var list []api.Cluster
+	dec := json.NewDecoder(bytes.NewReader(resp.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].ID != testClusterID || !list[0].Default || !list[0].Queryable || list[0].Status != "CS_HEALTHY" {
+		t.Fatalf("clusters: got %+v, want the one healthy default cluster", list)
+	}
+
+	resp = e.do(t, http.MethodGet, "/v1/clusters/"+testClusterID, "", nil)
+	var one api.Cluster
+	if err := json.Unmarshal(resp.body, &one); err != nil || resp.status != http.StatusOK || one != list[0] {
+		t.Errorf("one cluster: got %d %+v (%v), want %+v", resp.status, one, err, list[0])
+	}
+	e.do(t, http.MethodGet, "/v1/clusters/00000000-0000-0000-0000-000000000000", "", nil).
+		problem(t, http.StatusNotFound, api.ProblemUnknownCluster)
+
+	// An unhealthy Vizier is listed as such, not hidden.
+	e.fake.SetHealth(&vizierpb.Status{Code: 14, Message: "no agents"})
+	resp = e.do(t, http.MethodGet, "/v1/clusters", "", nil)
+	list = nil
+	if err := json.Unmarshal(resp.body, &list); err != nil || len(list) != 1 || list[0].Queryable {
+		t.Errorf("unhealthy: got %d %s, want the cluster listed as not queryable", resp.status, resp.body)
+	}
+}

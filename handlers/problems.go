@@ -1,0 +1,218 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/pixie"
+)
+
+// statusClientClosedRequest is recorded (nginx-style) when the caller went
+// away before the answer; nobody reads it.
+const statusClientClosedRequest = 499
+
+// problemTitles holds the one title of each problem type.
+var problemTitles = map[string]string{
+	api.ProblemInvalidRequest:       "Invalid request",
+	api.ProblemInvalidTolerance:     "Invalid tolerance",
+	api.ProblemCompileError:         "PxL compilation failed",
+	api.ProblemInvalidArgument:      "Pixie rejected the request",
+	api.ProblemUnknownTable:         "Unknown table",
+	api.ProblemUnknownScript:        "Unknown script",
+	api.ProblemUnknownCluster:       "Unknown cluster",
+	api.ProblemNotFound:             "Not found",
+	api.ProblemMethodNotAllowed:     "Method not allowed",
+	api.ProblemBodyTooLarge:         "Request body too large",
+	api.ProblemUnsupportedMediaType: "Unsupported media type",
+	api.ProblemPixieUnavailable:     "Pixie unavailable",
+	api.ProblemPixieAuth:            "Pixie refused the gateway's credentials",
+	api.ProblemPixieExecution:       "Script failed on Pixie",
+	api.ProblemPixieProtocol:        "Invalid answer from Pixie",
+	api.ProblemPixieUnsupported:     "Not supported by Pixie",
+	api.ProblemPixieTimeout:         "Pixie timed out",
+	api.ProblemInternal:             "Internal error",
+}
+
+func newProblem(typ string, status int, detail string) api.Problem {
+	return api.Problem{Type: typ, Title: problemTitles[typ], Status: status, Detail: detail}
+}
+
+func internalProblem(r *http.Request) api.Problem {
+	return newProblem(api.ProblemInternal, http.StatusInternalServerError,
+		fmt.Sprintf("pxgate failed to answer; its log has the details under request id %s", middleware.GetReqID(r.Context())))
+}
+
+// failure is an error turned into an answer: the problem to send, how loud
+// to log it, and whether there is anyone left to answer.
+type failure struct {
+	problem api.Problem
+	// level is the log level: Debug for the caller's mistakes, Warn for
+	// Pixie's failures, Error for pxgate's own.
+	level slog.Level
+	// canceled means the caller went away: log at Debug, write no body.
+	canceled bool
+}
+
+// displayHint is added to compile errors about a script that displays nothing.
+const displayHint = "end the script with px.display(df, 'output') so that it outputs a table " +
+	"(or call one of its functions with \"func\" and \"args\")"
+
+// classify maps an error from running a query (or listing clusters) to its
+// answer. It is the only place that chooses statuses for Pixie's errors.
+// timeout is the effective query timeout, quoted in 504 answers.
+func classify(err error, timeout time.Duration) failure {
+	var ce *pixie.CompileError
+	if errors.As(err, &ce) {
+		p := newProblem(api.ProblemCompileError, http.StatusBadRequest, compileDetail(ce))
+		for _, e := range ce.Errors {
+			p.CompileErrors = append(p.CompileErrors, api.CompileError{Line: e.Line, Column: e.Column, Message: e.Message})
+			if needsDisplay(e.Message) {
+				p.Hint = displayHint
+			}
+		}
+		if needsDisplay(ce.Message) {
+			p.Hint = displayHint
+		}
+		return failure{problem: p, level: slog.LevelDebug}
+	}
+	var pe *pixie.Error
+	if !errors.As(err, &pe) {
+		return failure{problem: api.Problem{Type: api.ProblemInternal, Status: http.StatusInternalServerError}, level: slog.LevelError}
+	}
+	warn := func(typ string, status int, detail string) failure {
+		return failure{problem: newProblem(typ, status, detail), level: slog.LevelWarn}
+	}
+	switch pe.Kind {
+	case pixie.KindCanceled:
+		return failure{canceled: true, level: slog.LevelDebug,
+			problem: api.Problem{Status: statusClientClosedRequest}}
+	case pixie.KindInvalidArgument:
+		return failure{problem: newProblem(api.ProblemInvalidArgument, http.StatusBadRequest, pe.Message), level: slog.LevelDebug}
+	case pixie.KindNotFound:
+		return failure{problem: newProblem(api.ProblemUnknownCluster, http.StatusNotFound, pe.Message), level: slog.LevelDebug}
+	case pixie.KindTimeout:
+		f := warn(api.ProblemPixieTimeout, http.StatusGatewayTimeout,
+			fmt.Sprintf("Pixie did not answer within the timeout of %s; ask for a longer \"timeout\" (within the gateway's cap) or query less data", timeout))
+		f.problem.TimeoutMS = timeout.Milliseconds()
+		return f
+	case pixie.KindUnavailable:
+		return warn(api.ProblemPixieUnavailable, http.StatusBadGateway, "Pixie could not be reached: "+pe.Message)
+	case pixie.KindUnauthenticated:
+		return warn(api.ProblemPixieAuth, http.StatusBadGateway, "Pixie refused the gateway's credentials (check PIXIE_API_KEY): "+pe.Message)
+	case pixie.KindExecution:
+		return warn(api.ProblemPixieExecution, http.StatusBadGateway, "the script failed on Pixie: "+pe.Message)
+	case pixie.KindProtocol:
+		return warn(api.ProblemPixieProtocol, http.StatusBadGateway, "Pixie's answer broke the protocol: "+pe.Message)
+	case pixie.KindUnsupported:
+		return warn(api.ProblemPixieUnsupported, http.StatusBadGateway, "Pixie does not support this here: "+pe.Message)
+	}
+	return failure{problem: api.Problem{Type: api.ProblemInternal, Status: http.StatusInternalServerError}, level: slog.LevelError}
+}
+
+// compileDetail says where the PxL fails to compile, in one line.
+func compileDetail(ce *pixie.CompileError) string {
+	if len(ce.Errors) == 0 {
+		return "the PxL does not compile: " + ce.Message
+	}
+	parts := make([]string, len(ce.Errors))
+	for i, e := range ce.Errors {
+		if e.Line == 0 && e.Column == 0 {
+			parts[i] = e.Message
+		} else {
+			parts[i] = fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Message)
+		}
+	}
+	return "the PxL does not compile: " + strings.Join(parts, "; ")
+}
+
+func needsDisplay(msg string) bool {
+	return strings.Contains(msg, "px.display") || strings.Contains(msg, "does not output a result")
+}
+
+func isCompileError(err error) bool {
+	var ce *pixie.CompileError
+	return errors.As(err, &ce)
+}
+
+// fail logs err as classify says and answers it.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, timeout time.Duration) {
+	f := classify(err, timeout)
+	attrs := []slog.Attr{
+		slog.String("route", routePattern(r)),
+		slog.String("request_id", middleware.GetReqID(r.Context())),
+		slog.Int("status", f.problem.Status),
+		slog.String("outcome", outcome(err)),
+	}
+	if !isCompileError(err) {
+		// Compiler messages quote the caller's PxL, which may hold secrets;
+		// Pixie's other messages do not.
+		attrs = append(attrs, slog.String("err", err.Error()))
+	}
+	s.log.LogAttrs(r.Context(), f.level, "request failed", attrs...)
+	if f.canceled {
+		w.WriteHeader(statusClientClosedRequest)
+		return
+	}
+	if f.problem.Type == api.ProblemInternal {
+		f.problem = internalProblem(r)
+	}
+	s.writeProblem(w, r, f.problem)
+}
+
+// writeProblem sends p as application/problem+json, adding the request id
+// and the request path as instance.
+func (s *server) writeProblem(w http.ResponseWriter, r *http.Request, p api.Problem) {
+	p.RequestID = middleware.GetReqID(r.Context())
+	p.Instance = r.URL.Path
+	if p.Title == "" {
+		p.Title = problemTitles[p.Type]
+	}
+	body, err := marshalJSON(p)
+	if err != nil {
+		s.log.Error("encoding a problem", "err", err)
+		body = []byte(`{"type":"` + api.ProblemInternal + `","title":"Internal error","status":500}`)
+		p.Status = http.StatusInternalServerError
+	}
+	h := w.Header()
+	h.Set(headerContentType, api.ContentTypeProblem)
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(body)
+}
+
+// writeJSON sends v as JSON with Content-Type exactly application/json. The
+// body is encoded before the header is written, so an encoding failure still
+// becomes a clean 500.
+func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	body, err := marshalJSON(v)
+	if err != nil {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "encoding a response",
+			slog.String("request_id", middleware.GetReqID(r.Context())), slog.String("err", err.Error()))
+		s.writeProblem(w, r, internalProblem(r))
+		return
+	}
+	w.Header().Set(headerContentType, api.ContentTypeJSON)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// marshalJSON is json.Marshal without HTML escaping: "<=" in a check's name
+// stays readable in curl's output.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

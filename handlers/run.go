@@ -1,0 +1,303 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/tolerance"
+)
+
+// jsonHint tells callers how to send JSON, in the terms of the tools that
+// most often get it wrong.
+const jsonHint = `send the body as JSON with the header "Content-Type: application/json" ` +
+	`(Chaos Toolkit: add "headers": {"Content-Type": "application/json"} to the provider; ` +
+	`curl: -H 'Content-Type: application/json')`
+
+// checkContentType accepts a JSON body: no Content-Type (curl -d without
+// -H, scripts), application/json with or without parameters, or any
+// +json type. Anything else is a 415 whose detail says which header to send.
+func checkContentType(r *http.Request) (api.Problem, bool) {
+	ct := r.Header.Get(headerContentType)
+	if strings.TrimSpace(ct) == "" {
+		return api.Problem{}, true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == api.ContentTypeJSON || strings.HasSuffix(mt, "+json")) {
+		return api.Problem{}, true
+	}
+	var detail string
+	switch mt {
+	case "application/x-www-form-urlencoded", "multipart/form-data":
+		detail = fmt.Sprintf("the body arrived as a form (%s), which is what Chaos Toolkit's HTTP provider sends unless its headers say JSON; %s", mt, jsonHint)
+	default:
+		detail = fmt.Sprintf("Content-Type %q is not JSON; %s", ct, jsonHint)
+	}
+	return newProblem(api.ProblemUnsupportedMediaType, http.StatusUnsupportedMediaType, detail), false
+}
+
+// run serves POST /v1/run: it checks the request completely before
+// anything reaches Pixie, runs the query with a timeout, feeds every row to
+// the tolerances while keeping what the response returns, and answers 200
+// when the verdict passes, fail_status (417) when it does not, with the
+// same body.
+func (s *server) run(w http.ResponseWriter, r *http.Request) {
+	if p, ok := checkContentType(r); !ok {
+		s.writeProblem(w, r, p)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	req, err := api.DecodeRunRequest(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			s.writeProblem(w, r, newProblem(api.ProblemBodyTooLarge, http.StatusRequestEntityTooLarge,
+				fmt.Sprintf("the request body is larger than the gateway's limit of %d bytes", tooLarge.Limit)))
+			return
+		}
+		s.invalidRequest(w, r, err)
+		return
+	}
+	if err := req.Validate(); err != nil {
+		s.invalidRequest(w, r, err)
+		return
+	}
+	maxRows := s.opts.MaxRows
+	if req.MaxRows != nil {
+		if *req.MaxRows > s.opts.MaxRows {
+			s.invalidRequest(w, r, &api.RequestError{FieldError: api.FieldError{Field: "max_rows",
+				Message: fmt.Sprintf("max_rows %d is above the gateway's limit of %d rows per table (tolerances see every row regardless)", *req.MaxRows, s.opts.MaxRows)}})
+			return
+		}
+		maxRows = *req.MaxRows
+	}
+	set, err := tolerance.Compile(req.Tolerances)
+	if err != nil {
+		p := newProblem(api.ProblemInvalidTolerance, http.StatusBadRequest, err.Error())
+		p.Errors = []api.FieldError{{Field: toleranceField(err.Error()), Message: err.Error()}}
+		s.writeProblem(w, r, p)
+		return
+	}
+	query, ok := s.resolve(w, r, req)
+	if !ok {
+		return
+	}
+
+	timeout := s.timeout(req)
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+
+	keep := func(string) bool { return true }
+	if len(req.Tables) > 0 {
+		keep = func(name string) bool { return slices.Contains(req.Tables, name) }
+	}
+	collector := &pixie.Collector{MaxRows: maxRows, Keep: keep}
+	feeder := newVerdictSink(set)
+
+	start := time.Now()
+	s.metrics.running.Inc()
+	summary, err := s.opts.Pixie.Execute(ctx, query, pixie.Tee(collector, feeder))
+	s.metrics.running.Dec()
+	elapsed := time.Since(start)
+	if err != nil && r.Context().Err() != nil {
+		// The caller went away: whatever Pixie said, nobody is listening.
+		err = &pixie.Error{Kind: pixie.KindCanceled, Message: "the caller went away", Err: err}
+	}
+	s.metrics.observeQuery(err, elapsed)
+	if err != nil {
+		s.fail(w, r, err, timeout)
+		return
+	}
+
+	// A requested table the query did not produce must not look like an
+	// empty success.
+	produced := feeder.tableNames()
+	for _, name := range req.Tables {
+		if !slices.Contains(produced, name) {
+			p := newProblem(api.ProblemUnknownTable, http.StatusBadRequest,
+				fmt.Sprintf("the query produced no table %q (it produced: %s)", name, quoteNames(produced)))
+			p.AvailableTables = produced
+			if p.AvailableTables == nil {
+				p.AvailableTables = []string{}
+			}
+			p.Errors = []api.FieldError{{Field: "tables", Message: p.Detail}}
+			s.writeProblem(w, r, p)
+			return
+		}
+	}
+
+	verdict := feeder.verdict()
+	if set.Len() > 0 {
+		s.metrics.observeVerdict(verdict.Passed)
+	}
+	status := http.StatusOK
+	if !verdict.Passed {
+		status = api.DefaultFailStatus
+		if req.FailStatus != nil {
+			status = *req.FailStatus
+		}
+	}
+	res := &runResult{
+		clusterID:  query.ClusterID,
+		queryID:    summary.QueryID,
+		scriptName: req.ScriptName,
+		demo:       s.opts.Demo,
+		timeout:    timeout,
+		verdict:    verdict,
+		stats: api.Stats{
+			CompilationMS:    milliseconds(summary.Stats.Compilation),
+			ExecutionMS:      milliseconds(summary.Stats.Execution),
+			RecordsProcessed: summary.Stats.RecordsProcessed,
+			BytesProcessed:   summary.Stats.BytesProcessed,
+			TotalMS:          milliseconds(elapsed),
+		},
+		tables: collector.Tables,
+	}
+	s.writeRun(w, r, status, res)
+}
+
+// writeRun sends a RunResponse with the given status.
+func (s *server) writeRun(w http.ResponseWriter, r *http.Request, status int, res *runResult) {
+	h := w.Header()
+	h.Set(headerContentType, api.ContentTypeJSON)
+	sw := &statusWriter{w: w, status: status}
+	if err := encodeRun(sw, res); err != nil {
+		if !sw.wrote {
+			// Nothing sent yet: the failure can still be a clean 500.
+			h.Del(headerContentType)
+			s.log.LogAttrs(r.Context(), slog.LevelError, "encoding a run response",
+				slog.String("request_id", middleware.GetReqID(r.Context())), slog.String("err", err.Error()))
+			s.writeProblem(w, r, internalProblem(r))
+			return
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelDebug, "writing a run response",
+			slog.String("request_id", middleware.GetReqID(r.Context())), slog.String("err", err.Error()))
+		return
+	}
+	if !sw.wrote {
+		w.WriteHeader(status)
+	}
+}
+
+// statusWriter sends the status with the first body bytes, so that an
+// encoding failure before them can still change it.
+type statusWriter struct {
+	w      http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if !s.wrote {
+		s.wrote = true
+		s.w.WriteHeader(s.status)
+	}
+	return s.w.Write(p)
+}
+
+// resolve turns the request into a Pixie query: inline PxL as it is
+// (optionally calling func through exec_funcs), a script_name through the
+// catalog. It answers the request itself when that fails.
+func (s *server) resolve(w http.ResponseWriter, r *http.Request, req *api.RunRequest) (pixie.Request, bool) {
+	var q pixie.Request
+	switch {
+	case req.ScriptName != "":
+		if s.opts.Catalog == nil {
+			s.unknownScript(w, r, req.ScriptName)
+			return q, false
+		}
+		var err error
+		q, err = s.opts.Catalog.Resolve(r.Context(), req.ScriptName, req.Args)
+		var re *api.RequestError
+		switch {
+		case errors.Is(err, ErrUnknownScript):
+			s.unknownScript(w, r, req.ScriptName)
+			return q, false
+		case errors.As(err, &re):
+			s.invalidRequest(w, r, re)
+			return q, false
+		case err != nil:
+			s.fail(w, r, err, 0)
+			return q, false
+		}
+	default:
+		q.Script = req.Script
+		if req.Func != "" {
+			f := &pixie.Func{Name: req.Func, OutputPrefix: defaultOutputTable}
+			names := make([]string, 0, len(req.Args))
+			for name := range req.Args {
+				names = append(names, name)
+			}
+			slices.Sort(names)
+			for _, name := range names {
+				f.Args = append(f.Args, pixie.Arg{Name: name, Value: req.Args[name]})
+			}
+			q.Func = f
+		}
+	}
+	q.ClusterID = req.ClusterID
+	if q.ClusterID == "" {
+		q.ClusterID = s.opts.DefaultClusterID
+	}
+	return q, true
+}
+
+func (s *server) unknownScript(w http.ResponseWriter, r *http.Request, name string) {
+	p := newProblem(api.ProblemUnknownScript, http.StatusNotFound, fmt.Sprintf("no script named %q in the catalog", name))
+	p.Errors = []api.FieldError{{Field: "script_name", Message: p.Detail}}
+	s.writeProblem(w, r, p)
+}
+
+// invalidRequest answers a 400 for a *api.RequestError (or any error, shown
+// as it is).
+func (s *server) invalidRequest(w http.ResponseWriter, r *http.Request, err error) {
+	p := newProblem(api.ProblemInvalidRequest, http.StatusBadRequest, err.Error())
+	var re *api.RequestError
+	if errors.As(err, &re) {
+		p.Errors = []api.FieldError{re.FieldError}
+	}
+	s.writeProblem(w, r, p)
+}
+
+// timeout is the request's timeout, or the default, capped by MaxTimeout.
+func (s *server) timeout(req *api.RunRequest) time.Duration {
+	d := req.TimeoutDuration()
+	if d <= 0 {
+		d = s.opts.DefaultTimeout
+	}
+	return min(d, s.opts.MaxTimeout)
+}
+
+// toleranceField extracts "tolerances[i]" from a tolerance.Compile error.
+func toleranceField(msg string) string {
+	if head, _, ok := strings.Cut(msg, ":"); ok && strings.HasPrefix(head, "tolerances[") {
+		return head
+	}
+	return "tolerances"
+}
+
+func quoteNames(names []string) string {
+	if len(names) == 0 {
+		return "no tables"
+	}
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// milliseconds converts d to fractional milliseconds, to the microsecond.
+func milliseconds(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
+}

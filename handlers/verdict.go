@@ -1,0 +1,121 @@
+package handlers
+
+import (
+	"strconv"
+
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"github.com/pxgate/pxgate/tolerance"
+)
+
+// verdictSink is the pixie.Sink that feeds every row of every table to the
+// tolerance evaluator, whatever the response keeps (max_rows, tables), and
+// records each table's schema for the verdict and the unknown-table check.
+type verdictSink struct {
+	ev      *tolerance.Evaluator // nil: no tolerances, only schemas are kept
+	schemas []tolerance.TableSchema
+}
+
+func newVerdictSink(set *tolerance.Set) *verdictSink {
+	v := &verdictSink{}
+	if set != nil && set.Len() > 0 {
+		v.ev = set.NewEvaluator()
+	}
+	return v
+}
+
+// Table implements pixie.Sink.
+func (v *verdictSink) Table(meta *pixie.TableMeta) error {
+	cols := make([]string, len(meta.Columns))
+	for i, c := range meta.Columns {
+		cols[i] = c.Name
+	}
+	v.schemas = append(v.schemas, tolerance.TableSchema{Name: meta.Name, Columns: cols})
+	if v.ev != nil {
+		v.ev.Add(meta.Name, nil) // announce the table in stream order
+	}
+	return nil
+}
+
+// Batch implements pixie.Sink.
+func (v *verdictSink) Batch(b *pixie.Batch) error {
+	if v.ev != nil && b.NumRows > 0 {
+		v.ev.Add(b.Table.Name, batchView{b})
+	}
+	return nil
+}
+
+// verdict evaluates the tolerances on everything seen. Without tolerances
+// it passes with no checks.
+func (v *verdictSink) verdict() tolerance.Verdict {
+	if v.ev == nil {
+		return tolerance.Verdict{Passed: true, Checks: []tolerance.Result{}}
+	}
+	return v.ev.Verdict(v.schemas)
+}
+
+// tableNames lists the tables the query produced, in stream order.
+func (v *verdictSink) tableNames() []string {
+	out := make([]string, len(v.schemas))
+	for i, s := range v.schemas {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// batchView shows a pixie.Batch as a tolerance.Batch, without copying.
+type batchView struct{ b *pixie.Batch }
+
+func (v batchView) Len() int { return v.b.NumRows }
+
+func (v batchView) Column(name string) (tolerance.Column, bool) {
+	i := v.b.Table.ColumnIndex(name)
+	if i < 0 {
+		return nil, false
+	}
+	return columnView{data: &v.b.Cols[i], typ: v.b.Table.Columns[i].Type}, true
+}
+
+// columnView shows one pixie.ColumnData as a tolerance.Column: INT64,
+// TIME64NS and FLOAT64 are numbers, BOOLEAN is 0 or 1, STRING and UINT128
+// are not numeric. Text is the value as the JSON encoder would show it,
+// without quotes.
+type columnView struct {
+	data *pixie.ColumnData
+	typ  vizierpb.DataType
+}
+
+func (c columnView) Len() int { return c.data.Len() }
+
+func (c columnView) Number(i int) (float64, bool) {
+	switch c.typ {
+	case vizierpb.DataType_INT64, vizierpb.DataType_TIME64NS:
+		return float64(c.data.Int64[i]), true
+	case vizierpb.DataType_FLOAT64:
+		return c.data.Float64[i], true
+	case vizierpb.DataType_BOOLEAN:
+		if c.data.Bool[i] {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+func (c columnView) Text(i int) string {
+	switch c.typ {
+	case vizierpb.DataType_STRING:
+		return string(c.data.String[i])
+	case vizierpb.DataType_INT64:
+		return strconv.FormatInt(c.data.Int64[i], 10)
+	case vizierpb.DataType_TIME64NS:
+		return string(appendTime(nil, c.data.Int64[i]))
+	case vizierpb.DataType_FLOAT64:
+		return strconv.FormatFloat(c.data.Float64[i], 'g', -1, 64)
+	case vizierpb.DataType_BOOLEAN:
+		return strconv.FormatBool(c.data.Bool[i])
+	case vizierpb.DataType_UINT128:
+		return string(appendUUID(nil, c.data.UInt128[i]))
+	}
+	return ""
+}
