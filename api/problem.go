@@ -77,4 +77,15 @@ const (
 	ProblemPixieTimeout = ProblemTypePrefix + "pixie-timeout"
 	// 500: a fault in pxgate; details are in its log under the request id.
 	ProblemInternal = ProblemTypePrefix + "internal"
+	// 500: the named script is in the catalog but cannot run (its source
+	// or sidecar is broken; the detail says why). The operator must fix it.
+	ProblemBrokenScript = ProblemTypePrefix + "broken-script"
+	// 403: the gateway only runs named scripts (PXGATE_ALLOW_INLINE=false).
+	ProblemInlineForbidden = ProblemTypePrefix + "inline-forbidden"
+	// 403: the cluster is not in the gateway's allow-list
+	// (PXGATE_ALLOWED_CLUSTERS).
+	ProblemClusterForbidden = ProblemTypePrefix + "cluster-forbidden"
+	// 429: the gateway runs its maximum of concurrent queries; retry after
+	// the Retry-After header's seconds.
+	ProblemTooManyQueries = ProblemTypePrefix + "too-many-queries"
 )

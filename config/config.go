@@ -126,9 +126,20 @@ func (c *Config) Validate() error {
 	if c.ClusterID != "" && !uuidRe.MatchString(c.ClusterID) {
 		bad("PIXIE_CLUSTER_ID: %q is not a cluster id (a UUID like 7a1c2b3d-0000-4000-8000-00000000abcd)", c.ClusterID)
 	}
-	for _, id := range c.AllowedClusters {
-		if !uuidRe.MatchString(strings.TrimSpace(id)) {
+	for i, id := range c.AllowedClusters {
+		c.AllowedClusters[i] = strings.TrimSpace(id)
+		if !uuidRe.MatchString(c.AllowedClusters[i]) {
 			bad("PXGATE_ALLOWED_CLUSTERS: %q is not a cluster id (UUID)", id)
+		}
+	}
+	if c.ClusterID != "" && len(c.AllowedClusters) > 0 && !containsFold(c.AllowedClusters, c.ClusterID) {
+		bad("PIXIE_CLUSTER_ID %s is not in PXGATE_ALLOWED_CLUSTERS: the default cluster must be allowed", c.ClusterID)
+	}
+	if c.ScriptsDir != "" {
+		if st, err := os.Stat(c.ScriptsDir); err != nil {
+			bad("PXGATE_SCRIPTS_DIR: %v", err)
+		} else if !st.IsDir() {
+			bad("PXGATE_SCRIPTS_DIR: %s is not a directory", c.ScriptsDir)
 		}
 	}
 	switch strings.ToLower(c.E2EEncryption) {
@@ -183,7 +194,6 @@ func (c *Config) Validate() error {
 		set  bool
 		name string
 	}{
-		{c.ScriptsDir != "", "PXGATE_SCRIPTS_DIR"},
 		{c.AuthTokensFile != "", "PXGATE_AUTH_TOKENS_FILE"},
 		{c.CacheTTL > 0, "PXGATE_CACHE_TTL"},
 	} {
@@ -216,6 +226,15 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // normaliseAddr accepts host:port, a bare host (with defPort), or a URL

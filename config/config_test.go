@@ -124,6 +124,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"bad log format", with(map[string]string{"PXGATE_LOG_FORMAT": "xml"}), []string{"PXGATE_LOG_FORMAT"}},
 		{"bad demo value", with(map[string]string{"PXGATE_DEMO": "maybe"}), []string{"PXGATE_DEMO"}},
 		{"bad allowed cluster", with(map[string]string{"PXGATE_ALLOWED_CLUSTERS": "prod"}), []string{"PXGATE_ALLOWED_CLUSTERS"}},
+		{"default cluster not allowed", with(map[string]string{"PXGATE_ALLOWED_CLUSTERS": "00000000-0000-4000-8000-000000000001"}), []string{"is not in PXGATE_ALLOWED_CLUSTERS"}},
+		{"missing scripts dir", with(map[string]string{"PXGATE_SCRIPTS_DIR": "/nonexistent/scripts"}), []string{"PXGATE_SCRIPTS_DIR"}},
 		{"encryption on is refused until supported", with(map[string]string{"PIXIE_E2E_ENCRYPTION": "on"}), []string{"PIXIE_E2E_ENCRYPTION=on"}},
 		{"auth tokens file is refused until supported", with(map[string]string{"PXGATE_AUTH_TOKENS_FILE": "/tmp/t"}), []string{"PXGATE_AUTH_TOKENS_FILE is not supported"}},
 		{"several problems reported at once", map[string]string{"PXGATE_MAX_ROWS": "-1", "PXGATE_LOG_LEVEL": "x", "PIXIE_API_KEY": "k"}, []string{"PXGATE_MAX_ROWS", "PXGATE_LOG_LEVEL", "PIXIE_CLUSTER_ID"}},

@@ -6,7 +6,7 @@ package handlers
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/scripts"
 )
 
 // Defaults for zero Options fields.
@@ -24,6 +25,7 @@ const (
 	DefaultTimeout      = 30 * time.Second
 	DefaultMaxTimeout   = 5 * time.Minute
 	DefaultMaxBodyBytes = 1 << 20
+	DefaultQueueWait    = time.Second
 	defaultOutputTable  = "output"
 	maxRequestIDLength  = 128
 	requestIDHeader     = "X-Request-Id"
@@ -39,20 +41,6 @@ type Pixie interface {
 	Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) (pixie.Summary, error)
 	// Clusters lists the clusters the credentials can query.
 	Clusters(ctx context.Context) ([]pixie.Cluster, error)
-}
-
-// ErrUnknownScript is returned (wrapped) by a Catalog for a name it does not
-// know; the caller gets a 404.
-var ErrUnknownScript = errors.New("unknown script")
-
-// Catalog resolves named scripts (script_name) into queries. It must be safe
-// for concurrent use.
-type Catalog interface {
-	// Resolve returns the query that runs script name with args. It
-	// returns an error wrapping ErrUnknownScript when there is no such
-	// script, and an *api.RequestError when the arguments do not fit the
-	// script's parameters (both are shown to the caller).
-	Resolve(ctx context.Context, name string, args map[string]string) (pixie.Request, error)
 }
 
 // Registry is where the handlers register their metrics and what GET
@@ -99,9 +87,22 @@ type Options struct {
 	Ready func() bool
 	// Demo marks responses as coming from the built-in demo cluster.
 	Demo bool
-	// Catalog resolves script_name; nil means no catalog, so every named
-	// script is unknown (404).
-	Catalog Catalog
+	// Catalog holds the named scripts (script_name, /v1/scripts); nil means
+	// the embedded scripts only.
+	Catalog *scripts.Catalog
+	// NamedOnly refuses inline PxL with a 403, so callers can run only the
+	// catalog's scripts (PXGATE_ALLOW_INLINE=false).
+	NamedOnly bool
+	// AllowedClusters, when non-empty, are the only cluster ids requests
+	// may query (403 otherwise); /v1/clusters lists only those.
+	AllowedClusters []string
+	// MaxConcurrent caps the Pixie queries running at once; a request that
+	// finds no slot within QueueWait gets a 429 with Retry-After. 0 means
+	// no cap.
+	MaxConcurrent int
+	// QueueWait is how long a request waits for a query slot; 0 means
+	// DefaultQueueWait.
+	QueueWait time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -127,6 +128,9 @@ func (o Options) withDefaults() Options {
 	if o.Ready == nil {
 		o.Ready = func() bool { return true }
 	}
+	if o.QueueWait <= 0 {
+		o.QueueWait = DefaultQueueWait
+	}
 	return o
 }
 
@@ -136,6 +140,8 @@ type server struct {
 	log     *slog.Logger
 	metrics *metrics
 	router  chi.Router
+	catalog *scripts.Catalog
+	slots   chan struct{} // one token per running query; nil: no cap
 }
 
 // New returns pxgate's HTTP handler. It registers metrics on
@@ -145,6 +151,10 @@ type server struct {
 // Routes:
 //
 //	POST /v1/run             run inline PxL or a named script, evaluate tolerances
+//	GET  /v1/scripts         the named-script catalog
+//	GET  /v1/scripts/{name}  one script, with its source
+//	GET  /v1/scripts/{name}/run   run it, arguments and expect= in the query string
+//	POST /v1/scripts/{name}/run   run it, a RunRequest body without script/script_name
 //	GET  /v1/clusters        clusters reachable with pxgate's credentials
 //	GET  /v1/clusters/{id}   one of them
 //	GET  /healthz            the process is up
@@ -157,7 +167,17 @@ func New(opts Options) http.Handler {
 		panic("handlers.New: Options.Pixie is nil")
 	}
 	opts = opts.withDefaults()
-	s := &server{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registry)}
+	s := &server{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registry), catalog: opts.Catalog}
+	if s.catalog == nil {
+		c, problems, err := scripts.Load(scripts.Options{})
+		if err != nil || len(problems) > 0 {
+			panic(fmt.Sprintf("handlers.New: embedded scripts: %v %v", err, problems))
+		}
+		s.catalog = c
+	}
+	if opts.MaxConcurrent > 0 {
+		s.slots = make(chan struct{}, opts.MaxConcurrent)
+	}
 
 	r := chi.NewRouter()
 	s.router = r
@@ -170,6 +190,9 @@ func New(opts Options) http.Handler {
 
 	r.Route("/v1", func(r chi.Router) {
 		r.Post("/run", s.run)                 // POST /v1/run
+		r.Get("/scripts", s.listScripts)      // GET /v1/scripts
+		r.Get("/scripts/*", s.scriptGet)      // GET /v1/scripts/{name}, GET /v1/scripts/{name}/run
+		r.Post("/scripts/*", s.scriptPost)    // POST /v1/scripts/{name}/run
 		r.Get("/clusters", s.listClusters)    // GET /v1/clusters
 		r.Get("/clusters/{id}", s.getCluster) // GET /v1/clusters/{id}
 	})

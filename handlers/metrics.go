@@ -22,6 +22,7 @@ const (
 	helpQueries        = "Pixie queries run, by outcome: ok, compile_error, or the failure kind (unavailable, timeout, canceled, ...)."
 	helpQueryDuration  = "Time from sending a Pixie query to the end of its result stream, by outcome."
 	helpQueriesRunning = "Pixie queries running now."
+	helpRejected       = "Queries refused with 429 because the concurrency limit was reached."
 	helpVerdicts       = "Verdicts of queries with tolerances, by result (pass, fail)."
 	helpBuildInfo      = "Always 1; the labels describe the pxgate build."
 )
@@ -42,6 +43,7 @@ type metrics struct {
 	queries       *prometheus.CounterVec
 	queryDuration *prometheus.HistogramVec
 	running       prometheus.Gauge
+	rejected      prometheus.Counter
 	verdicts      *prometheus.CounterVec
 }
 
@@ -64,6 +66,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		running: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "pixie", Name: "queries_in_flight", Help: helpQueriesRunning,
 		}),
+		rejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "pixie", Name: "queries_rejected_total", Help: helpRejected,
+		}),
 		verdicts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "verdicts_total", Help: helpVerdicts,
 		}, []string{"result"}),
@@ -74,7 +79,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}, []string{"version", "revision", "goversion"})
 	buildInfo.WithLabelValues(v.Version, v.Revision, v.GoVersion).Set(1)
 
-	reg.MustRegister(m.requests, m.duration, m.queries, m.queryDuration, m.running, m.verdicts, buildInfo,
+	reg.MustRegister(m.requests, m.duration, m.queries, m.queryDuration, m.running, m.rejected, m.verdicts, buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/go-chi/chi/v5"
 
@@ -72,11 +73,16 @@ func (s *server) getCluster(w http.ResponseWriter, r *http.Request) {
 		fmt.Sprintf("no cluster with id %q is visible with the gateway's credentials; GET /v1/clusters lists them", id)))
 }
 
-// clusters asks Pixie for the clusters, within the default query timeout.
+// clusters asks Pixie for the clusters, within the default query timeout,
+// and keeps those the allow-list permits.
 func (s *server) clusters(r *http.Request) ([]pixie.Cluster, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.DefaultTimeout)
 	defer cancel()
-	return s.opts.Pixie.Clusters(ctx)
+	cls, err := s.opts.Pixie.Clusters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(cls, func(c pixie.Cluster) bool { return !s.clusterAllowed(c.ID) }), nil
 }
 
 func (s *server) cluster(c pixie.Cluster) api.Cluster {

@@ -40,6 +40,10 @@ var problemTitles = map[string]string{
 	api.ProblemPixieUnsupported:     "Not supported by Pixie",
 	api.ProblemPixieTimeout:         "Pixie timed out",
 	api.ProblemInternal:             "Internal error",
+	api.ProblemBrokenScript:         "Broken script",
+	api.ProblemInlineForbidden:      "Inline PxL not allowed",
+	api.ProblemClusterForbidden:     "Cluster not allowed",
+	api.ProblemTooManyQueries:       "Too many queries",
 }
 
 func newProblem(typ string, status int, detail string) api.Problem {

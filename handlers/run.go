@@ -15,6 +15,7 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/scripts"
 	"github.com/pxgate/pxgate/tolerance"
 )
 
@@ -52,9 +53,23 @@ func checkContentType(r *http.Request) (api.Problem, bool) {
 // when the verdict passes, fail_status (417) when it does not, with the
 // same body.
 func (s *server) run(w http.ResponseWriter, r *http.Request) {
+	req, ok := s.decodeRun(w, r)
+	if !ok {
+		return
+	}
+	if err := req.Validate(); err != nil {
+		s.invalidRequest(w, r, err)
+		return
+	}
+	s.serveRun(w, r, req)
+}
+
+// decodeRun reads a JSON RunRequest body, answering 415, 413 or 400 itself
+// when it cannot.
+func (s *server) decodeRun(w http.ResponseWriter, r *http.Request) (*api.RunRequest, bool) {
 	if p, ok := checkContentType(r); !ok {
 		s.writeProblem(w, r, p)
-		return
+		return nil, false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 	req, err := api.DecodeRunRequest(r.Body)
@@ -63,15 +78,16 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &tooLarge) {
 			s.writeProblem(w, r, newProblem(api.ProblemBodyTooLarge, http.StatusRequestEntityTooLarge,
 				fmt.Sprintf("the request body is larger than the gateway's limit of %d bytes", tooLarge.Limit)))
-			return
+			return nil, false
 		}
 		s.invalidRequest(w, r, err)
-		return
+		return nil, false
 	}
-	if err := req.Validate(); err != nil {
-		s.invalidRequest(w, r, err)
-		return
-	}
+	return req, true
+}
+
+// serveRun runs a validated request (from any route) and answers it.
+func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRequest) {
 	maxRows := s.opts.MaxRows
 	if req.MaxRows != nil {
 		if *req.MaxRows > s.opts.MaxRows {
@@ -89,13 +105,18 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	query, ok := s.resolve(w, r, req)
-	if !ok {
+	if !ok || !s.permitted(w, r, req, query) {
 		return
 	}
 
 	timeout := s.timeout(req)
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
+	release, ok := s.admit(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 
 	keep := func(string) bool { return true }
 	if len(req.Tables) > 0 {
@@ -212,24 +233,32 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request, req *api.RunReq
 	var q pixie.Request
 	switch {
 	case req.ScriptName != "":
-		if s.opts.Catalog == nil {
-			s.unknownScript(w, r, req.ScriptName)
-			return q, false
-		}
-		var err error
-		q, err = s.opts.Catalog.Resolve(r.Context(), req.ScriptName, req.Args)
-		var re *api.RequestError
+		sc, err := s.catalog.Get(r.Context(), req.ScriptName)
 		switch {
-		case errors.Is(err, ErrUnknownScript):
+		case errors.Is(err, scripts.ErrNotFound):
 			s.unknownScript(w, r, req.ScriptName)
-			return q, false
-		case errors.As(err, &re):
-			s.invalidRequest(w, r, re)
 			return q, false
 		case err != nil:
-			s.fail(w, r, err, 0)
+			s.fail(w, r, err, 0) // Pixie's library could not be read
+			return q, false
+		case !sc.Runnable():
+			s.writeProblem(w, r, newProblem(api.ProblemBrokenScript, http.StatusInternalServerError,
+				fmt.Sprintf("script %q is in the catalog but cannot run: %s", sc.Name, sc.Error)))
 			return q, false
 		}
+		fn, err := sc.Bind(req.Args)
+		if err != nil {
+			p := newProblem(api.ProblemInvalidRequest, http.StatusBadRequest, err.Error())
+			var ae *scripts.ArgError
+			if errors.As(err, &ae) {
+				for _, ap := range ae.Problems {
+					p.Errors = append(p.Errors, api.FieldError{Field: "args." + ap.Arg, Message: ap.Arg + ": " + ap.Message})
+				}
+			}
+			s.writeProblem(w, r, p)
+			return q, false
+		}
+		q.Script, q.Func, q.QueryName = sc.Source, fn, sc.Name
 	default:
 		q.Script = req.Script
 		if req.Func != "" {

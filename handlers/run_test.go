@@ -18,7 +18,6 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/handlers"
-	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
@@ -388,49 +387,6 @@ func TestRunUnknownScript(t *testing.T) {
 		problem(t, http.StatusNotFound, api.ProblemUnknownScript)
 	if want := `no script named "px/service_let" in the catalog`; p.Detail != want {
 		t.Errorf("detail: got %q, want %q", p.Detail, want)
-	}
-}
-
-// catalogFunc adapts a function to handlers.Catalog.
-type catalogFunc func(ctx context.Context, name string, args map[string]string) (pixie.Request, error)
-
-func (f catalogFunc) Resolve(ctx context.Context, name string, args map[string]string) (pixie.Request, error) {
-	return f(ctx, name, args)
-}
-
-// TestRunCatalogHook: a Catalog plugs script_name in.
-func TestRunCatalogHook(t *testing.T) {
-	t.Parallel()
-	catalog := catalogFunc(func(_ context.Context, name string, args map[string]string) (pixie.Request, error) {
-		switch {
-		case name != "let":
-			return pixie.Request{}, fmt.Errorf("%w: %s", handlers.ErrUnknownScript, name)
-		case args["service"] == "":
-			return pixie.Request{}, &api.RequestError{FieldError: api.FieldError{Field: "args.service", Message: "args.service is required"}}
-		case args["service"] == "panic":
-			panic("catalog bug")
-		}
-		return pixie.Request{Script: "import px\n", Func: &pixie.Func{Name: "let", OutputPrefix: "output",
-			Args: []pixie.Arg{{Name: "service", Value: args["service"]}}}}, nil
-	})
-	e := newEnv(t, fakevizier.StaticHandler(letPlan()), func(o *handlers.Options) { o.Catalog = catalog })
-
-	got := e.run(t, `{"script_name": "let", "args": {"service": "default/consumer"}}`).runResponse(t)
-	if got.ScriptName != "let" || len(got.Tables) != 1 {
-		t.Errorf("script_name, tables: got %q, %d; want let, 1", got.ScriptName, len(got.Tables))
-	}
-	e.run(t, `{"script_name": "nope"}`).problem(t, http.StatusNotFound, api.ProblemUnknownScript)
-	p := e.run(t, `{"script_name": "let", "args": {"x": "1"}}`).problem(t, http.StatusBadRequest, api.ProblemInvalidRequest)
-	if len(p.Errors) != 1 || p.Errors[0].Field != "args.service" {
-		t.Errorf("errors: got %+v, want args.service", p.Errors)
-	}
-	// A panic is a clean 500 problem, not a dropped connection.
-	p = e.run(t, `{"script_name": "let", "args": {"service": "panic"}}`).problem(t, http.StatusInternalServerError, api.ProblemInternal)
-	if contains(p.Detail, "catalog bug") {
-		t.Errorf("detail: got %q, want no internals", p.Detail)
-	}
-	if !contains(e.logs.String(), "catalog bug") {
-		t.Errorf("logs: want the panic logged")
 	}
 }
 

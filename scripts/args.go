@@ -84,8 +84,8 @@ type ArgError struct {
 
 // ArgProblem is one argument's problem.
 type ArgProblem struct {
-	Arg     string `json:"field"`
-	Message string `json:"message"`
+	Arg     string
+	Message string
 }
 
 func (e *ArgError) Error() string {

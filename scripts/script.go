@@ -16,27 +16,27 @@ const (
 
 // Param is one parameter of a script's entry function.
 type Param struct {
-	Name        string  `json:"name"`
-	Type        string  `json:"type"` // str, int, float, bool, px.Service, px.Pod, px.Namespace, px.Node
-	Default     *string `json:"default,omitempty"`
-	Description string  `json:"description,omitempty"`
-	Required    bool    `json:"required"`
+	Name        string
+	Type        string // str, int, float, bool, px.Service, px.Pod, px.Namespace, px.Node
+	Default     *string
+	Description string
+	Required    bool
 }
 
 // Script is one catalog entry. A Script is immutable once in a catalog.
 type Script struct {
-	Name        string  `json:"name"`
-	Title       string  `json:"title,omitempty"`
-	Description string  `json:"description,omitempty"`
-	Origin      string  `json:"origin"`
-	Entry       string  `json:"entry,omitempty"` // function called through exec_funcs; empty: run as is
-	Params      []Param `json:"params"`
+	Name        string
+	Title       string
+	Description string
+	Origin      string
+	Entry       string // function called through exec_funcs; empty: run as is
+	Params      []Param
 	// Tables are the output tables a run produces (`output` for an entry
 	// function call).
-	Tables []string `json:"tables,omitempty"`
+	Tables []string
 	// Error says why a broken script cannot run; it is listed, not run.
-	Error  string `json:"error,omitempty"`
-	Source string `json:"-"`
+	Error  string
+	Source string
 }
 
 // Runnable reports whether the script can be run.
@@ -44,10 +44,10 @@ func (s *Script) Runnable() bool { return s.Error == "" }
 
 // sidecar is the optional `<name>.json` next to a script file.
 type sidecar struct {
-	Title       string            `json:"title"`
-	Description string            `json:"description"`
-	Entry       string            `json:"entry"`
-	Defaults    map[string]string `json:"defaults"`
+	Title       string
+	Description string
+	Entry       string
+	Defaults    map[string]string
 }
 
 func parseSidecar(b []byte) (*sidecar, error) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -105,8 +106,13 @@ func TestServeEndToEndAndGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
+	scriptsDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(scriptsDir, "my_let.pxl"), []byte("import px\n\ndef my_let(start_time: str, service: px.Service):\n    return px.DataFrame('http_events', start_time=start_time)\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfg := &config.Config{
-		APIKey: secretKey, ClusterID: clusterID, DirectAddr: fake.Addr(), DirectPlain: true,
+		ScriptsDir: scriptsDir,
+		APIKey:     secretKey, ClusterID: clusterID, DirectAddr: fake.Addr(), DirectPlain: true,
 		E2EEncryption: "auto", MaxRecvMiB: 64, ListenAddr: "127.0.0.1:0", Demo: "off", AllowInline: true,
 		MaxConcurrent: 4, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
 		MaxBodyBytes: 1 << 20, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
@@ -149,6 +155,16 @@ func TestServeEndToEndAndGracefulShutdown(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(got), `"passed":true`) {
 		t.Fatalf("run: got %d %s", resp.StatusCode, got)
+	}
+
+	resp, err = http.Get(base + "/v1/scripts/my_let")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(got), `"type":"px.Service"`) {
+		t.Errorf("the user directory's script: got %d %s", resp.StatusCode, got)
 	}
 
 	cancel()

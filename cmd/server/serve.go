@@ -17,6 +17,7 @@ import (
 	"github.com/pxgate/pxgate/config"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/scripts"
 	"github.com/pxgate/pxgate/version"
 )
 
@@ -33,6 +34,11 @@ func Serve(ctx context.Context, cfg *config.Config, logOut io.Writer, started fu
 	}
 	defer client.Close()
 
+	catalog, err := loadCatalog(cfg, client, logger)
+	if err != nil {
+		return err
+	}
+
 	var ready atomic.Bool
 	reg := prometheus.NewRegistry()
 	h := handlers.New(handlers.Options{
@@ -45,6 +51,11 @@ func Serve(ctx context.Context, cfg *config.Config, logOut io.Writer, started fu
 		MaxTimeout:       cfg.QueryTimeout,
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		Ready:            ready.Load,
+		Demo:             cfg.DemoOn,
+		Catalog:          catalog,
+		NamedOnly:        !cfg.AllowInline,
+		AllowedClusters:  cfg.AllowedClusters,
+		MaxConcurrent:    cfg.MaxConcurrent,
 	})
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
@@ -88,6 +99,23 @@ func Serve(ctx context.Context, cfg *config.Config, logOut io.Writer, started fu
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// loadCatalog loads the named scripts; broken script files are logged and
+// listed, not fatal. Pixie's library joins the catalog in cloud mode.
+func loadCatalog(cfg *config.Config, client *pixie.Client, logger *slog.Logger) (*scripts.Catalog, error) {
+	opts := scripts.Options{Dir: cfg.ScriptsDir}
+	if !client.Config().Direct() {
+		opts.Library = client
+	}
+	catalog, problems, err := scripts.Load(opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range problems {
+		logger.Warn("script not runnable", "err", p.Error())
+	}
+	return catalog, nil
 }
 
 func pixieConfig(cfg *config.Config) pixie.Config {

@@ -1,0 +1,200 @@
+// Package chaostoolkit_test drives the HTTP calls of the example
+// experiments, the way Chaos Toolkit's HTTP provider makes them, against
+// pxgate's real handlers and a fake Vizier on loopback.
+package chaostoolkit_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"testing"
+
+	"github.com/pxgate/pxgate/handlers"
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+)
+
+const clusterID = "7a1c2b3d-0000-4000-8000-00000000abcd"
+
+// experiment is the part of an experiment file these tests read.
+type experiment struct {
+	Configuration map[string]struct {
+		Type    string `json:"type"`
+		Key     string `json:"key"`
+		Default string `json:"default"`
+	} `json:"configuration"`
+	SteadyState struct {
+		Probes []struct {
+			Tolerance json.RawMessage `json:"tolerance"`
+			Provider  struct {
+				Type      string            `json:"type"`
+				URL       string            `json:"url"`
+				Method    string            `json:"method"`
+				Headers   map[string]string `json:"headers"`
+				Arguments map[string]any    `json:"arguments"`
+			} `json:"provider"`
+		} `json:"probes"`
+	} `json:"steady-state-hypothesis"`
+}
+
+// letTable is the seed's LET table with p99 latencies around p99ms.
+func letTable(p99ms int64) *fakevizier.Table {
+	const n = 12
+	times, p50, p90, p99 := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	tput, eps, rate, bps := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range n {
+		times[i] = 1_764_000_000_000_000_000 + int64(i)*10_000_000_000
+		p50[i], p90[i], p99[i] = 40e6, 90e6, (p99ms-20)*1e6+int64(i)*3e6
+		tput[i], eps[i], rate[i], bps[i] = 1.2e-9, 0, 0, 2.5e-6
+	}
+	return fakevizier.NewTable("output",
+		fakevizier.TimeCol("time_", vizierpb.SemanticType_ST_TIME_NS, times...),
+		fakevizier.Int64Col("latency_p50", vizierpb.SemanticType_ST_DURATION_NS, p50...),
+		fakevizier.Int64Col("latency_p90", vizierpb.SemanticType_ST_DURATION_NS, p90...),
+		fakevizier.Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, p99...),
+		fakevizier.Float64Col("request_throughput", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, tput...),
+		fakevizier.Float64Col("errors_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, eps...),
+		fakevizier.Float64Col("error_rate", vizierpb.SemanticType_ST_PERCENT, rate...),
+		fakevizier.Float64Col("bytes_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_BYTES_PER_NS, bps...),
+	)
+}
+
+// gateway runs pxgate's handlers against a fake Vizier serving table.
+func gateway(t *testing.T, table *fakevizier.Table) (*httptest.Server, *fakevizier.Server) {
+	t.Helper()
+	fake, err := fakevizier.Start(fakevizier.Options{ClusterID: clusterID,
+		Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	client, err := pixie.New(pixie.Config{DirectAddr: fake.Addr(), Plaintext: true, ClusterID: clusterID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: clusterID}))
+	t.Cleanup(srv.Close)
+	return srv, fake
+}
+
+var placeholder = regexp.MustCompile(`\$\{([a-zA-Z0-9_]+)\}`)
+
+// substitute replaces ${name} from the configuration, as Chaos Toolkit does.
+func substitute(v any, config map[string]string) any {
+	switch x := v.(type) {
+	case string:
+		return placeholder.ReplaceAllStringFunc(x, func(m string) string { return config[m[2:len(m)-1]] })
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			out[k] = substitute(e, config)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = substitute(e, config)
+		}
+		return out
+	}
+	return v
+}
+
+// probe makes the steady-state probe's HTTP call and applies its
+// tolerance; it reports whether the steady state is met.
+func probe(t *testing.T, file, base string) bool {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp experiment
+	if err := json.Unmarshal(raw, &exp); err != nil {
+		t.Fatal(err)
+	}
+	config := map[string]string{}
+	for name, c := range exp.Configuration {
+		config[name] = c.Default
+	}
+	config["pxgate_url"], config["pixie_cluster_id"] = base, clusterID
+
+	p := exp.SteadyState.Probes[0]
+	args := substitute(p.Provider.Arguments, config).(map[string]any)
+	target := substitute(p.Provider.URL, config).(string)
+	var req *http.Request
+	if p.Provider.Method == "" || p.Provider.Method == http.MethodGet {
+		q := url.Values{}
+		for k, v := range args {
+			q.Set(k, v.(string))
+		}
+		req, err = http.NewRequest(http.MethodGet, target+"?"+q.Encode(), nil)
+	} else {
+		// The provider sends JSON only with this exact header; else a form.
+		if p.Provider.Headers["Content-Type"] != "application/json" {
+			t.Fatalf("%s: the provider lacks the JSON header, Chaos Toolkit would send a form", file)
+		}
+		body, _ := json.Marshal(args)
+		req, err = http.NewRequest(p.Provider.Method, target, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("%s: Content-Type %q: Chaos Toolkit would not parse the body (status %d: %s)", file, ct, resp.StatusCode, body)
+	}
+
+	var status int
+	if json.Unmarshal(p.Tolerance, &status) == nil {
+		return resp.StatusCode == status
+	}
+	var jp struct {
+		Type, Path string
+		Expect     any
+	}
+	if err := json.Unmarshal(p.Tolerance, &jp); err != nil || jp.Type != "jsonpath" || jp.Path != "$.verdict.passed" {
+		t.Fatalf("%s: unexpected tolerance %s", file, p.Tolerance)
+	}
+	var out struct {
+		Verdict struct {
+			Passed bool `json:"passed"`
+		} `json:"verdict"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Verdict.Passed == jp.Expect
+}
+
+func TestExperiments(t *testing.T) {
+	t.Parallel()
+	for _, file := range []string{"experiment.json", "experiment-jsonpath.json", "experiment-named.json"} {
+		t.Run(file, func(t *testing.T) {
+			t.Parallel()
+			calm, fake := gateway(t, letTable(200))
+			if !probe(t, file, calm.URL) {
+				t.Errorf("p99 around 200 ms: the steady state is not met, want met")
+			}
+			if reqs := fake.Requests(); len(reqs) != 1 || reqs[0].Req.GetClusterId() != clusterID {
+				t.Errorf("the fake saw %d requests (cluster from the configuration: want %s)", len(reqs), clusterID)
+			}
+			loaded, _ := gateway(t, letTable(450))
+			if probe(t, file, loaded.URL) {
+				t.Errorf("p99 around 450 ms: the steady state is met, want not met")
+			}
+		})
+	}
+}

@@ -1,0 +1,69 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/pixie"
+)
+
+// permitted applies the gateway's policy to a resolved query: inline PxL
+// only when allowed, clusters only from the allow-list. It answers 403
+// itself.
+func (s *server) permitted(w http.ResponseWriter, r *http.Request, req *api.RunRequest, q pixie.Request) bool {
+	if s.opts.NamedOnly && req.Script != "" {
+		s.writeProblem(w, r, newProblem(api.ProblemInlineForbidden, http.StatusForbidden,
+			"this gateway runs only named scripts from its catalog (GET /v1/scripts); send script_name instead of script"))
+		return false
+	}
+	if !s.clusterAllowed(q.ClusterID) {
+		p := newProblem(api.ProblemClusterForbidden, http.StatusForbidden,
+			fmt.Sprintf("cluster %q is not one this gateway may query", q.ClusterID))
+		p.Errors = []api.FieldError{{Field: "cluster_id", Message: p.Detail}}
+		s.writeProblem(w, r, p)
+		return false
+	}
+	return true
+}
+
+func (s *server) clusterAllowed(id string) bool {
+	if len(s.opts.AllowedClusters) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(s.opts.AllowedClusters, func(a string) bool { return strings.EqualFold(a, id) })
+}
+
+// admit takes a query slot, waiting up to QueueWait. When none frees up it
+// answers 429 with Retry-After and returns false; otherwise the caller
+// must call release when its query ends.
+func (s *server) admit(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+	if s.slots == nil {
+		return func() {}, true
+	}
+	release = func() { <-s.slots }
+	select {
+	case s.slots <- struct{}{}:
+		return release, true
+	default:
+	}
+	t := time.NewTimer(s.opts.QueueWait)
+	defer t.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		return release, true
+	case <-r.Context().Done():
+		return nil, false // the caller left while queued; nobody to answer
+	case <-t.C:
+	}
+	s.metrics.rejected.Inc()
+	retry := max(1, int(s.opts.QueueWait.Round(time.Second)/time.Second))
+	w.Header().Set("Retry-After", strconv.Itoa(retry))
+	s.writeProblem(w, r, newProblem(api.ProblemTooManyQueries, http.StatusTooManyRequests,
+		fmt.Sprintf("the gateway is running its maximum of %d Pixie queries; retry in %d s", cap(s.slots), retry)))
+	return nil, false
+}

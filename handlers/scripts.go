@@ -1,0 +1,203 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/scripts"
+	"github.com/pxgate/pxgate/tolerance"
+)
+
+// listScripts serves GET /v1/scripts.
+func (s *server) listScripts(w http.ResponseWriter, r *http.Request) {
+	list, libErr := s.catalog.List(r.Context())
+	out := api.ScriptList{Scripts: make([]api.Script, 0, len(list))}
+	for _, sc := range list {
+		out.Scripts = append(out.Scripts, apiScript(sc, false))
+	}
+	if libErr != nil {
+		// The local scripts are still useful; say why the library is missing.
+		out.LibraryError = libErr.Error()
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
+}
+
+// scriptGet serves GET /v1/scripts/{name} and GET /v1/scripts/{name}/run;
+// names may contain slashes (px/service_let).
+func (s *server) scriptGet(w http.ResponseWriter, r *http.Request) {
+	name, run := scriptPath(chi.URLParam(r, "*"))
+	sc, ok := s.lookupScript(w, r, name)
+	if !ok {
+		return
+	}
+	if !run {
+		s.writeJSON(w, r, http.StatusOK, apiScript(sc, true))
+		return
+	}
+	req, err := runRequestFromQuery(sc.Name, r.URL.Query())
+	if err != nil {
+		s.queryError(w, r, err)
+		return
+	}
+	if err := req.Validate(); err != nil {
+		s.invalidRequest(w, r, err)
+		return
+	}
+	s.serveRun(w, r, req)
+}
+
+// scriptPost serves POST /v1/scripts/{name}/run with a RunRequest body
+// (all fields optional; the script comes from the path).
+func (s *server) scriptPost(w http.ResponseWriter, r *http.Request) {
+	name, run := scriptPath(chi.URLParam(r, "*"))
+	if !run {
+		w.Header().Set("Allow", http.MethodGet)
+		s.methodNotAllowed(w, r)
+		return
+	}
+	if _, ok := s.lookupScript(w, r, name); !ok {
+		return
+	}
+	req, ok := s.decodeRun(w, r)
+	if !ok {
+		return
+	}
+	if req.Script != "" || req.ScriptName != "" {
+		s.invalidRequest(w, r, &api.RequestError{FieldError: api.FieldError{Field: "script",
+			Message: "the script to run comes from the path /v1/scripts/" + name + "/run: leave script and script_name out of the body"}})
+		return
+	}
+	req.ScriptName = name
+	if err := req.Validate(); err != nil {
+		s.invalidRequest(w, r, err)
+		return
+	}
+	s.serveRun(w, r, req)
+}
+
+// scriptPath splits "px/service_let/run" into the script name and whether
+// the run action was asked for.
+func scriptPath(p string) (name string, run bool) {
+	p = strings.Trim(p, "/")
+	if n, ok := strings.CutSuffix(p, "/run"); ok {
+		return n, true
+	}
+	return p, false
+}
+
+func (s *server) lookupScript(w http.ResponseWriter, r *http.Request, name string) (*scripts.Script, bool) {
+	sc, err := s.catalog.Get(r.Context(), name)
+	switch {
+	case errors.Is(err, scripts.ErrNotFound):
+		p := newProblem(api.ProblemUnknownScript, http.StatusNotFound, fmt.Sprintf("no script named %q in the catalog (GET /v1/scripts lists them)", name))
+		s.writeProblem(w, r, p)
+		return nil, false
+	case err != nil:
+		s.fail(w, r, err, 0) // Pixie's library could not be read
+		return nil, false
+	}
+	return sc, true
+}
+
+func apiScript(sc *scripts.Script, withSource bool) api.Script {
+	out := api.Script{
+		Name: sc.Name, Title: sc.Title, Description: sc.Description, Origin: sc.Origin,
+		Entry: sc.Entry, Tables: sc.Tables, Error: sc.Error, Params: make([]api.ScriptParam, 0, len(sc.Params)),
+	}
+	for _, p := range sc.Params {
+		out.Params = append(out.Params, api.ScriptParam{Name: p.Name, Type: p.Type, Default: p.Default, Description: p.Description, Required: p.Required})
+	}
+	if withSource {
+		out.Source = sc.Source
+	}
+	return out
+}
+
+// Query parameters of GET /v1/scripts/{name}/run that are not script
+// arguments. A script parameter with one of these names cannot be set from
+// the query string (use POST with args).
+var reservedQuery = map[string]bool{
+	"expect": true, "cluster_id": true, "timeout": true, "max_rows": true,
+	"tables": true, "fail_status": true,
+}
+
+// queryError is a mistake in a GET run's query string.
+type queryError struct {
+	problemType string
+	field       string
+	msg         string
+}
+
+func (e *queryError) Error() string { return e.msg }
+
+func (s *server) queryError(w http.ResponseWriter, r *http.Request, err error) {
+	var qe *queryError
+	if !errors.As(err, &qe) {
+		s.invalidRequest(w, r, err)
+		return
+	}
+	p := newProblem(qe.problemType, http.StatusBadRequest, qe.msg)
+	p.Errors = []api.FieldError{{Field: qe.field, Message: qe.msg}}
+	s.writeProblem(w, r, p)
+}
+
+// runRequestFromQuery turns GET query parameters into a RunRequest:
+// reserved names set the request's options (expect= adds a compact
+// tolerance and may repeat), every other name is a script argument given
+// once.
+func runRequestFromQuery(name string, q url.Values) (*api.RunRequest, error) {
+	req := &api.RunRequest{ScriptName: name, Args: map[string]string{}}
+	for key, vals := range q {
+		if !reservedQuery[key] {
+			if len(vals) > 1 {
+				return nil, &queryError{api.ProblemInvalidRequest, "args." + key, fmt.Sprintf("argument %s is given %d times; give it once", key, len(vals))}
+			}
+			req.Args[key] = vals[0]
+			continue
+		}
+		if key != "expect" && key != "tables" && len(vals) > 1 {
+			return nil, &queryError{api.ProblemInvalidRequest, key, fmt.Sprintf("%s is given %d times; give it once", key, len(vals))}
+		}
+		v := vals[0]
+		switch key {
+		case "expect":
+			for i, e := range vals {
+				spec, err := tolerance.ParseExpect(e)
+				if err != nil {
+					field := fmt.Sprintf("expect[%d]", i)
+					return nil, &queryError{api.ProblemInvalidTolerance, field, field + ": " + err.Error()}
+				}
+				req.Tolerances = append(req.Tolerances, spec)
+			}
+		case "cluster_id":
+			req.ClusterID = v
+		case "timeout":
+			req.Timeout = v
+		case "tables":
+			for _, t := range vals {
+				req.Tables = append(req.Tables, strings.Split(t, ",")...)
+			}
+		case "max_rows", "fail_status":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, &queryError{api.ProblemInvalidRequest, key, fmt.Sprintf("%s must be an integer; got %q", key, v)}
+			}
+			if key == "max_rows" {
+				req.MaxRows = &n
+			} else {
+				req.FailStatus = &n
+			}
+		}
+	}
+	if len(req.Args) == 0 {
+		req.Args = nil
+	}
+	return req, nil
+}
