@@ -25,22 +25,23 @@ const DefaultCloudAddr = "work.withpixie.ai:443"
 // Config is the whole configuration. Zero values are not meaningful: use Load.
 type Config struct {
 	// Pixie side, with the names the seed's users already have.
-	APIKey         string `envconfig:"PIXIE_API_KEY" desc:"Pixie API key (secret); required for Pixie Cloud"`
-	ClusterID      string `envconfig:"PIXIE_CLUSTER_ID" desc:"default cluster id (UUID) for queries that name none"`
-	CloudAddr      string `envconfig:"PIXIE_CLOUD_ADDR" desc:"Pixie Cloud gRPC address host:port (default work.withpixie.ai:443)"`
-	ServerURL      string `envconfig:"PIXIE_SERVER_URL" desc:"the seed's name for PIXIE_CLOUD_ADDR; a URL or host is accepted"`
-	DirectAddr     string `envconfig:"PIXIE_DIRECT_ADDR" desc:"a Vizier's host:port, to query it directly instead of through the cloud"`
-	DirectPlain    bool   `envconfig:"PIXIE_DIRECT_PLAINTEXT" desc:"no TLS on the direct Vizier connection"`
-	TLSCAFile      string `envconfig:"PIXIE_TLS_CA_FILE" desc:"PEM file of CA certificates to trust for Pixie"`
-	TLSSkipVerify  bool   `envconfig:"PIXIE_TLS_SKIP_VERIFY" desc:"do not verify Pixie's TLS certificate (in-cluster addresses only)"`
-	E2EEncryption  string `envconfig:"PIXIE_E2E_ENCRYPTION" default:"auto" desc:"end-to-end encryption of results: auto, on, off"`
-	MaxRecvMiB     int    `envconfig:"PIXIE_MAX_RECV_MIB" default:"256" desc:"largest gRPC message accepted from Pixie, MiB"`
-	ListenAddr     string `envconfig:"PXGATE_LISTEN_ADDR" default:":8080" desc:"HTTP listen address"`
-	Demo           string `envconfig:"PXGATE_DEMO" default:"auto" desc:"embedded demo cluster: auto (when no Pixie credentials), on, off"`
-	ScriptsDir     string `envconfig:"PXGATE_SCRIPTS_DIR" desc:"directory of user .pxl scripts for the named catalog"`
-	AllowInline    bool   `envconfig:"PXGATE_ALLOW_INLINE" default:"true" desc:"accept inline PxL (false: named scripts only)"`
-	AuthTokensFile string `envconfig:"PXGATE_AUTH_TOKENS_FILE" desc:"file of caller bearer tokens, one per line"`
-	MaxConcurrent  int    `envconfig:"PXGATE_MAX_CONCURRENT" default:"16" desc:"Pixie queries run at once; more are refused with 429"`
+	APIKey         string   `envconfig:"PIXIE_API_KEY" desc:"Pixie API key (secret); required for Pixie Cloud"`
+	ClusterID      string   `envconfig:"PIXIE_CLUSTER_ID" desc:"default cluster id (UUID) for queries that name none"`
+	CloudAddr      string   `envconfig:"PIXIE_CLOUD_ADDR" desc:"Pixie Cloud gRPC address host:port (default work.withpixie.ai:443)"`
+	ServerURL      string   `envconfig:"PIXIE_SERVER_URL" desc:"the seed's name for PIXIE_CLOUD_ADDR; a URL or host is accepted"`
+	DirectAddr     string   `envconfig:"PIXIE_DIRECT_ADDR" desc:"a Vizier's host:port, to query it directly instead of through the cloud"`
+	DirectPlain    bool     `envconfig:"PIXIE_DIRECT_PLAINTEXT" desc:"no TLS on the direct Vizier connection"`
+	TLSCAFile      string   `envconfig:"PIXIE_TLS_CA_FILE" desc:"PEM file of CA certificates to trust for Pixie"`
+	TLSSkipVerify  bool     `envconfig:"PIXIE_TLS_SKIP_VERIFY" desc:"do not verify Pixie's TLS certificate (in-cluster addresses only)"`
+	E2EEncryption  string   `envconfig:"PIXIE_E2E_ENCRYPTION" default:"auto" desc:"end-to-end encryption of results: auto, on, off"`
+	MaxRecvMiB     int      `envconfig:"PIXIE_MAX_RECV_MIB" default:"256" desc:"largest gRPC message accepted from Pixie, MiB"`
+	ListenAddr     string   `envconfig:"PXGATE_LISTEN_ADDR" default:":8080" desc:"HTTP listen address"`
+	Demo           string   `envconfig:"PXGATE_DEMO" default:"auto" desc:"embedded demo cluster: auto (when no Pixie credentials), on, off"`
+	ScriptsDir     string   `envconfig:"PXGATE_SCRIPTS_DIR" desc:"directory of user .pxl scripts for the named catalog"`
+	AllowInline    bool     `envconfig:"PXGATE_ALLOW_INLINE" default:"true" desc:"accept inline PxL (false: named scripts only)"`
+	AuthTokensFile string   `envconfig:"PXGATE_AUTH_TOKENS_FILE" desc:"file of caller bearer tokens, one per line (re-read on change and SIGHUP)"`
+	AuthOpenPaths  []string `envconfig:"PXGATE_AUTH_OPEN_PATHS" default:"/healthz,/readyz,/metrics" desc:"paths served without a caller token"`
+	MaxConcurrent  int      `envconfig:"PXGATE_MAX_CONCURRENT" default:"16" desc:"Pixie queries run at once; more are refused with 429"`
 	// QueryTimeout caps every query; DefaultTimeout applies when a request names none.
 	QueryTimeout    time.Duration `envconfig:"PXGATE_QUERY_TIMEOUT" default:"60s" desc:"longest a query may run (requests asking more are capped)"`
 	DefaultTimeout  time.Duration `envconfig:"PXGATE_DEFAULT_TIMEOUT" default:"30s" desc:"query timeout when a request gives none"`
@@ -135,6 +136,11 @@ func (c *Config) Validate() error {
 	if c.ClusterID != "" && len(c.AllowedClusters) > 0 && !containsFold(c.AllowedClusters, c.ClusterID) {
 		bad("PIXIE_CLUSTER_ID %s is not in PXGATE_ALLOWED_CLUSTERS: the default cluster must be allowed", c.ClusterID)
 	}
+	for _, p := range c.AuthOpenPaths {
+		if !strings.HasPrefix(p, "/") {
+			bad("PXGATE_AUTH_OPEN_PATHS: %q is not a path (start it with /)", p)
+		}
+	}
 	if c.ScriptsDir != "" {
 		if st, err := os.Stat(c.ScriptsDir); err != nil {
 			bad("PXGATE_SCRIPTS_DIR: %v", err)
@@ -194,7 +200,6 @@ func (c *Config) Validate() error {
 		set  bool
 		name string
 	}{
-		{c.AuthTokensFile != "", "PXGATE_AUTH_TOKENS_FILE"},
 		{c.CacheTTL > 0, "PXGATE_CACHE_TTL"},
 	} {
 		if s.set {
@@ -301,6 +306,7 @@ func (c *Config) Print(w io.Writer) error {
 		{"PXGATE_SCRIPTS_DIR", c.ScriptsDir},
 		{"PXGATE_ALLOW_INLINE", fmt.Sprint(c.AllowInline)},
 		{"PXGATE_AUTH_TOKENS_FILE", c.AuthTokensFile},
+		{"PXGATE_AUTH_OPEN_PATHS", strings.Join(c.AuthOpenPaths, ",")},
 		{"PXGATE_MAX_CONCURRENT", fmt.Sprint(c.MaxConcurrent)},
 		{"PXGATE_QUERY_TIMEOUT", c.QueryTimeout.String()},
 		{"PXGATE_DEFAULT_TIMEOUT", c.DefaultTimeout.String()},

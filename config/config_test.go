@@ -127,7 +127,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"default cluster not allowed", with(map[string]string{"PXGATE_ALLOWED_CLUSTERS": "00000000-0000-4000-8000-000000000001"}), []string{"is not in PXGATE_ALLOWED_CLUSTERS"}},
 		{"missing scripts dir", with(map[string]string{"PXGATE_SCRIPTS_DIR": "/nonexistent/scripts"}), []string{"PXGATE_SCRIPTS_DIR"}},
 		{"encryption on is refused until supported", with(map[string]string{"PIXIE_E2E_ENCRYPTION": "on"}), []string{"PIXIE_E2E_ENCRYPTION=on"}},
-		{"auth tokens file is refused until supported", with(map[string]string{"PXGATE_AUTH_TOKENS_FILE": "/tmp/t"}), []string{"PXGATE_AUTH_TOKENS_FILE is not supported"}},
+		{"cache is refused until supported", with(map[string]string{"PXGATE_CACHE_TTL": "10s"}), []string{"PXGATE_CACHE_TTL is not supported"}},
+		{"open path not a path", with(map[string]string{"PXGATE_AUTH_OPEN_PATHS": "healthz"}), []string{"PXGATE_AUTH_OPEN_PATHS"}},
 		{"several problems reported at once", map[string]string{"PXGATE_MAX_ROWS": "-1", "PXGATE_LOG_LEVEL": "x", "PIXIE_API_KEY": "k"}, []string{"PXGATE_MAX_ROWS", "PXGATE_LOG_LEVEL", "PIXIE_CLUSTER_ID"}},
 	}
 	for _, tc := range tests {

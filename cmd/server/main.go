@@ -60,7 +60,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := Serve(ctx, cfg, stderr, nil); err != nil {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	if err := Serve(ctx, cfg, Hooks{LogOut: stderr, Reload: hup}); err != nil {
 		fmt.Fprintf(stderr, "pxgate: %v\n", err)
 		return 1
 	}

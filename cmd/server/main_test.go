@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -125,7 +126,7 @@ func TestServeEndToEndAndGracefulShutdown(t *testing.T) {
 	var logs syncBuffer
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, cfg, &logs, func(a string) { addrc <- a }) }()
+	go func() { done <- Serve(ctx, cfg, Hooks{LogOut: &logs, Started: func(a string) { addrc <- a }}) }()
 	var base string
 	select {
 	case a := <-addrc:
@@ -181,5 +182,92 @@ func TestServeEndToEndAndGracefulShutdown(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "pxgate serving") || !strings.Contains(logs.String(), "stopped") {
 		t.Errorf("logs lack start/stop lines:\n%s", logs.String())
+	}
+}
+
+// serve starts Serve with cfg and hooks; stop cancels it and waits.
+func serve(t *testing.T, cfg *config.Config, reload <-chan os.Signal) (base string, logs *syncBuffer, stop func()) {
+	t.Helper()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	logs = new(syncBuffer)
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, cfg, Hooks{LogOut: logs, Started: func(a string) { addrc <- a }, Reload: reload})
+	}()
+	select {
+	case a := <-addrc:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("Serve returned early: %v", err)
+	}
+	return base, logs, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}
+}
+
+func get(t *testing.T, url, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestServeCallerTokens: with a tokens file, the API needs a token, health
+// stays open, and SIGHUP (the Reload hook) rotates the tokens.
+func TestServeCallerTokens(t *testing.T) {
+	fake, err := fakevizier.Start(fakevizier.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	tokensFile := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(tokensFile, []byte("caller-token-one\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config.Config{
+		DirectAddr: fake.Addr(), DirectPlain: true, AuthTokensFile: tokensFile, AuthOpenPaths: []string{"/healthz", "/readyz", "/metrics"},
+		E2EEncryption: "auto", MaxRecvMiB: 64, ListenAddr: "127.0.0.1:0", Demo: "off", AllowInline: true,
+		MaxConcurrent: 4, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
+		MaxBodyBytes: 1 << 20, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
+	}
+	reload := make(chan os.Signal, 1)
+	base, logs, stop := serve(t, cfg, reload)
+	defer stop()
+	if got := get(t, base+"/healthz", ""); got != http.StatusOK {
+		t.Errorf("healthz without a token: got %d, want 200", got)
+	}
+	if got := get(t, base+"/v1/scripts", ""); got != http.StatusUnauthorized {
+		t.Errorf("no token: got %d, want 401", got)
+	}
+	if got := get(t, base+"/v1/scripts", "caller-token-one"); got != http.StatusOK {
+		t.Errorf("valid token: got %d, want 200", got)
+	}
+	if err := os.WriteFile(tokensFile, []byte("caller-token-two\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reload <- syscall.SIGHUP
+	deadline := time.Now().Add(5 * time.Second)
+	for get(t, base+"/v1/scripts", "caller-token-two") != http.StatusOK && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := get(t, base+"/v1/scripts", "caller-token-one"); got != http.StatusUnauthorized {
+		t.Errorf("rotated-out token: got %d, want 401", got)
+	}
+	if strings.Contains(logs.String(), "caller-token") {
+		t.Errorf("logs contain a token:\n%s", logs.String())
 	}
 }

@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pxgate/pxgate/auth"
 	"github.com/pxgate/pxgate/config"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie"
@@ -21,13 +23,20 @@ import (
 	"github.com/pxgate/pxgate/version"
 )
 
+// Hooks connect Serve to its process: where logs go, who learns the bound
+// address, and the reload signal (SIGHUP in main; signals stay in main).
+type Hooks struct {
+	LogOut  io.Writer
+	Started func(addr string) // told the bound address once serving (tests listen on :0)
+	Reload  <-chan os.Signal  // re-read caller tokens
+}
+
 // Serve wires configuration -> Pixie client -> handlers -> http.Server and
 // serves until ctx is cancelled, then drains: /readyz fails first, the
 // listener closes, in-flight requests get cfg.ShutdownGrace to finish, and
-// the Pixie connection closes last. started, if non-nil, is told the bound
-// address once the server accepts connections (tests listen on :0).
-func Serve(ctx context.Context, cfg *config.Config, logOut io.Writer, started func(addr string)) error {
-	logger := newLogger(cfg, logOut)
+// the Pixie connection closes last.
+func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
+	logger := newLogger(cfg, hooks.LogOut)
 	client, err := pixie.New(pixieConfig(cfg))
 	if err != nil {
 		return err
@@ -58,6 +67,25 @@ func Serve(ctx context.Context, cfg *config.Config, logOut io.Writer, started fu
 		MaxConcurrent:    cfg.MaxConcurrent,
 	})
 
+	if cfg.AuthTokensFile != "" {
+		tokens, err := auth.Load(cfg.AuthTokensFile, logger)
+		if err != nil {
+			return err
+		}
+		h = auth.Middleware(tokens, cfg.AuthOpenPaths)(h)
+		logger.Info("caller tokens required", "tokens", tokens.Len(), "open_paths", cfg.AuthOpenPaths)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hooks.Reload:
+					_ = tokens.Reload() // logs its own outcome
+				}
+			}
+		}()
+	}
+
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on PXGATE_LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
@@ -77,8 +105,8 @@ func Serve(ctx context.Context, cfg *config.Config, logOut io.Writer, started fu
 	v := version.Get()
 	logger.Info("pxgate serving", "addr", ln.Addr().String(), "pixie", describeTarget(cfg),
 		"version", v.Version, "revision", v.Revision)
-	if started != nil {
-		started(ln.Addr().String())
+	if hooks.Started != nil {
+		hooks.Started(ln.Addr().String())
 	}
 
 	select {

@@ -1,0 +1,151 @@
+package auth
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pxgate/pxgate/api"
+)
+
+func tokenFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func serve(t *testing.T, tokens *Tokens, path, authz string) *httptest.ResponseRecorder {
+	t.Helper()
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	h := Middleware(tokens, DefaultOpenPaths)(ok)
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestMiddleware(t *testing.T) {
+	t.Parallel()
+	tokens, err := Load(tokenFile(t, "# callers\nalpha-token-1\n\n  beta-token-2  \n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tokens.Len() != 2 {
+		t.Fatalf("got %d tokens, want 2", tokens.Len())
+	}
+	tests := []struct {
+		name, path, authz string
+		want              int
+		wantDetail        string
+	}{
+		{"a valid token", "/v1/run", "Bearer alpha-token-1", http.StatusTeapot, ""},
+		{"the second token, lower-case scheme", "/v1/scripts", "bearer beta-token-2", http.StatusTeapot, ""},
+		{"no token", "/v1/run", "", http.StatusUnauthorized, "requires a caller token"},
+		{"a wrong token", "/v1/run", "Bearer alpha-token-2", http.StatusUnauthorized, "not valid"},
+		{"a prefix of a token", "/v1/run", "Bearer alpha", http.StatusUnauthorized, "not valid"},
+		{"basic auth", "/v1/run", "Basic YWxwaGE6eA==", http.StatusUnauthorized, "not valid"},
+		{"a comment line is no token", "/v1/run", "Bearer # callers", http.StatusUnauthorized, "not valid"},
+		{"health stays open", "/healthz", "", http.StatusTeapot, ""},
+		{"readiness stays open", "/readyz", "", http.StatusTeapot, ""},
+		{"metrics stay open", "/metrics", "", http.StatusTeapot, ""},
+		{"open paths match exactly", "/healthz/x", "", http.StatusUnauthorized, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := serve(t, tokens, tc.path, tc.authz)
+			if rec.Code != tc.want {
+				t.Fatalf("got %d, want %d", rec.Code, tc.want)
+			}
+			if tc.want != http.StatusUnauthorized {
+				return
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != api.ContentTypeProblem {
+				t.Errorf("Content-Type %q", ct)
+			}
+			if rec.Header().Get("WWW-Authenticate") == "" {
+				t.Error("no WWW-Authenticate header")
+			}
+			var p api.Problem
+			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p.Type != ProblemUnauthorized || !strings.Contains(p.Detail, tc.wantDetail) {
+				t.Errorf("problem: %+v %v", p, err)
+			}
+			if strings.Contains(rec.Body.String(), "alpha-token-1") || strings.Contains(rec.Body.String(), "beta-token-2") {
+				t.Error("the answer leaks a token")
+			}
+		})
+	}
+}
+
+func TestLoadRefusesNoTokens(t *testing.T) {
+	t.Parallel()
+	if _, err := Load(tokenFile(t, "# nothing\n\n"), nil); err == nil || !strings.Contains(err.Error(), "holds no token") {
+		t.Errorf("got %v, want an error about no tokens", err)
+	}
+	if _, err := Load("/nonexistent/tokens", nil); err == nil || !strings.Contains(err.Error(), "PXGATE_AUTH_TOKENS_FILE") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestRotation(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	path := tokenFile(t, "old-token\n")
+	tokens, err := Load(path, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("new-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// SIGHUP path: an explicit reload takes effect at once.
+	if err := tokens.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if tokens.Valid("old-token") || !tokens.Valid("new-token") {
+		t.Error("reload did not rotate the tokens")
+	}
+	// An emptied file keeps the last good tokens: never open the gateway.
+	if err := os.WriteFile(path, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := tokens.Reload(); err == nil {
+		t.Error("reloading an empty file succeeded")
+	}
+	if !tokens.Valid("new-token") {
+		t.Error("the last good tokens were dropped")
+	}
+	// Change detection on use: a newer file is picked up within a second.
+	if err := os.WriteFile(path, []byte("third-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(time.Minute)
+	if err := os.Chtimes(path, future, future); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for !tokens.Valid("third-token") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !tokens.Valid("third-token") {
+		t.Error("a changed file was not picked up")
+	}
+	for _, tok := range []string{"old-token", "new-token", "third-token"} {
+		if strings.Contains(logs.String(), tok) {
+			t.Errorf("logs contain token %q", tok)
+		}
+	}
+}
