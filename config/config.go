@@ -149,9 +149,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	switch strings.ToLower(c.E2EEncryption) {
-	case "auto", "off", "false":
-	case "on", "true":
-		bad("PIXIE_E2E_ENCRYPTION=on: end-to-end encryption is not available in this version yet; use auto or off")
+	case "auto", "on", "true", "off", "false":
 	default:
 		bad("PIXIE_E2E_ENCRYPTION: %q is not one of auto, on, off", c.E2EEncryption)
 	}
@@ -271,6 +269,19 @@ func normaliseAddr(s, defPort string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
+// Encrypt reports whether result batches are end-to-end encrypted: on
+// always, off never, auto in cloud mode (results cross Pixie Cloud) but not
+// on a direct Vizier connection.
+func (c *Config) Encrypt() bool {
+	switch strings.ToLower(c.E2EEncryption) {
+	case "on", "true":
+		return true
+	case "off", "false":
+		return false
+	}
+	return c.DirectAddr == ""
+}
+
 // CloudOrDefault returns the cloud address that applies in cloud mode.
 func (c *Config) CloudOrDefault() string {
 	if c.CloudAddr != "" {
@@ -299,7 +310,7 @@ func (c *Config) Print(w io.Writer) error {
 		{"PIXIE_DIRECT_PLAINTEXT", fmt.Sprint(c.DirectPlain)},
 		{"PIXIE_TLS_CA_FILE", c.TLSCAFile},
 		{"PIXIE_TLS_SKIP_VERIFY", fmt.Sprint(c.TLSSkipVerify)},
-		{"PIXIE_E2E_ENCRYPTION", c.E2EEncryption},
+		{"PIXIE_E2E_ENCRYPTION", fmt.Sprintf("%s (encrypting: %v)", c.E2EEncryption, c.Encrypt())},
 		{"PIXIE_MAX_RECV_MIB", fmt.Sprint(c.MaxRecvMiB)},
 		{"PXGATE_LISTEN_ADDR", c.ListenAddr},
 		{"PXGATE_DEMO", c.Demo},

@@ -43,7 +43,7 @@ func TestLoadValid(t *testing.T) {
 				if c.DemoOn {
 					t.Error("demo on with credentials")
 				}
-				if c.ListenAddr != ":8080" || c.MaxRows != 10000 || c.QueryTimeout != time.Minute || !c.AllowInline {
+				if c.ListenAddr != ":8080" || c.MaxRows != 10000 || c.QueryTimeout != time.Minute || !c.AllowInline || !c.Encrypt() {
 					t.Errorf("defaults not applied: %+v", c)
 				}
 			},
@@ -61,7 +61,7 @@ func TestLoadValid(t *testing.T) {
 			name: "direct plaintext needs no key or cluster",
 			env:  map[string]string{"PIXIE_DIRECT_ADDR": "127.0.0.1:51400", "PIXIE_DIRECT_PLAINTEXT": "true"},
 			check: func(t *testing.T, c *Config) {
-				if c.DirectAddr != "127.0.0.1:51400" || !c.DirectPlain || c.DemoOn {
+				if c.DirectAddr != "127.0.0.1:51400" || !c.DirectPlain || c.DemoOn || c.Encrypt() {
 					t.Errorf("got %+v", c)
 				}
 			},
@@ -126,7 +126,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"bad allowed cluster", with(map[string]string{"PXGATE_ALLOWED_CLUSTERS": "prod"}), []string{"PXGATE_ALLOWED_CLUSTERS"}},
 		{"default cluster not allowed", with(map[string]string{"PXGATE_ALLOWED_CLUSTERS": "00000000-0000-4000-8000-000000000001"}), []string{"is not in PXGATE_ALLOWED_CLUSTERS"}},
 		{"missing scripts dir", with(map[string]string{"PXGATE_SCRIPTS_DIR": "/nonexistent/scripts"}), []string{"PXGATE_SCRIPTS_DIR"}},
-		{"encryption on is refused until supported", with(map[string]string{"PIXIE_E2E_ENCRYPTION": "on"}), []string{"PIXIE_E2E_ENCRYPTION=on"}},
+		{"bad encryption value", with(map[string]string{"PIXIE_E2E_ENCRYPTION": "maybe"}), []string{"PIXIE_E2E_ENCRYPTION"}},
 		{"cache is refused until supported", with(map[string]string{"PXGATE_CACHE_TTL": "10s"}), []string{"PXGATE_CACHE_TTL is not supported"}},
 		{"open path not a path", with(map[string]string{"PXGATE_AUTH_OPEN_PATHS": "healthz"}), []string{"PXGATE_AUTH_OPEN_PATHS"}},
 		{"several problems reported at once", map[string]string{"PXGATE_MAX_ROWS": "-1", "PXGATE_LOG_LEVEL": "x", "PIXIE_API_KEY": "k"}, []string{"PXGATE_MAX_ROWS", "PXGATE_LOG_LEVEL", "PIXIE_CLUSTER_ID"}},

@@ -40,6 +40,19 @@ type Config struct {
 	MaxRecvBytes int
 	// DialOptions are appended to the client's own (tests, instrumentation).
 	DialOptions []grpc.DialOption
+	// Encrypt turns on end-to-end encryption of result batches: every query
+	// sends encryption_options with the public half of a key only this
+	// Client holds, and Vizier encrypts each row batch to it, so nothing
+	// between Vizier and the gateway (Pixie Cloud's proxy included) can read
+	// results. It fails closed: a plain batch, or one that does not decrypt,
+	// ends the query with a KindProtocol error. Whether it is on (Pixie's own
+	// client turns it on for cloud connections) is for the caller's
+	// configuration to decide, not this package. See encrypt.go for the key's
+	// life cycle.
+	Encrypt bool
+	// KeyBits is the RSA key size for Encrypt; 0 means DefaultKeyBits.
+	// Less than MinKeyBits is refused by New.
+	KeyBits int
 }
 
 // Direct reports whether the configuration connects straight to a Vizier.
@@ -66,11 +79,21 @@ type Client struct {
 	vizier  vizierpb.VizierServiceClient
 	cluster cloudpb.VizierClusterInfoClient
 	scripts cloudpb.ScriptMgrClient
+	keys    *batchKeys // nil unless cfg.Encrypt
 }
 
 // New prepares a client. It does not connect: the connection is made on
-// first use, so a Pixie outage at start-up does not stop the gateway.
+// first use, so a Pixie outage at start-up does not stop the gateway. With
+// cfg.Encrypt it starts generating the client's RSA key in the background;
+// the first query waits for it.
 func New(cfg Config) (*Client, error) {
+	keyBits := cfg.KeyBits
+	if keyBits == 0 {
+		keyBits = DefaultKeyBits
+	}
+	if cfg.Encrypt && keyBits < MinKeyBits {
+		return nil, fmt.Errorf("pixie: encryption key size %d bits is below the minimum of %d", keyBits, MinKeyBits)
+	}
 	creds, err := transportCredentials(cfg)
 	if err != nil {
 		return nil, err
@@ -90,19 +113,24 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pixie: address %q: %w", cfg.Addr(), err)
 	}
-	return &Client{
+	c := &Client{
 		cfg:     cfg,
 		conn:    conn,
 		vizier:  vizierpb.NewVizierServiceClient(conn),
 		cluster: cloudpb.NewVizierClusterInfoClient(conn),
 		scripts: cloudpb.NewScriptMgrClient(conn),
-	}, nil
+	}
+	if cfg.Encrypt {
+		c.keys = newBatchKeys(keyBits, maxRecv)
+	}
+	return c, nil
 }
 
 // Config returns the configuration the client was made with.
 func (c *Client) Config() Config { return c.cfg }
 
-// Close closes the connection; in-flight calls fail.
+// Close closes the connection; in-flight calls fail. A key generation
+// still running (Config.Encrypt) finishes on its own and is then dropped.
 func (c *Client) Close() error { return c.conn.Close() }
 
 func transportCredentials(cfg Config) (credentials.TransportCredentials, error) {

@@ -61,11 +61,21 @@ func (c *Client) request(r Request) *vizierpb.ExecuteScriptRequest {
 func (c *Client) Execute(ctx context.Context, r Request, sink Sink) (Summary, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the server stream on every early return
-	stream, err := c.vizier.ExecuteScript(ctx, c.request(r))
+	req := c.request(r)
+	var dec *batchDecrypter
+	if c.keys != nil { // Config.Encrypt: ask for encrypted batches (encrypt.go)
+		opts, d, err := c.keys.wait(ctx)
+		if err != nil {
+			return Summary{}, err
+		}
+		req.EncryptionOptions, dec = opts, d
+	}
+	stream, err := c.vizier.ExecuteScript(ctx, req)
 	if err != nil {
 		return Summary{}, fromRPC(ctx, "execute script", err)
 	}
 	rd := newStreamReader(sink)
+	rd.dec = dec
 	for {
 		resp, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -83,6 +93,7 @@ func (c *Client) Execute(ctx context.Context, r Request, sink Sink) (Summary, er
 // streamReader enforces the stream's protocol and decodes batches.
 type streamReader struct {
 	sink    Sink
+	dec     *batchDecrypter // non-nil when encryption was requested
 	tables  map[string]*tableState
 	order   []*tableState
 	summary Summary
@@ -112,9 +123,19 @@ func (rd *streamReader) handle(resp *vizierpb.ExecuteScriptResponse) error {
 	case data == nil:
 		return nil // e.g. mutation_info only
 	case data.GetBatch() != nil:
+		if rd.dec != nil { // fail closed: never accept plaintext once encryption was asked for
+			return errorf(KindProtocol, nil, "vizier sent an unencrypted batch although encryption was requested")
+		}
 		return rd.batch(data.GetBatch())
 	case len(data.GetEncryptedBatch()) > 0:
-		return errorf(KindProtocol, nil, "received an encrypted batch, but encryption was not requested")
+		if rd.dec == nil {
+			return errorf(KindProtocol, nil, "received an encrypted batch, but encryption was not requested")
+		}
+		rb, err := rd.dec.decrypt(data.GetEncryptedBatch())
+		if err != nil {
+			return err
+		}
+		return rd.batch(rb)
 	case data.GetExecutionStats() != nil:
 		es := data.GetExecutionStats()
 		rd.summary.Stats = Stats{

@@ -156,6 +156,7 @@ func pixieConfig(cfg *config.Config) pixie.Config {
 		SkipVerify:   cfg.TLSSkipVerify,
 		ClusterID:    cfg.ClusterID,
 		MaxRecvBytes: cfg.MaxRecvMiB << 20,
+		Encrypt:      cfg.Encrypt(),
 	}
 }
 

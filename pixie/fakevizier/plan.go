@@ -88,6 +88,10 @@ type Plan struct {
 	// Malformed injects protocol violations; they need at least one table
 	// with at least one column.
 	Malformed Malformed
+
+	// Encryption makes the fake mishandle end-to-end encryption (see
+	// EncryptionFault); the zero value encrypts correctly when asked to.
+	Encryption EncryptionFault
 }
 
 // Malformed lists protocol violations a Plan can inject, so that tests can
@@ -122,6 +126,9 @@ func (p *Plan) Validate() error {
 	}
 	if p.AbortAfter < 0 {
 		return fmt.Errorf("AbortAfter %d is negative", p.AbortAfter)
+	}
+	if !p.Encryption.valid() {
+		return fmt.Errorf("unknown Encryption fault %d", p.Encryption)
 	}
 	names := make(map[string]bool, len(p.Tables))
 	for _, t := range p.Tables {

@@ -43,10 +43,14 @@ func (s *Server) execute(ctx context.Context, req *vizierpb.ExecuteScriptRequest
 	if req.GetQueryStr() == "" && req.GetQueryId() == "" {
 		return status.Error(codes.InvalidArgument, "query_str is required")
 	}
-	if req.GetEncryptionOptions() != nil {
-		return status.Error(codes.Unimplemented, "fakevizier: encrypted results are not supported")
-	}
 	w := &streamWriter{ctx: ctx, stream: stream, closing: s.closing, queryID: req.GetQueryId()}
+	if o := req.GetEncryptionOptions(); o != nil {
+		enc, err := newBatchEncrypter(o)
+		if err != nil {
+			return err
+		}
+		w.enc = enc
+	}
 	if w.queryID == "" {
 		w.queryID = newUUID()
 	}
@@ -66,7 +70,7 @@ func (s *Server) execute(ctx context.Context, req *vizierpb.ExecuteScriptRequest
 	if err := p.Validate(); err != nil {
 		return status.Errorf(codes.Internal, "fakevizier: invalid plan: %v", err)
 	}
-	w.delay, w.abortAfter = p.Delay, p.AbortAfter
+	w.delay, w.abortAfter, w.fault = p.Delay, p.AbortAfter, p.Encryption
 	return s.run(p, w, req, start)
 }
 
@@ -140,12 +144,12 @@ func (s *Server) run(p *Plan, w *streamWriter, req *vizierpb.ExecuteScriptReques
 			if i == 0 && k == 0 {
 				p.Malformed.apply(b, t)
 			}
-			if err := w.send(batchResponse(b)); err != nil {
+			if err := w.sendBatch(b); err != nil {
 				return err
 			}
 			if i == 0 && eos && p.Malformed.DataAfterEOS {
 				again := &vizierpb.RowBatchData{TableId: b.TableId, Cols: b.Cols, NumRows: b.NumRows}
-				if err := w.send(batchResponse(again)); err != nil {
+				if err := w.sendBatch(again); err != nil {
 					return err
 				}
 			}
@@ -185,22 +189,38 @@ func (m Malformed) apply(b *vizierpb.RowBatchData, t *Table) {
 	}
 }
 
-func batchResponse(b *vizierpb.RowBatchData) *vizierpb.ExecuteScriptResponse {
-	return &vizierpb.ExecuteScriptResponse{Result: &vizierpb.ExecuteScriptResponse_Data{
-		Data: &vizierpb.QueryData{Batch: b},
-	}}
-}
-
 // streamWriter sends the responses of one ExecuteScript stream, applying a
-// Plan's Delay and AbortAfter and stamping the query id.
+// Plan's Delay, AbortAfter and Encryption fault, encrypting batches when
+// the request asked for it, and stamping the query id.
 type streamWriter struct {
 	ctx        context.Context
 	stream     grpc.ServerStreamingServer[vizierpb.ExecuteScriptResponse]
 	closing    <-chan struct{}
 	queryID    string
+	enc        *batchEncrypter // nil: no encryption_options
+	fault      EncryptionFault
 	delay      time.Duration
 	abortAfter int
 	sent       int
+}
+
+// sendBatch sends one row batch: plain, or as encrypted_batch when the
+// request carried encryption_options (or as the Plan's fault says).
+func (w *streamWriter) sendBatch(b *vizierpb.RowBatchData) error {
+	data := &vizierpb.QueryData{}
+	switch {
+	case w.fault == EncryptionGarbage:
+		data.EncryptedBatch = garbageBatch()
+	case w.enc == nil || w.fault == EncryptionIgnored:
+		data.Batch = b
+	default:
+		jwe, err := w.enc.encrypt(b, w.fault == EncryptionTampered)
+		if err != nil {
+			return status.Errorf(codes.Internal, "fakevizier: encrypting a batch: %v", err)
+		}
+		data.EncryptedBatch = jwe
+	}
+	return w.send(&vizierpb.ExecuteScriptResponse{Result: &vizierpb.ExecuteScriptResponse_Data{Data: data}})
 }
 
 func (w *streamWriter) send(resp *vizierpb.ExecuteScriptResponse) error {

@@ -1,0 +1,226 @@
+// Command load measures pxgate on loopback against the fake Vizier and
+// prints the figures: the gateway's overhead over the Pixie client alone, and
+// its behaviour under overload. It is bounded in time and requests.
+//
+//	go run ./bench/load                       # defaults: 10 s per phase
+//	go run ./bench/load -duration 60s -overload 60s
+//
+// Phases:
+//  1. direct:   the pixie client runs the query itself (the baseline)
+//  2. gateway:  POST /v1/run through pxgate's real handlers over HTTP
+//  3. overload: twice PXGATE_MAX_CONCURRENT callers against a slow Vizier;
+//     counts 429s against other errors and checks goroutines return to
+//     their starting number afterwards.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pxgate/pxgate/handlers"
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+)
+
+func main() {
+	duration := flag.Duration("duration", 10*time.Second, "length of the direct and gateway phases")
+	overload := flag.Duration("overload", 10*time.Second, "length of the overload phase")
+	concurrency := flag.Int("c", 8, "concurrent callers in the direct and gateway phases")
+	rows := flag.Int("rows", 100, "rows in the result table")
+	limit := flag.Int("limit", 8, "the gateway's concurrency limit (PXGATE_MAX_CONCURRENT) in the overload phase")
+	maxRequests := flag.Int64("n", 2_000_000, "stop a phase after this many requests")
+	flag.Parse()
+	log.SetFlags(0)
+
+	fmt.Printf("pxgate load benchmark: %d CPUs, %s, result %d rows, %d callers\n", runtime.NumCPU(), runtime.Version(), *rows, *concurrency)
+	table := letTable(*rows)
+	fake, err := fakevizier.Start(fakevizier.Options{Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}})})
+	must(err)
+	defer fake.Close()
+	client, err := pixie.New(pixie.Config{DirectAddr: fake.Addr(), Plaintext: true})
+	must(err)
+	defer client.Close()
+
+	query := pixie.Request{Script: "import px\npx.display(px.DataFrame('http_events'), 'output')\n"}
+	direct := run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
+		_, err := client.Execute(ctx, query, &pixie.Collector{})
+		return err
+	})
+	direct.print("direct (pixie client)")
+
+	srv, url := serve(handlers.Options{Pixie: client})
+	body := []byte(`{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')\n", "tolerances": [{"expect": "p99(latency_p99) < 300ms"}]}`)
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency * 2}}
+	gw := run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
+		return post(ctx, hc, url+"/v1/run", body, http.StatusOK)
+	})
+	gw.print("gateway (POST /v1/run)")
+	srv.Close()
+	fmt.Printf("overhead ratio p50 %.2fx, throughput %.2fx (goal <= 1.3x for %d rows)\n",
+		float64(gw.p(50))/float64(direct.p(50)), direct.rps()/gw.rps(), *rows)
+
+	// Overload: a Vizier that takes 50 ms per query, twice as many callers
+	// as the gateway admits.
+	fake.SetHandler(fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}, Delay: 10 * time.Millisecond}))
+	hc.CloseIdleConnections()
+	runtime.GC()
+	before := runtime.NumGoroutine()
+	srv, url = serve(handlers.Options{Pixie: client, MaxConcurrent: *limit, QueueWait: 100 * time.Millisecond})
+	var rejected, other atomic.Int64
+	ov := run(*overload, 2**limit, *maxRequests, func(ctx context.Context) error {
+		err := post(ctx, hc, url+"/v1/run", body, http.StatusOK)
+		var se statusError
+		switch {
+		case err == nil:
+		case asStatus(err, &se) && se.got == http.StatusTooManyRequests:
+			rejected.Add(1)
+			return nil
+		default:
+			other.Add(1)
+		}
+		return err
+	})
+	srv.Close()
+	hc.CloseIdleConnections()
+	time.Sleep(500 * time.Millisecond)
+	runtime.GC()
+	after := runtime.NumGoroutine()
+	ov.print(fmt.Sprintf("overload (%d callers, limit %d)", 2**limit, *limit))
+	fmt.Printf("overload: %d answered 429, %d other errors (goal 0); goroutines before %d, after %d\n",
+		rejected.Load(), other.Load(), before, after)
+	if other.Load() > 0 {
+		os.Exit(1)
+	}
+}
+
+// result holds one phase's latencies.
+type result struct {
+	lat     []time.Duration
+	errs    int64
+	elapsed time.Duration
+}
+
+func (r *result) p(q int) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[(len(r.lat)-1)*q/100]
+}
+
+func (r *result) rps() float64 { return float64(len(r.lat)) / r.elapsed.Seconds() }
+
+func (r *result) print(name string) {
+	fmt.Printf("%-40s %8.0f req/s  p50 %-10s p99 %-10s errors %d (%d requests in %s)\n",
+		name, r.rps(), r.p(50), r.p(99), r.errs, len(r.lat), r.elapsed.Round(time.Millisecond))
+}
+
+// run calls fn from c goroutines for d or until n calls.
+func run(d time.Duration, c int, n int64, fn func(context.Context) error) *result {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		all   []time.Duration
+		errs  atomic.Int64
+		count atomic.Int64
+		wg    sync.WaitGroup
+	)
+	start := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var local []time.Duration
+			for ctx.Err() == nil && count.Add(1) <= n {
+				t := time.Now()
+				if err := fn(context.Background()); err != nil {
+					errs.Add(1)
+					continue
+				}
+				local = append(local, time.Since(t))
+			}
+			mu.Lock()
+			all = append(all, local...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	slices.Sort(all)
+	return &result{lat: all, errs: errs.Load(), elapsed: time.Since(start)}
+}
+
+func serve(opts handlers.Options) (*http.Server, string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(err)
+	srv := &http.Server{Handler: handlers.New(opts), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return srv, "http://" + ln.Addr().String()
+}
+
+type statusError struct{ got int }
+
+func (e statusError) Error() string { return fmt.Sprintf("status %d", e.got) }
+
+func asStatus(err error, se *statusError) bool {
+	s, ok := err.(statusError)
+	*se = s
+	return ok
+}
+
+func post(ctx context.Context, hc *http.Client, url string, body []byte, want int) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		return statusError{resp.StatusCode}
+	}
+	return nil
+}
+
+// letTable is the seed's LET table with n rows.
+func letTable(n int) *fakevizier.Table {
+	times, p50, p90, p99 := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	tput, eps, rate, bps := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range n {
+		times[i] = 1_764_000_000_000_000_000 + int64(i)*10_000_000_000
+		p50[i], p90[i], p99[i] = 40e6+int64(i%7)*1e6, 90e6+int64(i%11)*1e6, 150e6+int64(i%13)*5e6
+		tput[i], eps[i], rate[i], bps[i] = 1.2e-9, 1e-12, 0.01, 2.5e-6
+	}
+	return fakevizier.NewTable("output",
+		fakevizier.TimeCol("time_", vizierpb.SemanticType_ST_TIME_NS, times...),
+		fakevizier.Int64Col("latency_p50", vizierpb.SemanticType_ST_DURATION_NS, p50...),
+		fakevizier.Int64Col("latency_p90", vizierpb.SemanticType_ST_DURATION_NS, p90...),
+		fakevizier.Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, p99...),
+		fakevizier.Float64Col("request_throughput", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, tput...),
+		fakevizier.Float64Col("errors_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, eps...),
+		fakevizier.Float64Col("error_rate", vizierpb.SemanticType_ST_PERCENT, rate...),
+		fakevizier.Float64Col("bytes_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_BYTES_PER_NS, bps...),
+	)
+}
+
+func must(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
