@@ -1,0 +1,289 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pxgate/pxgate/pxl"
+)
+
+// DefaultWindow is how much telemetry a cluster keeps.
+const DefaultWindow = 15 * time.Minute
+
+// MaxExtraRPS bounds one AddLoad call.
+const MaxExtraRPS = 2000
+
+// DefaultMaxRows bounds the rows stored (all tables): under extreme load
+// the oldest seconds are dropped before the window is over, which bounds
+// memory (~130 bytes per row).
+const DefaultMaxRows = 1_000_000
+
+// Options configure a Cluster.
+type Options struct {
+	// Seed makes the telemetry reproducible: for one seed and one clock,
+	// the data is identical. 0 means 1.
+	Seed uint64
+	// Clock is the cluster's time source; nil means time.Now.
+	Clock func() time.Time
+	// Window is how much telemetry is kept (and generated up front);
+	// 0 means DefaultWindow.
+	Window time.Duration
+	// MaxRows bounds the rows kept (all tables); 0 means DefaultMaxRows.
+	MaxRows int
+}
+
+// Cluster is a synthetic Kubernetes cluster with a few microservices whose
+// telemetry (http_events, process_stats, conn_stats, network_stats) is
+// generated second by second, lazily: each query (Scan) or AddLoad first
+// generates every whole second elapsed since the last one, up to the
+// clock's now. Data older than the window is dropped. A Cluster is a
+// pxl.Source and is safe for concurrent use.
+type Cluster struct {
+	seed    uint64
+	clock   func() time.Time
+	window  int64 // seconds
+	maxRows int
+
+	svcs      []*service
+	svcByName map[string]*service
+	pods      []*pod
+	upids     []pxl.U128
+	meta      *pxl.Metadata
+	loadgen   *pod
+	operator  *pod
+
+	mu     sync.Mutex
+	next   int64 // the next second to generate; 0 before the first use
+	chunks []*chunk
+	rows   int // rows in chunks
+	loads  []load
+	st     simState
+}
+
+type load struct {
+	svc      *service
+	rps      float64
+	from, to int64 // ns
+}
+
+// New returns a cluster. Nothing is generated until it is first used.
+func New(opts Options) *Cluster {
+	seed := opts.Seed
+	if seed == 0 {
+		seed = 1
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	window := opts.Window
+	if window <= 0 {
+		window = DefaultWindow
+	}
+	maxRows := opts.MaxRows
+	if maxRows <= 0 {
+		maxRows = DefaultMaxRows
+	}
+	c := &Cluster{seed: seed, clock: clock, window: int64(math.Ceil(window.Seconds())), maxRows: maxRows, svcByName: map[string]*service{}}
+	c.svcs, c.pods, c.meta = buildTopology(seed, clock().UnixNano())
+	for _, s := range c.svcs {
+		c.svcByName[s.name] = s
+		c.svcByName[s.namespace+"/"+s.name] = s
+	}
+	for _, p := range c.pods {
+		c.upids = append(c.upids, p.upid)
+	}
+	c.loadgen = c.svcByName["loadgen"].pods[0]
+	c.operator = c.svcByName["vizier-operator"].pods[0]
+	return c
+}
+
+// Services returns the traced services as namespace/name.
+func (c *Cluster) Services() []string {
+	var out []string
+	for _, s := range c.svcs {
+		if !s.external {
+			out = append(out, s.namespace+"/"+s.name)
+		}
+	}
+	return out
+}
+
+// Now implements pxl.Source.
+func (c *Cluster) Now() time.Time { return c.clock() }
+
+// Metadata implements pxl.Source.
+func (c *Cluster) Metadata() *pxl.Metadata { return c.meta }
+
+// Schema implements pxl.Source.
+func (c *Cluster) Schema(table string) (pxl.Relation, bool) {
+	for i, name := range tableNames {
+		if name == table {
+			return relations[i], true
+		}
+	}
+	return nil, false
+}
+
+// Scan implements pxl.Source: it generates telemetry up to now, then
+// reads the requested rows.
+func (c *Cluster) Scan(ctx context.Context, req pxl.ScanRequest) (*pxl.Table, error) {
+	t := -1
+	for i, name := range tableNames {
+		if name == req.Table {
+			t = i
+		}
+	}
+	if t < 0 {
+		return nil, fmt.Errorf("demo: unknown table %q", req.Table)
+	}
+	rel := relations[t]
+	idx := make([]int, len(req.Columns))
+	for k, name := range req.Columns {
+		idx[k] = rel.Index(name)
+		if idx[k] < 0 {
+			return nil, fmt.Errorf("demo: table %s has no column %q", req.Table, name)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.advance(c.clock())
+	tcs := make([]*tchunk, 0, len(c.chunks))
+	for _, ch := range c.chunks {
+		tcs = append(tcs, ch.tabs[t])
+	}
+	c.mu.Unlock()
+	vecs := scanChunks(tcs, rel, idx, req.Start, req.End, c.upids)
+	out := &pxl.Table{Name: req.Table, Columns: make([]pxl.Column, len(idx))}
+	for k, i := range idx {
+		out.Columns[k] = pxl.NewColumn(rel[i], vecs[k])
+	}
+	return out, nil
+}
+
+// AddLoad adds extraRPS requests per second to service (name or
+// namespace/name) for d from now, sent by the loadgen pod. Past a
+// service's capacity its requests queue: latency grows steeply and, once
+// the queue is full, requests fail fast with 503.
+func (c *Cluster) AddLoad(service string, extraRPS float64, d time.Duration) error {
+	s, ok := c.svcByName[service]
+	if !ok || s.external || s.name == "loadgen" || len(s.endpoints) == 0 {
+		return fmt.Errorf("demo: no service %q to load (services: %s)", service, strings.Join(c.loadable(), ", "))
+	}
+	if !(extraRPS > 0) || extraRPS > MaxExtraRPS {
+		return fmt.Errorf("demo: extra load must be in (0, %d] requests per second, got %v", MaxExtraRPS, extraRPS)
+	}
+	if d <= 0 {
+		return fmt.Errorf("demo: load duration must be positive, got %v", d)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.clock()
+	c.advance(now)
+	c.loads = append(c.loads, load{svc: s, rps: extraRPS, from: now.UnixNano(), to: now.Add(d).UnixNano()})
+	return nil
+}
+
+func (c *Cluster) loadable() []string {
+	var out []string
+	for _, s := range c.svcs {
+		if !s.external && s.name != "loadgen" && len(s.endpoints) > 0 {
+			out = append(out, s.namespace+"/"+s.name)
+		}
+	}
+	return out
+}
+
+// extraRPS is the added load on s during second sec.
+func (c *Cluster) extraRPS(s *service, sec int64) float64 {
+	lo, hi := sec*int64(time.Second), (sec+1)*int64(time.Second)
+	var rps float64
+	for _, l := range c.loads {
+		if l.svc != s {
+			continue
+		}
+		overlap := min(hi, l.to) - max(lo, l.from)
+		if overlap > 0 {
+			rps += l.rps * float64(overlap) / float64(time.Second)
+		}
+	}
+	return rps
+}
+
+// MemoryBytes estimates the memory held by the stored telemetry.
+func (c *Cluster) MemoryBytes() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n int64
+	for _, ch := range c.chunks {
+		for _, t := range ch.tabs {
+			n += t.bytes()
+		}
+	}
+	return n
+}
+
+// Rows returns the number of stored rows of a table.
+func (c *Cluster) Rows(table string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, ch := range c.chunks {
+		for i, t := range ch.tabs {
+			if t != nil && tableNames[i] == table {
+				n += t.n
+			}
+		}
+	}
+	return n
+}
+
+// Advance generates telemetry up to the clock's now (Scan does it too).
+func (c *Cluster) Advance() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.advance(c.clock())
+}
+
+// advance generates every whole second before now and drops what left the
+// window. c.mu must be held.
+func (c *Cluster) advance(now time.Time) {
+	nowSec := now.Unix() // seconds [.., nowSec) are complete
+	first := nowSec - c.window
+	if c.next == 0 {
+		c.next = first
+		c.initState(first)
+	}
+	if c.next < first {
+		// Nothing was generated for a while: skip to the window's start.
+		c.fastForward(first - c.next)
+		c.next = first
+	}
+	for ; c.next < nowSec; c.next++ {
+		ch := c.genSecond(c.next)
+		c.chunks = append(c.chunks, ch)
+		c.rows += ch.rows()
+	}
+	drop, rows := 0, c.rows
+	for drop < len(c.chunks) && (c.chunks[drop].sec < first || rows > c.maxRows && drop < len(c.chunks)-1) {
+		rows -= c.chunks[drop].rows()
+		drop++
+	}
+	c.rows = rows
+	if drop > 0 {
+		c.chunks = append([]*chunk(nil), c.chunks[drop:]...)
+	}
+	keep := c.loads[:0]
+	for _, l := range c.loads {
+		if l.to > c.next*int64(time.Second) {
+			keep = append(keep, l)
+		}
+	}
+	c.loads = keep
+}

@@ -1,0 +1,67 @@
+// Package demo is a synthetic Kubernetes cluster for pxgate's demo mode: a
+// pxl.Source whose telemetry behaves like Pixie's for a few microservices,
+// so that PxL scripts (the seed's LET script among them) run with no Pixie.
+//
+//	cluster := demo.New(demo.Options{})          // wall clock, seed 1
+//	engine := pxl.NewEngine(cluster)
+//	srv, _ := fakevizier.Start(fakevizier.Options{Handler: engine.Handler()})
+//	cluster.AddLoad("default/consumer", 100, time.Minute) // overload it
+//
+// # Topology
+//
+// Namespace default: frontend (3 pods) receives ~20 requests/s from outside
+// (GET /, GET /api/orders, GET /api/catalog, POST /api/cart) and calls
+// consumer (GET /orders, ~10/s), catalog (GET /products) and cart (POST
+// /cart/items); consumer (2 pods) calls producer (GET /produce) for each
+// request; loadgen sends the load added by AddLoad. Namespace px-operator:
+// vizier-operator polls the Kubernetes API (10.96.0.1:443, TLS) every 5 s.
+// Every pod answers kubelet /healthz and /readyz probes every 10 s. Pods are
+// named like Kubernetes does (default/consumer-<9 chars>-<5 chars>), spread
+// over three nodes, with pod IPs, UIDs, containers and one traced process
+// each (UPID = node as ASID, pid, start time in ticks).
+//
+// # Telemetry
+//
+//   - http_events: for every request, a server-side row (trace_role 2) at
+//     the serving pod, remote_addr the client's IP (an external IP for
+//     frontend, the kubelet's node IP for probes; "-" for 0.3% of rows,
+//     unresolved), and a client-side row (trace_role 1) at the calling pod
+//     when the caller is in the cluster; latency in ns; time_ when the
+//     response completes. Status: mostly 200, a few 400/404 and 500.
+//   - process_stats: every 10 s per process: cumulative CPU (grows with
+//     idle cost and served requests), faults and I/O bytes; RSS and vsize.
+//   - conn_stats: every 10 s per (process, remote address, remote port,
+//     role): cumulative connections opened/closed, active, bytes sent and
+//     received.
+//   - network_stats: every 10 s per pod: cumulative rx/tx bytes and packets.
+//
+// # Load model
+//
+// Each second, each service receives a Poisson number of requests; its own
+// processing time is log-normal around a per-service median (consumer 58 ms,
+// producer 22 ms, so consumer's server-side p99 is ~150-250 ms at rest). A
+// per-service queue adds waiting time: M/M/1-like as arrivals approach the
+// capacity (consumer: 50 requests/s), and a backlog once they pass it, up
+// to 2 s of work; what overflows fails fast with 503. So +100 requests/s on
+// consumer for 60 s drives the seed's LET p99 to seconds and its error rate
+// to ~50%, and it recovers once the load ends.
+//
+// # Generation and memory
+//
+// Generation is lazy: Scan and AddLoad first generate every whole second
+// elapsed since the last call (the first call fills the whole window), then
+// drop what is older than the window (default 15 minutes). After an idle gap
+// longer than the window, counters are advanced at idle rates and only the
+// window is generated. Each second is generated from its own random stream
+// (seed, second), so two clusters with one seed whose clocks read the same
+// when used hold identical data (the http_events of a second depend only
+// on the seed, the second and the load added before it; cumulative
+// counters of process/conn/network stats start at the first use).
+// Storage is one immutable columnar chunk per second (per-chunk string
+// dictionaries with 16-bit codes, UPIDs as pod indexes): 15 minutes at rest
+// are ~70k http_events rows and ~12 MiB (MemoryBytes). Under extreme load
+// (AddLoad accepts up to MaxExtraRPS per call) the oldest seconds are
+// dropped early to keep at most Options.MaxRows rows (default 1M, ~130
+// MiB). Scans copy the requested columns of the chunks in range out of the
+// lock.
+package demo

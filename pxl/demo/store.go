@@ -1,0 +1,286 @@
+package demo
+
+import (
+	"cmp"
+	"slices"
+	"sort"
+
+	"github.com/pxgate/pxgate/pxl"
+)
+
+// The tables the demo cluster serves.
+const (
+	tHTTP = iota
+	tProcess
+	tConn
+	tNetwork
+	numTables
+)
+
+var tableNames = [numTables]string{"http_events", "process_stats", "conn_stats", "network_stats"}
+
+func col(name string, t pxl.DataType, sem pxl.SemanticType) pxl.ColumnInfo {
+	return pxl.ColumnInfo{Name: name, Type: t, Semantic: sem}
+}
+
+// relations are the table schemas, as Vizier reports them.
+var relations = [numTables]pxl.Relation{
+	tHTTP: {
+		col("time_", pxl.Time64, pxl.STNone),
+		col("upid", pxl.UInt128, pxl.STUPID),
+		col("remote_addr", pxl.String, pxl.STIPAddress),
+		col("remote_port", pxl.Int64, pxl.STPort),
+		col("local_addr", pxl.String, pxl.STIPAddress),
+		col("local_port", pxl.Int64, pxl.STPort),
+		col("trace_role", pxl.Int64, pxl.STNone),
+		col("encrypted", pxl.Boolean, pxl.STNone),
+		col("major_version", pxl.Int64, pxl.STNone),
+		col("minor_version", pxl.Int64, pxl.STNone),
+		col("content_type", pxl.Int64, pxl.STNone),
+		col("req_headers", pxl.String, pxl.STNone),
+		col("req_method", pxl.String, pxl.STHTTPReqMethod),
+		col("req_path", pxl.String, pxl.STNone),
+		col("req_body", pxl.String, pxl.STNone),
+		col("req_body_size", pxl.Int64, pxl.STBytes),
+		col("resp_headers", pxl.String, pxl.STNone),
+		col("resp_status", pxl.Int64, pxl.STHTTPRespStatus),
+		col("resp_message", pxl.String, pxl.STHTTPRespMessage),
+		col("resp_body", pxl.String, pxl.STNone),
+		col("resp_body_size", pxl.Int64, pxl.STBytes),
+		col("latency", pxl.Int64, pxl.STDurationNS),
+	},
+	tProcess: {
+		col("time_", pxl.Time64, pxl.STNone),
+		col("upid", pxl.UInt128, pxl.STUPID),
+		col("major_faults", pxl.Int64, pxl.STNone),
+		col("minor_faults", pxl.Int64, pxl.STNone),
+		col("cpu_utime_ns", pxl.Int64, pxl.STDurationNS),
+		col("cpu_ktime_ns", pxl.Int64, pxl.STDurationNS),
+		col("num_threads", pxl.Int64, pxl.STNone),
+		col("vsize_bytes", pxl.Int64, pxl.STBytes),
+		col("rss_bytes", pxl.Int64, pxl.STBytes),
+		col("rchar_bytes", pxl.Int64, pxl.STBytes),
+		col("wchar_bytes", pxl.Int64, pxl.STBytes),
+		col("read_bytes", pxl.Int64, pxl.STBytes),
+		col("write_bytes", pxl.Int64, pxl.STBytes),
+	},
+	tConn: {
+		col("time_", pxl.Time64, pxl.STNone),
+		col("upid", pxl.UInt128, pxl.STUPID),
+		col("remote_addr", pxl.String, pxl.STIPAddress),
+		col("remote_port", pxl.Int64, pxl.STPort),
+		col("trace_role", pxl.Int64, pxl.STNone),
+		col("addr_family", pxl.Int64, pxl.STNone),
+		col("protocol", pxl.Int64, pxl.STNone),
+		col("ssl", pxl.Boolean, pxl.STNone),
+		col("conn_open", pxl.Int64, pxl.STNone),
+		col("conn_close", pxl.Int64, pxl.STNone),
+		col("conn_active", pxl.Int64, pxl.STNone),
+		col("bytes_sent", pxl.Int64, pxl.STBytes),
+		col("bytes_recv", pxl.Int64, pxl.STBytes),
+	},
+	tNetwork: {
+		col("time_", pxl.Time64, pxl.STNone),
+		col("pod_id", pxl.String, pxl.STNone),
+		col("rx_bytes", pxl.Int64, pxl.STBytes),
+		col("rx_packets", pxl.Int64, pxl.STNone),
+		col("rx_errors", pxl.Int64, pxl.STNone),
+		col("rx_drops", pxl.Int64, pxl.STNone),
+		col("tx_bytes", pxl.Int64, pxl.STBytes),
+		col("tx_packets", pxl.Int64, pxl.STNone),
+		col("tx_errors", pxl.Int64, pxl.STNone),
+		col("tx_drops", pxl.Int64, pxl.STNone),
+	},
+}
+
+// ccol is one stored column of a chunk, compactly: INT64/TIME64NS values
+// as int64, BOOLEAN as bool, UPIDs as an index into the cluster's pods,
+// STRING as codes into the chunk's own dictionary.
+type ccol struct {
+	ints  []int64
+	bools []bool
+	pods  []uint16
+	codes []uint16
+	dict  []string
+}
+
+// tchunk is one table's rows generated in one second, sorted by time_.
+type tchunk struct {
+	n          int
+	minT, maxT int64
+	cols       []ccol
+}
+
+// chunk is everything generated for one second.
+type chunk struct {
+	sec  int64 // unix seconds
+	tabs [numTables]*tchunk
+}
+
+// rows returns the number of rows of all tables.
+func (c *chunk) rows() int {
+	n := 0
+	for _, t := range c.tabs {
+		if t != nil {
+			n += t.n
+		}
+	}
+	return n
+}
+
+// tableBuilder accumulates rows of one table column by column.
+type tableBuilder struct {
+	rel   pxl.Relation
+	cols  []ccol
+	dicts []map[string]uint16
+}
+
+func newTableBuilder(t int) *tableBuilder {
+	rel := relations[t]
+	b := &tableBuilder{rel: rel, cols: make([]ccol, len(rel)), dicts: make([]map[string]uint16, len(rel))}
+	for i, c := range rel {
+		if c.Type == pxl.String {
+			b.dicts[i] = make(map[string]uint16)
+		}
+	}
+	return b
+}
+
+func (b *tableBuilder) int(i int, v int64) { b.cols[i].ints = append(b.cols[i].ints, v) }
+func (b *tableBuilder) bool(i int, v bool) { b.cols[i].bools = append(b.cols[i].bools, v) }
+func (b *tableBuilder) pod(i int, p int)   { b.cols[i].pods = append(b.cols[i].pods, uint16(p)) }
+func (b *tableBuilder) str(i int, s string) {
+	d := b.dicts[i]
+	code, ok := d[s]
+	if !ok {
+		code = uint16(len(b.cols[i].dict))
+		d[s] = code
+		b.cols[i].dict = append(b.cols[i].dict, s)
+	}
+	b.cols[i].codes = append(b.cols[i].codes, code)
+}
+
+// finish returns the chunk, its rows sorted by time_ (column 0).
+func (b *tableBuilder) finish() *tchunk {
+	if len(b.cols) == 0 {
+		return nil
+	}
+	n := len(b.cols[0].ints)
+	if n == 0 {
+		return nil
+	}
+	times := b.cols[0].ints
+	if !slices.IsSorted(times) {
+		perm := make([]int32, n)
+		for i := range perm {
+			perm[i] = int32(i)
+		}
+		slices.SortStableFunc(perm, func(i, j int32) int { return cmp.Compare(times[i], times[j]) })
+		for i := range b.cols {
+			c := &b.cols[i]
+			c.ints = permute(c.ints, perm)
+			c.bools = permute(c.bools, perm)
+			c.pods = permute(c.pods, perm)
+			c.codes = permute(c.codes, perm)
+		}
+	}
+	for i := range b.cols {
+		c := &b.cols[i]
+		c.ints = clip(c.ints)
+		c.bools = clip(c.bools)
+		c.pods = clip(c.pods)
+		c.codes = clip(c.codes)
+	}
+	t := &tchunk{n: n, cols: b.cols}
+	t.minT, t.maxT = b.cols[0].ints[0], b.cols[0].ints[n-1]
+	return t
+}
+
+func permute[T any](s []T, perm []int32) []T {
+	if len(s) == 0 {
+		return s
+	}
+	out := make([]T, len(s))
+	for i, j := range perm {
+		out[i] = s[j]
+	}
+	return out
+}
+
+func clip[T any](s []T) []T {
+	if s == nil {
+		return nil
+	}
+	return s[:len(s):len(s)]
+}
+
+// bytes estimates the chunk's memory.
+func (t *tchunk) bytes() int64 {
+	if t == nil {
+		return 0
+	}
+	var n int64 = 64
+	for _, c := range t.cols {
+		n += 8*int64(cap(c.ints)) + int64(cap(c.bools)) + 2*int64(cap(c.pods)) + 2*int64(cap(c.codes)) + 100
+		for _, s := range c.dict {
+			n += 16 + int64(len(s))
+		}
+	}
+	return n
+}
+
+// scanChunks materializes the requested columns of the rows with time_ in
+// [start, end) from chunks (ordered by time).
+func scanChunks(chunks []*tchunk, rel pxl.Relation, colIdx []int, start, end int64, upids []pxl.U128) []pxl.Vector {
+	type part struct {
+		c      *tchunk
+		lo, hi int
+	}
+	var parts []part
+	total := 0
+	for _, c := range chunks {
+		if c == nil || c.maxT < start || c.minT >= end {
+			continue
+		}
+		times := c.cols[0].ints
+		lo := sort.Search(c.n, func(i int) bool { return times[i] >= start })
+		hi := sort.Search(c.n, func(i int) bool { return times[i] >= end })
+		if hi > lo {
+			parts = append(parts, part{c, lo, hi})
+			total += hi - lo
+		}
+	}
+	out := make([]pxl.Vector, len(colIdx))
+	for k, ci := range colIdx {
+		v := pxl.Vector{Type: rel[ci].Type}
+		switch v.Type {
+		case pxl.Int64, pxl.Time64:
+			v.Ints = make([]int64, 0, total)
+			for _, p := range parts {
+				v.Ints = append(v.Ints, p.c.cols[ci].ints[p.lo:p.hi]...)
+			}
+		case pxl.Boolean:
+			v.Bools = make([]bool, 0, total)
+			for _, p := range parts {
+				v.Bools = append(v.Bools, p.c.cols[ci].bools[p.lo:p.hi]...)
+			}
+		case pxl.UInt128:
+			v.U128s = make([]pxl.U128, 0, total)
+			for _, p := range parts {
+				for _, i := range p.c.cols[ci].pods[p.lo:p.hi] {
+					v.U128s = append(v.U128s, upids[i])
+				}
+			}
+		case pxl.String:
+			v.Strs = make([]string, 0, total)
+			for _, p := range parts {
+				d := p.c.cols[ci].dict
+				for _, code := range p.c.cols[ci].codes[p.lo:p.hi] {
+					v.Strs = append(v.Strs, d[code])
+				}
+			}
+		}
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,357 @@
+package pxl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+)
+
+// DefaultMaxOutputRows caps each output table, like Vizier's default
+// result limit.
+const DefaultMaxOutputRows = 10000
+
+// FuncCall is one exec_funcs entry: call the script's function Name with
+// string arguments (parsed by each parameter's annotation) and name its
+// output OutputPrefix (a list result: OutputPrefix[0], [1], ...).
+type FuncCall struct {
+	Name         string
+	Args         []FuncArg
+	OutputPrefix string
+}
+
+// FuncArg is one named argument value of a FuncCall.
+type FuncArg struct {
+	Name, Value string
+}
+
+// RunOptions configure one run of a Program.
+type RunOptions struct {
+	// Funcs, when set, are called instead of producing the script's own
+	// px.display tables (Vizier's exec_funcs).
+	Funcs []FuncCall
+	// MaxOutputRows caps each output table: 0 means DefaultMaxOutputRows,
+	// a negative value no cap.
+	MaxOutputRows int
+}
+
+// Stats describe one run.
+type Stats struct {
+	Compilation  time.Duration // parsing, checks and planning
+	Execution    time.Duration
+	RowsScanned  int64
+	BytesScanned int64
+}
+
+// Result is what a script outputs: its tables in the order they were
+// displayed (or returned by exec_funcs functions).
+type Result struct {
+	Tables []*Table
+	Stats  Stats
+}
+
+// Table returns the named output table, or nil.
+func (r *Result) Table(name string) *Table {
+	for _, t := range r.Tables {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Run evaluates the program against src: it builds the plan (reporting any
+// compile error, with position, before reading data), then executes it.
+// Errors are *CompileError, the context's error, or source/internal errors.
+func (p *Program) Run(ctx context.Context, src Source, opts RunOptions) (res *Result, err error) {
+	start := time.Now()
+	in := &interp{
+		prog:    p,
+		src:     src,
+		ec:      &evalCtx{now: src.Now().UnixNano(), meta: src.Metadata()},
+		display: len(opts.Funcs) == 0,
+		globals: newScope(nil),
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			res = nil
+			if pe, ok := r.(*posErr); ok {
+				err = p.compileError([]*posErr{pe})
+				return
+			}
+			if ee, ok := r.(*execError); ok {
+				err = ee
+				return
+			}
+			err = fmt.Errorf("pxl: internal error: %v (at %s)", r, panicSite())
+		}
+	}()
+	in.execBlock(p.mod.Body, in.globals)
+	for _, f := range opts.Funcs {
+		in.execFunc(f)
+	}
+	if len(in.sinks) == 0 && len(opts.Funcs) == 0 {
+		return nil, &CompileError{Errors: []Pos{{Message: fakevizier.NoDisplayMessage}}}
+	}
+	res = &Result{}
+	res.Stats.Compilation = time.Since(start)
+	execStart := time.Now()
+
+	sinkNodes := make([]*node, len(in.sinks))
+	for i, s := range in.sinks {
+		sinkNodes[i] = s.node
+	}
+	prune(in.nodes, sinkNodes)
+	x := &executor{ctx: ctx, src: src, ec: in.ec}
+	maxRows := opts.MaxOutputRows
+	if maxRows == 0 {
+		maxRows = DefaultMaxOutputRows
+	}
+	for _, s := range in.sinks {
+		f, err := x.run(s.node)
+		if err != nil {
+			return nil, err
+		}
+		rows := f.n
+		if maxRows > 0 && rows > maxRows {
+			rows = maxRows
+		}
+		t := &Table{Name: s.name, Columns: make([]Column, len(s.node.rel))}
+		for j, c := range s.node.rel {
+			t.Columns[j] = NewColumn(c, f.cols[j].slice(0, rows))
+		}
+		res.Tables = append(res.Tables, t)
+	}
+	res.Stats.Execution = time.Since(execStart)
+	res.Stats.RowsScanned, res.Stats.BytesScanned = x.scanned, x.bytes
+	return res, nil
+}
+
+// panicSite names the engine function where a panic happened.
+func panicSite() string {
+	pcs := make([]uintptr, 32)
+	n := runtime.Callers(3, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if strings.Contains(f.Function, "/pxl.") && !strings.Contains(f.Function, "Run.func") {
+			return fmt.Sprintf("%s:%d", f.Function, f.Line)
+		}
+		if !more {
+			return "unknown"
+		}
+	}
+}
+
+// execFunc calls one exec_funcs function and names its output.
+func (in *interp) execFunc(fc FuncCall) {
+	v, _ := in.globals.vars[fc.Name]
+	f, ok := v.(*pyFunc)
+	if !ok {
+		in.fail(srcPos{}, "function '%s' not found in the script", fc.Name)
+	}
+	if fc.OutputPrefix == "" {
+		in.fail(srcPos{}, "output_table_prefix required for function '%s'", fc.Name)
+	}
+	given := make(map[string]string, len(fc.Args))
+	for _, a := range fc.Args {
+		if _, dup := given[a.Name]; dup {
+			in.fail(startPos(f.def), "argument '%s' given twice for function '%s'", a.Name, fc.Name)
+		}
+		given[a.Name] = a.Value
+	}
+	ci := &callInfo{pos: startPos(f.def)}
+	known := map[string]bool{}
+	for _, p := range f.def.Args.Args {
+		name := string(p.Arg)
+		known[name] = true
+		pos := srcPos{p.Lineno, p.ColOffset}
+		if p.Annotation == nil {
+			in.fail(pos, "Arg type annotation required")
+		}
+		raw, ok := given[name]
+		if !ok {
+			continue // a default applies, or the call reports the missing argument
+		}
+		ci.kws = append(ci.kws, kwarg{name: name, val: in.parseArg(in.eval(p.Annotation, in.globals), raw, name, pos), pos: pos})
+	}
+	for _, a := range fc.Args {
+		if !known[a.Name] {
+			in.fail(startPos(f.def), "function '%s' has no parameter '%s'", fc.Name, a.Name)
+		}
+	}
+	switch r := in.callFunc(f, ci).(type) {
+	case *dataFrame:
+		in.addSink(fc.OutputPrefix, r.node, ci.pos)
+	case *pyList:
+		for i, x := range r.elts {
+			df, ok := x.(*dataFrame)
+			if !ok {
+				in.fail(ci.pos, "function '%s' returned a list holding %s: only DataFrames can be output", fc.Name, typeDesc(x))
+			}
+			in.addSink(fmt.Sprintf("%s[%d]", fc.OutputPrefix, i), df.node, ci.pos)
+		}
+	default:
+		in.fail(ci.pos, "function '%s' must return a DataFrame or a list of DataFrames to be output, it returned %s", fc.Name, typeDesc(r))
+	}
+}
+
+// parseArg converts an exec_funcs string argument by its annotation.
+func (in *interp) parseArg(ann any, raw, name string, pos srcPos) any {
+	switch a := ann.(type) {
+	case *pxType:
+		return raw
+	case *builtinFn:
+		switch a.name {
+		case "str":
+			return raw
+		case "int":
+			i, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+			if err != nil {
+				in.fail(pos, "argument '%s': cannot parse %q as int", name, raw)
+			}
+			return i
+		case "float":
+			f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+			if err != nil {
+				in.fail(pos, "argument '%s': cannot parse %q as float", name, raw)
+			}
+			return f
+		case "bool":
+			b, err := strconv.ParseBool(strings.TrimSpace(raw))
+			if err != nil {
+				in.fail(pos, "argument '%s': cannot parse %q as bool", name, raw)
+			}
+			return b
+		}
+	}
+	in.fail(pos, "argument '%s': unsupported type annotation %s (use str, int, float, bool, px.Service, px.Pod, px.Namespace or px.Node)", name, typeDesc(ann))
+	return nil
+}
+
+// Engine runs PxL scripts against a Source.
+type Engine struct {
+	src           Source
+	maxOutputRows int
+}
+
+// NewEngine returns an engine reading src.
+func NewEngine(src Source) *Engine { return &Engine{src: src} }
+
+// SetMaxOutputRows changes the per-table row cap (0: DefaultMaxOutputRows,
+// negative: none). Call it before using the engine.
+func (e *Engine) SetMaxOutputRows(n int) { e.maxOutputRows = n }
+
+// Source returns the engine's source.
+func (e *Engine) Source() Source { return e.src }
+
+// Execute compiles and runs a script.
+func (e *Engine) Execute(ctx context.Context, script string, funcs []FuncCall) (*Result, error) {
+	start := time.Now()
+	p, err := Compile(script)
+	if err != nil {
+		return nil, err
+	}
+	parse := time.Since(start)
+	res, err := p.Run(ctx, e.src, RunOptions{Funcs: funcs, MaxOutputRows: e.maxOutputRows})
+	if err != nil {
+		return nil, err
+	}
+	res.Stats.Compilation += parse
+	return res, nil
+}
+
+// Handler returns a fakevizier.Handler that runs each ExecuteScript
+// request on the engine, so that fakevizier serves the engine over the
+// real Vizier gRPC API: output tables, or compile errors (line, column,
+// message) as Vizier reports them.
+func (e *Engine) Handler() fakevizier.Handler {
+	return func(ctx context.Context, req *vizierpb.ExecuteScriptRequest) *fakevizier.Plan {
+		if req.GetQueryStr() == "" {
+			return &fakevizier.Plan{GRPCError: status.Errorf(codes.NotFound,
+				"query %s not found (the demo engine does not resume queries)", req.GetQueryId())}
+		}
+		var funcs []FuncCall
+		for _, f := range req.GetExecFuncs() {
+			fc := FuncCall{Name: f.GetFuncName(), OutputPrefix: f.GetOutputTablePrefix()}
+			for _, a := range f.GetArgValues() {
+				fc.Args = append(fc.Args, FuncArg{Name: a.GetName(), Value: a.GetValue()})
+			}
+			funcs = append(funcs, fc)
+		}
+		res, err := e.Execute(ctx, req.GetQueryStr(), funcs)
+		if err != nil {
+			var ce *CompileError
+			switch {
+			case errors.As(err, &ce):
+				p := &fakevizier.Plan{}
+				for _, pe := range ce.Errors {
+					p.CompileErrors = append(p.CompileErrors, fakevizier.CompilerError(uint64(pe.Line), uint64(pe.Column), pe.Message))
+				}
+				return p
+			case ctx.Err() != nil:
+				return &fakevizier.Plan{GRPCError: status.FromContextError(ctx.Err()).Err()}
+			}
+			return &fakevizier.Plan{Status: &vizierpb.Status{Code: int32(codes.Internal), Message: err.Error()}}
+		}
+		p := &fakevizier.Plan{Stats: &vizierpb.QueryExecutionStats{
+			Timing: &vizierpb.QueryTimingInfo{
+				CompilationTimeNs: max(res.Stats.Compilation.Nanoseconds(), 1),
+				ExecutionTimeNs:   max(res.Stats.Execution.Nanoseconds(), 1),
+			},
+			BytesProcessed:   res.Stats.BytesScanned,
+			RecordsProcessed: res.Stats.RowsScanned,
+		}}
+		for _, t := range res.Tables {
+			p.Tables = append(p.Tables, FakeTable(t))
+		}
+		return p
+	}
+}
+
+// FakeTable converts an output table to the fakevizier form.
+func FakeTable(t *Table) *fakevizier.Table {
+	ft := &fakevizier.Table{Name: t.Name, Columns: make([]fakevizier.Column, len(t.Columns))}
+	for i := range t.Columns {
+		c := &t.Columns[i]
+		fc := fakevizier.Column{Name: c.Name, Type: c.Type, Semantic: c.Semantic, Desc: c.Desc}
+		switch c.Type {
+		case Boolean:
+			fc.Bools = nonNil(c.Bools)
+		case Int64, Time64:
+			fc.Int64s = nonNil(c.Ints)
+		case Float64:
+			fc.Float64s = nonNil(c.Floats)
+		case String:
+			fc.Strings = make([][]byte, len(c.Strs))
+			for j, s := range c.Strs {
+				fc.Strings[j] = []byte(s)
+			}
+		case UInt128:
+			vals := make([]vizierpb.UInt128, len(c.U128s))
+			fc.UInt128s = make([]*vizierpb.UInt128, len(c.U128s))
+			for j, u := range c.U128s {
+				vals[j].High, vals[j].Low = u.High, u.Low
+				fc.UInt128s[j] = &vals[j]
+			}
+		}
+		ft.Columns[i] = fc
+	}
+	return ft
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
