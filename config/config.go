@@ -37,6 +37,7 @@ type Config struct {
 	MaxRecvMiB     int      `envconfig:"PIXIE_MAX_RECV_MIB" default:"256" desc:"largest gRPC message accepted from Pixie, MiB"`
 	ListenAddr     string   `envconfig:"PXGATE_LISTEN_ADDR" default:":8080" desc:"HTTP listen address"`
 	Demo           string   `envconfig:"PXGATE_DEMO" default:"auto" desc:"embedded demo cluster: auto (when no Pixie credentials), on, off"`
+	DemoVizierAddr string   `envconfig:"PXGATE_DEMO_VIZIER_ADDR" default:"127.0.0.1:0" desc:"address of the demo cluster's Vizier (gRPC, plaintext), for other Pixie clients"`
 	ScriptsDir     string   `envconfig:"PXGATE_SCRIPTS_DIR" desc:"directory of user .pxl scripts for the named catalog"`
 	AllowInline    bool     `envconfig:"PXGATE_ALLOW_INLINE" default:"true" desc:"accept inline PxL (false: named scripts only)"`
 	AuthTokensFile string   `envconfig:"PXGATE_AUTH_TOKENS_FILE" desc:"file of caller bearer tokens, one per line (re-read on change and SIGHUP)"`
@@ -216,13 +217,16 @@ func (c *Config) Validate() error {
 	default:
 		bad("PXGATE_DEMO: %q is not one of auto, on, off", c.Demo)
 	}
-	if c.DemoOn {
-		bad("no Pixie to query: the embedded demo cluster is not available in this version yet. " +
-			"Set PIXIE_API_KEY and PIXIE_CLUSTER_ID (Pixie Cloud; PIXIE_CLOUD_ADDR for a self-hosted cloud), " +
-			"or PIXIE_DIRECT_ADDR (a Vizier address; PIXIE_DIRECT_PLAINTEXT=true without TLS)")
-	} else if c.DirectAddr == "" {
+	switch {
+	case c.DemoOn && strings.EqualFold(c.Demo, "on") && hasCreds:
+		bad("PXGATE_DEMO=on conflicts with PIXIE_API_KEY/PIXIE_DIRECT_ADDR: the demo cluster would silently replace your Pixie; unset one")
+	case c.DemoOn:
+		if _, err := normaliseAddr(c.DemoVizierAddr, ""); err != nil {
+			bad("PXGATE_DEMO_VIZIER_ADDR: %v", err)
+		}
+	case c.DirectAddr == "":
 		if c.APIKey == "" {
-			bad("PIXIE_API_KEY is required to query through Pixie Cloud (or set PIXIE_DIRECT_ADDR to query a Vizier directly)")
+			bad("PIXIE_API_KEY is required to query through Pixie Cloud (or set PIXIE_DIRECT_ADDR to query a Vizier directly, or PXGATE_DEMO=auto for the demo cluster)")
 		}
 		if c.ClusterID == "" {
 			bad("PIXIE_CLUSTER_ID is required with Pixie Cloud: it names the cluster to query")
@@ -279,7 +283,7 @@ func (c *Config) Encrypt() bool {
 	case "off", "false":
 		return false
 	}
-	return c.DirectAddr == ""
+	return c.DirectAddr == "" && !c.DemoOn
 }
 
 // CloudOrDefault returns the cloud address that applies in cloud mode.
@@ -314,6 +318,7 @@ func (c *Config) Print(w io.Writer) error {
 		{"PIXIE_MAX_RECV_MIB", fmt.Sprint(c.MaxRecvMiB)},
 		{"PXGATE_LISTEN_ADDR", c.ListenAddr},
 		{"PXGATE_DEMO", c.Demo},
+		{"PXGATE_DEMO_VIZIER_ADDR", c.DemoVizierAddr},
 		{"PXGATE_SCRIPTS_DIR", c.ScriptsDir},
 		{"PXGATE_ALLOW_INLINE", fmt.Sprint(c.AllowInline)},
 		{"PXGATE_AUTH_TOKENS_FILE", c.AuthTokensFile},

@@ -67,6 +67,15 @@ func TestLoadValid(t *testing.T) {
 			},
 		},
 		{
+			name: "no credentials means the demo cluster",
+			env:  map[string]string{},
+			check: func(t *testing.T, c *Config) {
+				if !c.DemoOn || c.Encrypt() || c.DemoVizierAddr != "127.0.0.1:0" {
+					t.Errorf("got demo %v encrypt %v addr %q", c.DemoOn, c.Encrypt(), c.DemoVizierAddr)
+				}
+			},
+		},
+		{
 			name: "allowed clusters split on commas",
 			env:  map[string]string{"PIXIE_DIRECT_ADDR": "vizier:51400", "PXGATE_ALLOWED_CLUSTERS": cluster + "," + strings.ToUpper(cluster)},
 			check: func(t *testing.T, c *Config) {
@@ -105,8 +114,8 @@ func TestLoadInvalid(t *testing.T) {
 		env  map[string]string
 		want []string // substrings of the error
 	}{
-		{"no credentials names what to set", map[string]string{}, []string{"PIXIE_API_KEY", "PIXIE_CLUSTER_ID", "PIXIE_DIRECT_ADDR"}},
-		{"demo off without credentials", map[string]string{"PXGATE_DEMO": "off"}, []string{"PIXIE_API_KEY is required", "PIXIE_CLUSTER_ID is required"}},
+		{"demo off without credentials names what to set", map[string]string{"PXGATE_DEMO": "off"}, []string{"PIXIE_API_KEY is required", "PIXIE_CLUSTER_ID is required", "PIXIE_DIRECT_ADDR"}},
+		{"demo on with credentials", with(map[string]string{"PXGATE_DEMO": "on"}), []string{"PXGATE_DEMO=on conflicts"}},
 		{"cloud without cluster id", map[string]string{"PIXIE_API_KEY": "k"}, []string{"PIXIE_CLUSTER_ID is required"}},
 		{"cluster id not a uuid", with(map[string]string{"PIXIE_CLUSTER_ID": "prod"}), []string{`PIXIE_CLUSTER_ID: "prod" is not a cluster id`}},
 		{"direct and cloud both", with(map[string]string{"PIXIE_DIRECT_ADDR": "v:1", "PIXIE_CLOUD_ADDR": "c:443"}), []string{"PIXIE_DIRECT_ADDR and PIXIE_CLOUD_ADDR are both set"}},
@@ -130,6 +139,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"cache is refused until supported", with(map[string]string{"PXGATE_CACHE_TTL": "10s"}), []string{"PXGATE_CACHE_TTL is not supported"}},
 		{"open path not a path", with(map[string]string{"PXGATE_AUTH_OPEN_PATHS": "healthz"}), []string{"PXGATE_AUTH_OPEN_PATHS"}},
 		{"several problems reported at once", map[string]string{"PXGATE_MAX_ROWS": "-1", "PXGATE_LOG_LEVEL": "x", "PIXIE_API_KEY": "k"}, []string{"PXGATE_MAX_ROWS", "PXGATE_LOG_LEVEL", "PIXIE_CLUSTER_ID"}},
+		{"bad demo vizier address", map[string]string{"PXGATE_DEMO_VIZIER_ADDR": "nowhere"}, []string{"PXGATE_DEMO_VIZIER_ADDR"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -48,6 +48,7 @@ func TestRunVersion(t *testing.T) {
 
 func TestRunWithoutCredentialsNamesWhatToSet(t *testing.T) {
 	clearEnv(t)
+	t.Setenv("PXGATE_DEMO", "off") // with the demo on, no credentials is fine
 	var out, errOut bytes.Buffer
 	if code := run(nil, &out, &errOut); code != 2 {
 		t.Fatalf("exit %d, want 2", code)

@@ -19,6 +19,7 @@ import (
 	"github.com/pxgate/pxgate/config"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pxl/demo"
 	"github.com/pxgate/pxgate/scripts"
 	"github.com/pxgate/pxgate/version"
 )
@@ -37,7 +38,16 @@ type Hooks struct {
 // the Pixie connection closes last.
 func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 	logger := newLogger(cfg, hooks.LogOut)
-	client, err := pixie.New(pixieConfig(cfg))
+	pcfg := pixieConfig(cfg)
+	if cfg.DemoOn {
+		d, err := startDemo(cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		pcfg = pixie.Config{DirectAddr: d.vizier.Addr(), Plaintext: true, ClusterID: demo.ClusterID}
+	}
+	client, err := pixie.New(pcfg)
 	if err != nil {
 		return err
 	}
@@ -54,7 +64,7 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		Pixie:            client,
 		Logger:           logger,
 		Registry:         reg,
-		DefaultClusterID: cfg.ClusterID,
+		DefaultClusterID: pcfg.ClusterID,
 		MaxRows:          cfg.MaxRows,
 		DefaultTimeout:   cfg.DefaultTimeout,
 		MaxTimeout:       cfg.QueryTimeout,
@@ -103,7 +113,7 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 	go func() { errc <- srv.Serve(ln) }()
 	ready.Store(true)
 	v := version.Get()
-	logger.Info("pxgate serving", "addr", ln.Addr().String(), "pixie", describeTarget(cfg),
+	logger.Info("pxgate serving", "addr", ln.Addr().String(), "pixie", describeTarget(cfg, pcfg),
 		"version", v.Version, "revision", v.Revision)
 	if hooks.Started != nil {
 		hooks.Started(ln.Addr().String())
@@ -161,7 +171,10 @@ func pixieConfig(cfg *config.Config) pixie.Config {
 }
 
 // describeTarget names where queries go, without credentials.
-func describeTarget(cfg *config.Config) string {
+func describeTarget(cfg *config.Config, pcfg pixie.Config) string {
+	if cfg.DemoOn {
+		return "demo cluster (vizier " + pcfg.DirectAddr + ")"
+	}
 	if cfg.DirectAddr != "" {
 		if cfg.DirectPlain {
 			return "vizier " + cfg.DirectAddr + " (plaintext)"

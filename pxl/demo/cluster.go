@@ -287,3 +287,6 @@ func (c *Cluster) advance(now time.Time) {
 	}
 	c.loads = keep
 }
+
+// ClusterID is the demo cluster's id, as pxgate reports and queries it.
+const ClusterID = "de3000c0-0000-4000-8000-000000000001"
