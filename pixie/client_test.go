@@ -440,3 +440,64 @@ func TestUUIDRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestExecuteOversizedBatchIsAClearError(t *testing.T) {
+	t.Parallel()
+	vals := make([][]byte, 3)
+	for i := range vals {
+		vals[i] = bytes.Repeat([]byte{'x'}, 1<<20)
+	}
+	tb := fakevizier.NewTable("output", fakevizier.BytesCol("blob", vizierpb.SemanticType_ST_NONE, vals...))
+	s, _ := start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{tb}, BatchRows: 3}))
+	c := newClient(t, pixie.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: testKey, ClusterID: testCluster, MaxRecvBytes: 1 << 20})
+	_, err := c.Execute(t.Context(), pixie.Request{Script: script}, &pixie.Collector{})
+	if pixie.KindOf(err) != pixie.KindExecution || !strings.Contains(err.Error(), "PIXIE_MAX_RECV_MIB") {
+		t.Fatalf("got %v, want an execution error naming PIXIE_MAX_RECV_MIB", err)
+	}
+}
+
+// TestExecuteResumesAfterATransportReset: like Pixie's own clients, a
+// stream broken by an RST_STREAM is resumed by query id and the result is
+// complete, each row once.
+func TestExecuteResumesAfterATransportReset(t *testing.T) {
+	t.Parallel()
+	s, c := start(t, fakevizier.StaticHandler(&fakevizier.Plan{
+		Tables: []*fakevizier.Table{allTypes("output", 2500), allTypes("other", 30)}, BatchRows: 1000, ResetAfter: 3,
+	}))
+	var col pixie.Collector
+	sum, err := c.Execute(t.Context(), pixie.Request{Script: script}, &col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := col.Lookup("output").NumRows; got != 2500 {
+		t.Errorf("got %d rows, want 2500 (each once)", got)
+	}
+	if got := col.Lookup("other").NumRows; got != 30 {
+		t.Errorf("other: got %d rows, want 30", got)
+	}
+	if got := col.Lookup("output").Cols[3].Int64[2499]; got != 2499*1_000_000 {
+		t.Errorf("last latency = %d", got)
+	}
+	recs := s.Requests()
+	if len(recs) != 2 {
+		t.Fatalf("got %d requests, want the query and one resume", len(recs))
+	}
+	resume := recs[1].Req
+	if resume.GetQueryStr() != "" || resume.GetQueryId() != sum.QueryID || resume.GetClusterId() != testCluster {
+		t.Errorf("resume request: got %v, want only query id %s and the cluster", resume, sum.QueryID)
+	}
+}
+
+// TestExecuteDoesNotResumeAnAbort: a stream that fails as unavailable is
+// not resumed (only transport resets are), and the caller sees the error.
+func TestExecuteDoesNotResumeAnAbort(t *testing.T) {
+	t.Parallel()
+	s, c := start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{allTypes("output", 50)}, BatchRows: 10, AbortAfter: 3}))
+	_, err := c.Execute(t.Context(), pixie.Request{Script: script}, &pixie.Collector{})
+	if pixie.KindOf(err) != pixie.KindUnavailable {
+		t.Fatalf("got %v, want unavailable", err)
+	}
+	if n := len(s.Requests()); n != 1 {
+		t.Errorf("got %d requests, want 1", n)
+	}
+}

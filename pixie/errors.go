@@ -145,6 +145,9 @@ func fromRPC(ctx context.Context, what string, err error) error {
 		return errorf(KindNotFound, err, "%s", msg)
 	case codes.Unimplemented:
 		return errorf(KindUnsupported, err, "%s", msg)
+	case codes.ResourceExhausted:
+		// Typically a result batch above the receive limit.
+		return errorf(KindExecution, err, "%s (a result message exceeded the receive limit: raise PIXIE_MAX_RECV_MIB or return fewer rows)", msg)
 	default:
 		return errorf(KindExecution, err, "%s (%s)", msg, st.Code())
 	}

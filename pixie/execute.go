@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
@@ -76,10 +80,22 @@ func (c *Client) Execute(ctx context.Context, r Request, sink Sink) (Summary, er
 	}
 	rd := newStreamReader(sink)
 	rd.dec = dec
+	resumes := 0
 	for {
 		resp, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
 			return rd.finish()
+		}
+		if err != nil && transient(err) && rd.summary.QueryID != "" && resumes < maxResumes && ctx.Err() == nil {
+			// Like Pixie's own clients: ask Vizier to go on with the same
+			// query from where the broken stream stopped.
+			resumes++
+			stream, err = c.vizier.ExecuteScript(ctx, &vizierpb.ExecuteScriptRequest{
+				ClusterId: req.GetClusterId(), QueryId: rd.summary.QueryID, EncryptionOptions: req.GetEncryptionOptions(),
+			})
+			if err == nil {
+				continue
+			}
 		}
 		if err != nil {
 			return rd.summary, fromRPC(ctx, "execute script", err)
@@ -88,6 +104,21 @@ func (c *Client) Execute(ctx context.Context, r Request, sink Sink) (Summary, er
 			return rd.summary, err
 		}
 	}
+}
+
+// maxResumes bounds how often one query's stream is resumed.
+const maxResumes = 3
+
+// transient reports a stream broken by the transport rather than by Vizier:
+// what Pixie's clients resume (an HTTP/2 RST_STREAM, or a stream closed
+// without trailers, which gRPC reports as Internal).
+func transient(err error) bool {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.Internal {
+		return false
+	}
+	msg := st.Message()
+	return strings.Contains(msg, "RST_STREAM") || strings.Contains(msg, "server closed the stream without sending trailers")
 }
 
 // streamReader enforces the stream's protocol and decodes batches.

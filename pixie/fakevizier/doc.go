@@ -32,9 +32,13 @@
 // (Server.Requests), and Server.ActiveStreams shows whether streams have
 // ended on the server side.
 //
-// It deliberately skips: running PxL (a Handler decides every answer);
-// resuming a query by query_id (DefaultHandler answers NotFound; a Handler
-// may program a resume); mutations (mutation requests are answered like any
+// Resume: a Plan with ResetAfter breaks its stream like a transport reset
+// and keeps the query, so that a resume request (query_id, no query_str)
+// goes on from the next message; other resume requests reach the Handler
+// (DefaultHandler answers NotFound).
+//
+// It deliberately skips: running PxL (a Handler decides every answer; the
+// demo's engine is one); mutations (mutation requests are answered like any
 // other, never with mutation_info); bearer-token authentication; periodic
 // health re-sends.
 package fakevizier

@@ -85,6 +85,13 @@ type Plan struct {
 	// been sent. A stream with fewer messages ends normally.
 	AbortAfter int
 
+	// ResetAfter, when positive, breaks the stream once that many messages
+	// have been sent the way a transport reset does (codes.Internal,
+	// "RST_STREAM"), which Pixie's clients answer by resuming: the fake
+	// keeps the query, and a resume request (its query_id, no query_str)
+	// continues with the next message. It breaks each query once.
+	ResetAfter int
+
 	// Malformed injects protocol violations; they need at least one table
 	// with at least one column.
 	Malformed Malformed
@@ -187,13 +194,13 @@ func CheckDisplay(req *vizierpb.ExecuteScriptRequest) *Plan {
 }
 
 // DefaultHandler is the behaviour of a server without a programmed Handler:
-// a resume request (query_id without query_str) fails with NotFound, since
-// the fake keeps no queries to resume; a script without output fails to
+// a resume request (query_id without query_str) for a query the fake did
+// not keep (see Plan.ResetAfter) fails with NotFound; a script without output fails to
 // compile (CheckDisplay); anything else succeeds without tables.
 func DefaultHandler(_ context.Context, req *vizierpb.ExecuteScriptRequest) *Plan {
 	if req.GetQueryStr() == "" && req.GetQueryId() != "" {
 		return &Plan{GRPCError: status.Errorf(codes.NotFound,
-			"query %s not found (fakevizier does not resume queries)", req.GetQueryId())}
+			"query %s not found (fakevizier resumes only queries it broke with Plan.ResetAfter)", req.GetQueryId())}
 	}
 	if p := CheckDisplay(req); p != nil {
 		return p

@@ -106,8 +106,10 @@ type Server struct {
 	handler Handler
 	health  *vizierpb.Status
 	records []Recorded
-	active  int           // running ExecuteScript streams
-	idle    chan struct{} // closed when active drops to 0
+	// resumables are queries broken by Plan.ResetAfter, by query id.
+	resumables map[string]*resumable
+	active     int           // running ExecuteScript streams
+	idle       chan struct{} // closed when active drops to 0
 }
 
 // Start listens on opts.Addr (default DefaultAddr) and serves in a

@@ -44,6 +44,22 @@ func (s *Server) execute(ctx context.Context, req *vizierpb.ExecuteScriptRequest
 		return status.Error(codes.InvalidArgument, "query_str is required")
 	}
 	w := &streamWriter{ctx: ctx, stream: stream, closing: s.closing, queryID: req.GetQueryId()}
+	if req.GetQueryStr() == "" {
+		if rs := s.takeResumable(req.GetQueryId()); rs != nil {
+			// Go on where the reset stopped: replay the same plan with the
+			// same table ids, skipping what was delivered.
+			w.skip, w.ids = rs.sent, rs.ids
+			if o := rs.req.GetEncryptionOptions(); o != nil {
+				enc, err := newBatchEncrypter(o)
+				if err != nil {
+					return err
+				}
+				w.enc = enc
+			}
+			w.delay, w.fault = rs.plan.Delay, rs.plan.Encryption
+			return s.run(rs.plan, w, rs.req, start)
+		}
+	}
 	if o := req.GetEncryptionOptions(); o != nil {
 		enc, err := newBatchEncrypter(o)
 		if err != nil {
@@ -71,6 +87,10 @@ func (s *Server) execute(ctx context.Context, req *vizierpb.ExecuteScriptRequest
 		return status.Errorf(codes.Internal, "fakevizier: invalid plan: %v", err)
 	}
 	w.delay, w.abortAfter, w.fault = p.Delay, p.AbortAfter, p.Encryption
+	if p.ResetAfter > 0 {
+		w.resetAfter = p.ResetAfter
+		w.onReset = func(sent int) { s.keepResumable(w.queryID, &resumable{plan: p, req: req, ids: w.ids, sent: sent}) }
+	}
 	return s.run(p, w, req, start)
 }
 
@@ -92,9 +112,15 @@ func (s *Server) run(p *Plan, w *streamWriter, req *vizierpb.ExecuteScriptReques
 	}
 
 	// All meta_data first.
-	ids := make([]string, len(p.Tables))
+	ids := w.ids
+	if ids == nil {
+		ids = make([]string, len(p.Tables))
+		for i := range ids {
+			ids[i] = newUUID()
+		}
+		w.ids = ids
+	}
 	for i, t := range p.Tables {
-		ids[i] = newUUID()
 		meta := &vizierpb.ExecuteScriptResponse{Result: &vizierpb.ExecuteScriptResponse_MetaData{
 			MetaData: &vizierpb.QueryMetadata{Name: t.Name, Id: ids[i], Relation: t.relation()},
 		}}
@@ -202,6 +228,11 @@ type streamWriter struct {
 	delay      time.Duration
 	abortAfter int
 	sent       int
+
+	ids        []string       // table ids of this query (kept for a resume)
+	skip       int            // messages a resumed stream already delivered
+	resetAfter int            // Plan.ResetAfter
+	onReset    func(sent int) // keeps the query for a resume
 }
 
 // sendBatch sends one row batch: plain, or as encrypted_batch when the
@@ -224,6 +255,14 @@ func (w *streamWriter) sendBatch(b *vizierpb.RowBatchData) error {
 }
 
 func (w *streamWriter) send(resp *vizierpb.ExecuteScriptResponse) error {
+	if w.skip > 0 { // delivered before the reset
+		w.skip--
+		return nil
+	}
+	if w.resetAfter > 0 && w.sent >= w.resetAfter {
+		w.onReset(w.sent)
+		return status.Error(codes.Internal, "stream terminated by RST_STREAM with error code: INTERNAL_ERROR")
+	}
 	if w.abortAfter > 0 && w.sent >= w.abortAfter {
 		return status.Errorf(codes.Unavailable,
 			"fakevizier: stream reset (RST_STREAM) after %d messages", w.sent)
@@ -288,4 +327,30 @@ func newUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// resumable is a query broken by Plan.ResetAfter, kept for its resume.
+type resumable struct {
+	plan *Plan
+	req  *vizierpb.ExecuteScriptRequest
+	ids  []string
+	sent int
+}
+
+func (s *Server) keepResumable(queryID string, r *resumable) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.resumables == nil {
+		s.resumables = map[string]*resumable{}
+	}
+	s.resumables[queryID] = r
+}
+
+// takeResumable returns and forgets the kept query, or nil.
+func (s *Server) takeResumable(queryID string) *resumable {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.resumables[queryID]
+	delete(s.resumables, queryID)
+	return r
 }
