@@ -39,7 +39,7 @@ func serve(t *testing.T, tokens *Tokens, path, authz string) *httptest.ResponseR
 
 func TestMiddleware(t *testing.T) {
 	t.Parallel()
-	tokens, err := Load(tokenFile(t, "# callers\nalpha-token-1\n\n  beta-token-2  \n"), nil)
+	tokens, err := Load(tokenFile(t, "# callers\nalpha-s3cr3t-1\n\n  beta-s3cr3t-2  \n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,11 +51,11 @@ func TestMiddleware(t *testing.T) {
 		want              int
 		wantDetail        string
 	}{
-		{"a valid token", "/v1/run", "Bearer alpha-token-1", http.StatusTeapot, ""},
-		{"the second token, lower-case scheme", "/v1/scripts", "bearer beta-token-2", http.StatusTeapot, ""},
+		{"a valid token", "/v1/run", "Bearer alpha-s3cr3t-1", http.StatusTeapot, ""},
+		{"the second token, lower-case scheme", "/v1/scripts", "bearer beta-s3cr3t-2", http.StatusTeapot, ""},
 		{"no token", "/v1/run", "", http.StatusUnauthorized, "requires a caller token"},
-		{"a wrong token", "/v1/run", "Bearer alpha-token-2", http.StatusUnauthorized, "not valid"},
-		{"a prefix of a token", "/v1/run", "Bearer alpha", http.StatusUnauthorized, "not valid"},
+		{"a wrong token", "/v1/run", "Bearer alpha-s3cr3t-2", http.StatusUnauthorized, "not valid"},
+		{"a prefix of a token", "/v1/run", "Bearer alpha-s3cr3", http.StatusUnauthorized, "not valid"},
 		{"basic auth", "/v1/run", "Basic YWxwaGE6eA==", http.StatusUnauthorized, "not valid"},
 		{"a comment line is no token", "/v1/run", "Bearer # callers", http.StatusUnauthorized, "not valid"},
 		{"health stays open", "/healthz", "", http.StatusTeapot, ""},
@@ -83,7 +83,7 @@ func TestMiddleware(t *testing.T) {
 			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p.Type != ProblemUnauthorized || !strings.Contains(p.Detail, tc.wantDetail) {
 				t.Errorf("problem: %+v %v", p, err)
 			}
-			if strings.Contains(rec.Body.String(), "alpha-token-1") || strings.Contains(rec.Body.String(), "beta-token-2") {
+			if strings.Contains(rec.Body.String(), "alpha-s3cr3t-1") || strings.Contains(rec.Body.String(), "beta-s3cr3t-2") {
 				t.Error("the answer leaks a token")
 			}
 		})
@@ -103,19 +103,19 @@ func TestLoadRefusesNoTokens(t *testing.T) {
 func TestRotation(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	path := tokenFile(t, "old-token\n")
+	path := tokenFile(t, "old-s3cr3t\n")
 	tokens, err := Load(path, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, []byte("new-token\n"), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte("new-s3cr3t\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// SIGHUP path: an explicit reload takes effect at once.
 	if err := tokens.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if tokens.Valid("old-token") || !tokens.Valid("new-token") {
+	if tokens.Valid("old-s3cr3t") || !tokens.Valid("new-s3cr3t") {
 		t.Error("reload did not rotate the tokens")
 	}
 	// An emptied file keeps the last good tokens: never open the gateway.
@@ -125,11 +125,11 @@ func TestRotation(t *testing.T) {
 	if err := tokens.Reload(); err == nil {
 		t.Error("reloading an empty file succeeded")
 	}
-	if !tokens.Valid("new-token") {
+	if !tokens.Valid("new-s3cr3t") {
 		t.Error("the last good tokens were dropped")
 	}
 	// Change detection on use: a newer file is picked up within a second.
-	if err := os.WriteFile(path, []byte("third-token\n"), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte("third-s3cr3t\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	future := time.Now().Add(time.Minute)
@@ -137,13 +137,13 @@ func TestRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(3 * time.Second)
-	for !tokens.Valid("third-token") && time.Now().Before(deadline) {
+	for !tokens.Valid("third-s3cr3t") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if !tokens.Valid("third-token") {
+	if !tokens.Valid("third-s3cr3t") {
 		t.Error("a changed file was not picked up")
 	}
-	for _, tok := range []string{"old-token", "new-token", "third-token"} {
+	for _, tok := range []string{"old-s3cr3t", "new-s3cr3t", "third-s3cr3t"} {
 		if strings.Contains(logs.String(), tok) {
 			t.Errorf("logs contain token %q", tok)
 		}

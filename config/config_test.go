@@ -35,7 +35,7 @@ func TestLoadValid(t *testing.T) {
 	}{
 		{
 			name: "cloud mode takes the default community cloud address",
-			env:  map[string]string{"PIXIE_API_KEY": "px-api-secret", "PIXIE_CLUSTER_ID": cluster},
+			env:  map[string]string{"PIXIE_API_KEY": "px-api-s3cr3t-config", "PIXIE_CLUSTER_ID": cluster},
 			check: func(t *testing.T, c *Config) {
 				if got := c.CloudOrDefault(); got != DefaultCloudAddr {
 					t.Errorf("got %q, want %q", got, DefaultCloudAddr)
@@ -98,7 +98,7 @@ func TestLoadValid(t *testing.T) {
 }
 
 func TestLoadInvalid(t *testing.T) {
-	cloud := map[string]string{"PIXIE_API_KEY": "px-api-secret", "PIXIE_CLUSTER_ID": cluster}
+	cloud := map[string]string{"PIXIE_API_KEY": "px-api-s3cr3t-config", "PIXIE_CLUSTER_ID": cluster}
 	with := func(extra map[string]string) map[string]string {
 		m := map[string]string{}
 		for k, v := range cloud {
@@ -153,7 +153,7 @@ func TestLoadInvalid(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
 			}
-			if strings.Contains(err.Error(), "px-api-secret") {
+			if strings.Contains(err.Error(), "px-api-s3cr3t-config") {
 				t.Errorf("error leaks the API key: %q", err)
 			}
 		})
@@ -161,7 +161,7 @@ func TestLoadInvalid(t *testing.T) {
 }
 
 func TestPrintRedactsSecrets(t *testing.T) {
-	setEnv(t, map[string]string{"PIXIE_API_KEY": "px-api-secret", "PIXIE_CLUSTER_ID": cluster})
+	setEnv(t, map[string]string{"PIXIE_API_KEY": "px-api-s3cr3t-config", "PIXIE_CLUSTER_ID": cluster})
 	c, err := Load()
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +171,7 @@ func TestPrintRedactsSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	if strings.Contains(out, "px-api-secret") {
+	if strings.Contains(out, "px-api-s3cr3t-config") {
 		t.Errorf("printed config leaks the API key:\n%s", out)
 	}
 	for _, want := range []string{"(set, redacted)", "mode", "pixie cloud work.withpixie.ai:443", cluster, "PXGATE_MAX_ROWS"} {

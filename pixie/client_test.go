@@ -21,7 +21,7 @@ import (
 )
 
 const (
-	testKey     = "px-test-api-key"
+	testKey     = "px-api-s3cr3t-client"
 	testCluster = "7a1c2b3d-0000-4000-8000-00000000abcd"
 )
 

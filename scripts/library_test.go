@@ -18,7 +18,7 @@ func libraryClient(t *testing.T) *pixie.Client {
 		t.Fatal(err)
 	}
 	s, err := fakevizier.Start(fakevizier.Options{
-		APIKey: "k",
+		APIKey: "px-api-s3cr3t-library",
 		TLS:    serverTLS,
 		Scripts: []fakevizier.LibraryScript{
 			{ID: "id-1", Name: "px/service_let", Desc: "Service LET.", Contents: "import px\n\ndef svc(start_time: str, service: px.Service):\n    ''' LET of a service.\n\n    @service: the service\n    '''\n    return px.DataFrame('http_events', start_time=start_time)\n"},
@@ -33,7 +33,7 @@ func libraryClient(t *testing.T) *pixie.Client {
 	if err := os.WriteFile(ca, caPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := pixie.New(pixie.Config{CloudAddr: s.Addr(), APIKey: "k", CAFile: ca})
+	c, err := pixie.New(pixie.Config{CloudAddr: s.Addr(), APIKey: "px-api-s3cr3t-library", CAFile: ca})
 	if err != nil {
 		t.Fatal(err)
 	}

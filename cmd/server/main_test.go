@@ -20,7 +20,7 @@ import (
 )
 
 const (
-	secretKey = "px-api-0123456789abcdef-secret"
+	secretKey = "px-api-s3cr3t-0123456789abcdef"
 	clusterID = "7a1c2b3d-0000-4000-8000-00000000abcd"
 )
 
@@ -125,6 +125,7 @@ func TestServeEndToEndAndGracefulShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var logs syncBuffer
+	t.Cleanup(func() { t.Logf("server output:\n%s", logs.String()) })
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- Serve(ctx, cfg, Hooks{LogOut: &logs, Started: func(a string) { addrc <- a }}) }()
@@ -194,6 +195,9 @@ func serve(t *testing.T, cfg *config.Config, reload <-chan os.Signal) (base stri
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	logs = new(syncBuffer)
+	// The server's whole output goes to the test log, which CI searches
+	// for the test secrets (.ci/run).
+	t.Cleanup(func() { t.Logf("server output:\n%s", logs.String()) })
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
@@ -236,7 +240,7 @@ func TestServeCallerTokens(t *testing.T) {
 	}
 	t.Cleanup(fake.Close)
 	tokensFile := filepath.Join(t.TempDir(), "tokens")
-	if err := os.WriteFile(tokensFile, []byte("caller-token-one\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokensFile, []byte("caller-s3cr3t-one\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := &config.Config{
@@ -254,21 +258,21 @@ func TestServeCallerTokens(t *testing.T) {
 	if got := get(t, base+"/v1/scripts", ""); got != http.StatusUnauthorized {
 		t.Errorf("no token: got %d, want 401", got)
 	}
-	if got := get(t, base+"/v1/scripts", "caller-token-one"); got != http.StatusOK {
+	if got := get(t, base+"/v1/scripts", "caller-s3cr3t-one"); got != http.StatusOK {
 		t.Errorf("valid token: got %d, want 200", got)
 	}
-	if err := os.WriteFile(tokensFile, []byte("caller-token-two\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokensFile, []byte("caller-s3cr3t-two\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	reload <- syscall.SIGHUP
 	deadline := time.Now().Add(5 * time.Second)
-	for get(t, base+"/v1/scripts", "caller-token-two") != http.StatusOK && time.Now().Before(deadline) {
+	for get(t, base+"/v1/scripts", "caller-s3cr3t-two") != http.StatusOK && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if got := get(t, base+"/v1/scripts", "caller-token-one"); got != http.StatusUnauthorized {
+	if got := get(t, base+"/v1/scripts", "caller-s3cr3t-one"); got != http.StatusUnauthorized {
 		t.Errorf("rotated-out token: got %d, want 401", got)
 	}
-	if strings.Contains(logs.String(), "caller-token") {
+	if strings.Contains(logs.String(), "caller-s3cr3t") {
 		t.Errorf("logs contain a token:\n%s", logs.String())
 	}
 }
