@@ -50,10 +50,13 @@ const (
 	ProblemInvalidArgument = ProblemTypePrefix + "invalid-argument"
 	// 400: the request's tables names a table the query did not produce.
 	ProblemUnknownTable = ProblemTypePrefix + "unknown-table"
-	// 404: script_name is not in the catalog.
+	// 404: script_name is not in the catalog (400 from /probe, where the
+	// script is a query parameter).
 	ProblemUnknownScript = ProblemTypePrefix + "unknown-script"
 	// 404: the cluster does not exist for pxgate's credentials.
 	ProblemUnknownCluster = ProblemTypePrefix + "unknown-cluster"
+	// 404: the run is not (or no longer) in the gateway's history.
+	ProblemUnknownRun = ProblemTypePrefix + "unknown-run"
 	// 404: no such route.
 	ProblemNotFound = ProblemTypePrefix + "not-found"
 	// 405: the route exists for other methods (see the Allow header).

@@ -47,6 +47,8 @@ type Config struct {
 	QueryTimeout    time.Duration `envconfig:"PXGATE_QUERY_TIMEOUT" default:"60s" desc:"longest a query may run (requests asking more are capped)"`
 	DefaultTimeout  time.Duration `envconfig:"PXGATE_DEFAULT_TIMEOUT" default:"30s" desc:"query timeout when a request gives none"`
 	MaxRows         int           `envconfig:"PXGATE_MAX_ROWS" default:"10000" desc:"rows returned per table (tolerances still see all rows)"`
+	MaxStreamRows   int           `envconfig:"PXGATE_MAX_STREAM_ROWS" default:"1000000" desc:"rows streamed per table in csv/ndjson (constant memory whatever the size)"`
+	HistorySize     int           `envconfig:"PXGATE_HISTORY_SIZE" default:"200" desc:"recent runs kept for /v1/runs and the page at /"`
 	MaxBodyBytes    int64         `envconfig:"PXGATE_MAX_BODY_BYTES" default:"1048576" desc:"largest request body"`
 	CacheTTL        time.Duration `envconfig:"PXGATE_CACHE_TTL" default:"0s" desc:"share identical queries' results for this long (0: off)"`
 	AllowedClusters []string      `envconfig:"PXGATE_ALLOWED_CLUSTERS" desc:"comma-separated cluster ids callers may query (empty: any)"`
@@ -173,6 +175,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxRows < 1 {
 		bad("PXGATE_MAX_ROWS must be at least 1; got %d", c.MaxRows)
+	}
+	if c.MaxStreamRows < 1 {
+		bad("PXGATE_MAX_STREAM_ROWS must be at least 1; got %d", c.MaxStreamRows)
+	}
+	if c.HistorySize < 1 {
+		bad("PXGATE_HISTORY_SIZE must be at least 1; got %d", c.HistorySize)
 	}
 	if c.MaxBodyBytes < 1024 {
 		bad("PXGATE_MAX_BODY_BYTES must be at least 1024; got %d", c.MaxBodyBytes)
@@ -327,6 +335,8 @@ func (c *Config) Print(w io.Writer) error {
 		{"PXGATE_QUERY_TIMEOUT", c.QueryTimeout.String()},
 		{"PXGATE_DEFAULT_TIMEOUT", c.DefaultTimeout.String()},
 		{"PXGATE_MAX_ROWS", fmt.Sprint(c.MaxRows)},
+		{"PXGATE_MAX_STREAM_ROWS", fmt.Sprint(c.MaxStreamRows)},
+		{"PXGATE_HISTORY_SIZE", fmt.Sprint(c.HistorySize)},
 		{"PXGATE_MAX_BODY_BYTES", fmt.Sprint(c.MaxBodyBytes)},
 		{"PXGATE_CACHE_TTL", c.CacheTTL.String()},
 		{"PXGATE_ALLOWED_CLUSTERS", strings.Join(c.AllowedClusters, ",")},

@@ -1,11 +1,15 @@
 package handlers_test
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -20,9 +24,30 @@ import (
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
 
+// registerDecoders teaches the validator pxgate's other media types: CSV
+// is known already; HTML as text; NDJSON as the array of its lines, which
+// is how openapi.yaml describes it, so that every line is validated.
+var registerDecoders = sync.OnceFunc(func() {
+	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("application/x-ndjson", func(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+		var lines []any
+		sc := bufio.NewScanner(body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var v any
+			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+				return nil, fmt.Errorf("line %d: %w", len(lines)+1, err)
+			}
+			lines = append(lines, v)
+		}
+		return lines, sc.Err()
+	})
+})
+
 // loadContract loads and validates openapi.yaml and builds a router on it.
 func loadContract(t testing.TB) (*openapi3.T, routers.Router) {
 	t.Helper()
+	registerDecoders()
 	doc, err := openapi3.NewLoader().LoadFromData(pxgate.OpenAPI)
 	if err != nil {
 		t.Fatalf("loading openapi.yaml: %v", err)
@@ -77,6 +102,8 @@ func TestContractRealResponses(t *testing.T) {
 	}}), func(o *handlers.Options) { o.MaxBodyBytes = 4096 })
 	compile := newEnv(t, fakevizier.CompileErrorHandler(fakevizier.CompilerError(3, 1, "invalid syntax")))
 	hang := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 1)}, Hang: true}))
+	empty := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 0)}}))
+	broken := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 2}))
 	namedOnly := newEnv(t, nil, func(o *handlers.Options) { o.NamedOnly = true })
 	down := newEnv(t, nil)
 	down.fake.Close()
@@ -124,6 +151,27 @@ func TestContractRealResponses(t *testing.T) {
 		{"version", let, http.MethodGet, "/version", "", nil, 200},
 		{"metrics", let, http.MethodGet, "/metrics", "", nil, 200},
 		{"openapi.yaml", let, http.MethodGet, "/openapi.yaml", "", nil, 200},
+		{"NDJSON rows and a passing end", let, http.MethodGet, letRun + "?format=ndjson&expect=count()>0", "", nil, 200},
+		{"NDJSON rows and a failing end", let, http.MethodGet, letRun + "?format=ndjson&expect=count()==0", "", nil, 200},
+		{"NDJSON without rows and a failing verdict", empty, http.MethodGet, letRun + "?format=ndjson&expect=count()>0", "", nil, 417},
+		{"NDJSON rows and an error", broken, http.MethodGet, letRun + "?format=ndjson", "", nil, 200},
+		{"NDJSON of an inline run", let, http.MethodPost, "/v1/run?format=ndjson", "application/json", pass, 200},
+		{"CSV of a named run", let, http.MethodGet, letRun + "?format=csv&table=types", "", nil, 200},
+		{"CSV without rows and a failing verdict", empty, http.MethodGet, letRun + "?format=csv&expect=count()>0", "", nil, 417},
+		{"CSV of a named run by POST", let, http.MethodPost, "/v1/scripts/service_let/run?format=csv", "application/json", []byte(`{}`), 200},
+		{"CSV of two tables", let, http.MethodGet, letRun + "?format=csv&tables=output,types", "", nil, 400},
+		{"an unknown format", let, http.MethodGet, letRun + "?format=xml", "", nil, 400},
+		{"a passing probe", let, http.MethodGet, "/probe?script=service_let&expect=p99(latency_p99)%3C300ms", "", nil, 200},
+		{"a failing probe", let, http.MethodGet, "/probe?script=service_let&expect=p99(latency_p99)%3C1ms", "", nil, 200},
+		{"a probe with Pixie down", down, http.MethodGet, "/probe?script=service_let", "", nil, 200},
+		{"a probe's debug output", let, http.MethodGet, "/probe?script=service_let&debug=true", "", nil, 200},
+		{"a probe of an unknown script", let, http.MethodGet, "/probe?script=nope", "", nil, 400},
+		{"a probe of a bad argument", let, http.MethodGet, "/probe?script=service_let&service=nope", "", nil, 400},
+		{"the runs", let, http.MethodGet, "/v1/runs", "", nil, 200},
+		{"the failed runs", let, http.MethodGet, "/v1/runs?failed=true", "", nil, 200},
+		{"a bad failed filter", let, http.MethodGet, "/v1/runs?failed=maybe", "", nil, 400},
+		{"an unknown run", let, http.MethodGet, "/v1/runs/nope", "", nil, 404},
+		{"the page", let, http.MethodGet, "/", "", nil, 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -133,6 +181,34 @@ func TestContractRealResponses(t *testing.T) {
 			}
 			checkContract(t, router, tc.body, resp)
 		})
+	}
+}
+
+// TestContractRecordedRuns: the runs of every kind, as /v1/runs and
+// /v1/runs/{id} show them, match the contract.
+func TestContractRecordedRuns(t *testing.T) {
+	t.Parallel()
+	_, router := loadContract(t)
+	e := newEnv(t, fakevizier.StaticHandler(letPlan()))
+	down := newEnvWithFake(t, e.fake, "wrong-key")
+	e.run(t, letRequest(t, 200.0))
+	e.get(t, letRun+"?format=csv&expect=count()>0", "")
+	e.get(t, letRun+"?format=ndjson", "")
+	e.probe(t, "script=service_let", nil)
+	down.get(t, letRun+"?format=ndjson", "")
+	for _, env := range []*env{e, down} {
+		list := env.do(t, http.MethodGet, "/v1/runs", "", nil)
+		checkContract(t, router, nil, list)
+		for _, r := range env.runList(t, "") {
+			one := env.do(t, http.MethodGet, "/v1/runs/"+r.ID, "", nil)
+			if one.status != http.StatusOK {
+				t.Fatalf("GET /v1/runs/%s: got %d", r.ID, one.status)
+			}
+			checkContract(t, router, nil, one)
+		}
+	}
+	if runs := down.runList(t, ""); len(runs) != 1 || runs[0].Error == nil || runs[0].Error.Type != "urn:pxgate:problem:pixie-auth" {
+		t.Errorf("the failed run: got %+v", runs)
 	}
 }
 

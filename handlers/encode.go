@@ -121,9 +121,6 @@ func (e *encoder) table(t *pixie.Table) {
 	e.buf = append(e.buf, `{"name":`...)
 	e.buf = appendString(e.buf, meta.Name)
 	e.buf = append(e.buf, `,"columns":[`...)
-	// keys[c] is what precedes column c's value in a row object.
-	keys := make([][]byte, len(meta.Columns))
-	kinds := make([]int, len(meta.Columns))
 	for c, col := range meta.Columns {
 		if c > 0 {
 			e.buf = append(e.buf, ',')
@@ -135,28 +132,14 @@ func (e *encoder) table(t *pixie.Table) {
 		e.buf = append(e.buf, `,"semantic_type":`...)
 		e.buf = appendString(e.buf, col.SemanticType.String())
 		e.buf = append(e.buf, '}')
-
-		k := []byte{','}
-		if c == 0 {
-			k[0] = '{'
-		}
-		k = appendString(k, col.Name)
-		keys[c] = append(k, ':')
-		kinds[c] = columnKind(col.Type)
 	}
 	e.buf = append(e.buf, `],"rows":[`...)
+	rows := newRowEncoding(meta)
 	for i := 0; i < t.NumRows; i++ {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		if len(keys) == 0 {
-			e.buf = append(e.buf, '{')
-		}
-		for c := range keys {
-			e.buf = append(e.buf, keys[c]...)
-			e.buf = appendValue(e.buf, &t.Cols[c], kinds[c], i)
-		}
-		e.buf = append(e.buf, '}')
+		e.buf = rows.appendRow(e.buf, t.Cols, i)
 		if len(e.buf) >= flushSize {
 			_ = e.flush()
 		}
@@ -168,6 +151,39 @@ func (e *encoder) table(t *pixie.Table) {
 	e.buf = append(e.buf, `,"truncated":`...)
 	e.buf = strconv.AppendBool(e.buf, t.Truncated)
 	e.buf = append(e.buf, '}')
+}
+
+// rowEncoding encodes the rows of one table as JSON objects, keys in
+// column order; what can be is resolved once per table, not per value.
+type rowEncoding struct {
+	keys  [][]byte // what precedes column c's value in a row object
+	kinds []int
+}
+
+func newRowEncoding(meta *pixie.TableMeta) rowEncoding {
+	re := rowEncoding{keys: make([][]byte, len(meta.Columns)), kinds: make([]int, len(meta.Columns))}
+	for c, col := range meta.Columns {
+		k := []byte{','}
+		if c == 0 {
+			k[0] = '{'
+		}
+		k = appendString(k, col.Name)
+		re.keys[c] = append(k, ':')
+		re.kinds[c] = columnKind(col.Type)
+	}
+	return re
+}
+
+// appendRow appends row i of cols (one per column) as a JSON object.
+func (re rowEncoding) appendRow(b []byte, cols []pixie.ColumnData, i int) []byte {
+	if len(re.keys) == 0 {
+		b = append(b, '{')
+	}
+	for c := range re.keys {
+		b = append(b, re.keys[c]...)
+		b = appendValue(b, &cols[c], re.kinds[c], i)
+	}
+	return append(b, '}')
 }
 
 // appendValue appends value i of column d, of the given kind.

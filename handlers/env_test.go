@@ -54,13 +54,21 @@ func newEnv(t testing.TB, handler fakevizier.Handler, mods ...func(*handlers.Opt
 // newEnvWithFake points a gateway at an existing fake with the given key.
 func newEnvWithFake(t testing.TB, fake *fakevizier.Server, apiKey string, mods ...func(*handlers.Options)) *env {
 	t.Helper()
-	client, err := pixie.New(pixie.Config{DirectAddr: fake.Addr(), Plaintext: true, APIKey: apiKey, ClusterID: testClusterID})
+	e := newEnvAt(t, fake.Addr(), apiKey, mods...)
+	e.fake = fake
+	return e
+}
+
+// newEnvAt points a gateway at a Vizier address (e.fake is nil).
+func newEnvAt(t testing.TB, addr, apiKey string, mods ...func(*handlers.Options)) *env {
+	t.Helper()
+	client, err := pixie.New(pixie.Config{DirectAddr: addr, Plaintext: true, APIKey: apiKey, ClusterID: testClusterID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Close() })
 
-	e := &env{fake: fake, client: client, reg: prometheus.NewRegistry(), ready: new(atomic.Bool), logs: new(syncBuffer)}
+	e := &env{client: client, reg: prometheus.NewRegistry(), ready: new(atomic.Bool), logs: new(syncBuffer)}
 	e.ready.Store(true)
 	opts := handlers.Options{
 		Pixie:            client,

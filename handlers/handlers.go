@@ -7,6 +7,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"time"
@@ -15,22 +16,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pxgate/pxgate/history"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/scripts"
 )
 
 // Defaults for zero Options fields.
 const (
-	DefaultMaxRows      = 10000
-	DefaultTimeout      = 30 * time.Second
-	DefaultMaxTimeout   = 5 * time.Minute
-	DefaultMaxBodyBytes = 1 << 20
-	DefaultQueueWait    = time.Second
-	defaultOutputTable  = "output"
-	maxRequestIDLength  = 128
-	requestIDHeader     = "X-Request-Id"
-	headerContentType   = "Content-Type"
-	contentTypeYAML     = "application/yaml"
+	DefaultMaxRows       = 10000
+	DefaultMaxStreamRows = 1_000_000
+	DefaultTimeout       = 30 * time.Second
+	DefaultMaxTimeout    = 5 * time.Minute
+	DefaultMaxBodyBytes  = 1 << 20
+	DefaultQueueWait     = time.Second
+	defaultOutputTable   = "output"
+	maxRequestIDLength   = 128
+	requestIDHeader      = "X-Request-Id"
+	headerContentType    = "Content-Type"
+	contentTypeYAML      = "application/yaml"
 )
 
 // Pixie is what the handlers need from Pixie. *pixie.Client implements it;
@@ -70,6 +73,11 @@ type Options struct {
 	// no max_rows, and the largest max_rows a request may ask for (more is a
 	// 400). Tolerances always see every row. 0 means DefaultMaxRows.
 	MaxRows int
+	// MaxStreamRows is MaxRows for the streamed formats (CSV, NDJSON),
+	// whose memory use does not grow with the rows: the rows returned per
+	// table when a request sets no max_rows, and the most it may ask for.
+	// 0 means DefaultMaxStreamRows.
+	MaxStreamRows int
 	// DefaultTimeout is the query timeout of requests that give none; 0
 	// means DefaultTimeout (capped by MaxTimeout).
 	DefaultTimeout time.Duration
@@ -103,6 +111,10 @@ type Options struct {
 	// QueueWait is how long a request waits for a query slot; 0 means
 	// DefaultQueueWait.
 	QueueWait time.Duration
+	// HistorySize is how many recent runs, and separately how many recent
+	// failed runs, GET /v1/runs and the page at / show; 0 means
+	// history.DefaultSize.
+	HistorySize int
 }
 
 func (o Options) withDefaults() Options {
@@ -114,6 +126,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxRows <= 0 {
 		o.MaxRows = DefaultMaxRows
+	}
+	if o.MaxStreamRows <= 0 {
+		o.MaxStreamRows = DefaultMaxStreamRows
 	}
 	if o.MaxTimeout <= 0 {
 		o.MaxTimeout = DefaultMaxTimeout
@@ -131,6 +146,9 @@ func (o Options) withDefaults() Options {
 	if o.QueueWait <= 0 {
 		o.QueueWait = DefaultQueueWait
 	}
+	if o.HistorySize <= 0 {
+		o.HistorySize = history.DefaultSize
+	}
 	return o
 }
 
@@ -142,6 +160,8 @@ type server struct {
 	router  chi.Router
 	catalog *scripts.Catalog
 	slots   chan struct{} // one token per running query; nil: no cap
+	history *history.History
+	index   *template.Template
 }
 
 // New returns pxgate's HTTP handler. It registers metrics on
@@ -150,6 +170,7 @@ type server struct {
 //
 // Routes:
 //
+//	GET  /                   an HTML page: the catalog and recent verdicts, failures first
 //	POST /v1/run             run inline PxL or a named script, evaluate tolerances
 //	GET  /v1/scripts         the named-script catalog
 //	GET  /v1/scripts/{name}  one script, with its source
@@ -157,17 +178,24 @@ type server struct {
 //	POST /v1/scripts/{name}/run   run it, a RunRequest body without script/script_name
 //	GET  /v1/clusters        clusters reachable with pxgate's credentials
 //	GET  /v1/clusters/{id}   one of them
+//	GET  /v1/runs            recent runs, newest first (?failed=true: failures only)
+//	GET  /v1/runs/{id}       one of them
+//	GET  /probe              blackbox-exporter style: run a named script, answer Prometheus text
 //	GET  /healthz            the process is up
 //	GET  /readyz             the gateway takes traffic (Options.Ready)
 //	GET  /metrics            Prometheus metrics of Options.Registry
 //	GET  /version            build information
 //	GET  /openapi.yaml       the API contract
+//
+// The run routes answer JSON, CSV or NDJSON (?format=, or Accept); CSV and
+// NDJSON stream (see stream.go).
 func New(opts Options) http.Handler {
 	if opts.Pixie == nil {
 		panic("handlers.New: Options.Pixie is nil")
 	}
 	opts = opts.withDefaults()
-	s := &server{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registry), catalog: opts.Catalog}
+	s := &server{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registry), catalog: opts.Catalog,
+		history: history.New(opts.HistorySize), index: indexTemplate()}
 	if s.catalog == nil {
 		c, problems, err := scripts.Load(scripts.Options{})
 		if err != nil || len(problems) > 0 {
@@ -195,7 +223,11 @@ func New(opts Options) http.Handler {
 		r.Post("/scripts/*", s.scriptPost)    // POST /v1/scripts/{name}/run
 		r.Get("/clusters", s.listClusters)    // GET /v1/clusters
 		r.Get("/clusters/{id}", s.getCluster) // GET /v1/clusters/{id}
+		r.Get("/runs", s.listRuns)            // GET /v1/runs
+		r.Get("/runs/{id}", s.getRun)         // GET /v1/runs/{id}
 	})
+	r.Get("/", s.indexPage)  // GET /
+	r.Get("/probe", s.probe) // GET /probe
 	metricsHandler := promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{})
 	r.Get("/healthz", s.healthz)                         // GET /healthz
 	r.Get("/readyz", s.readyz)                           // GET /readyz

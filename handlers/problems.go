@@ -29,6 +29,7 @@ var problemTitles = map[string]string{
 	api.ProblemUnknownTable:         "Unknown table",
 	api.ProblemUnknownScript:        "Unknown script",
 	api.ProblemUnknownCluster:       "Unknown cluster",
+	api.ProblemUnknownRun:           "Unknown run",
 	api.ProblemNotFound:             "Not found",
 	api.ProblemMethodNotAllowed:     "Method not allowed",
 	api.ProblemBodyTooLarge:         "Request body too large",
@@ -74,6 +75,10 @@ const displayHint = "end the script with px.display(df, 'output') so that it out
 // answer. It is the only place that chooses statuses for Pixie's errors.
 // timeout is the effective query timeout, quoted in 504 answers.
 func classify(err error, timeout time.Duration) failure {
+	var sinkProblem *problemError
+	if errors.As(err, &sinkProblem) {
+		return failure{problem: sinkProblem.problem, level: slog.LevelDebug}
+	}
 	var ce *pixie.CompileError
 	if errors.As(err, &ce) {
 		p := newProblem(api.ProblemCompileError, http.StatusBadRequest, compileDetail(ce))
@@ -149,6 +154,12 @@ func isCompileError(err error) bool {
 
 // fail logs err as classify says and answers it.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, timeout time.Duration) {
+	s.answerFailure(w, r, s.logFailure(r, err, timeout))
+}
+
+// logFailure classifies err and logs it at the failure's level. The
+// problem it returns is complete (an internal one points at the log).
+func (s *server) logFailure(r *http.Request, err error, timeout time.Duration) failure {
 	f := classify(err, timeout)
 	attrs := []slog.Attr{
 		slog.String("route", routePattern(r)),
@@ -162,24 +173,36 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, timeout
 		attrs = append(attrs, slog.String("err", err.Error()))
 	}
 	s.log.LogAttrs(r.Context(), f.level, "request failed", attrs...)
+	if f.problem.Type == api.ProblemInternal {
+		f.problem = internalProblem(r)
+	}
+	return f
+}
+
+// answerFailure answers a failure: its problem, or a bare 499 when the
+// caller went away.
+func (s *server) answerFailure(w http.ResponseWriter, r *http.Request, f failure) {
 	if f.canceled {
 		w.WriteHeader(statusClientClosedRequest)
 		return
 	}
-	if f.problem.Type == api.ProblemInternal {
-		f.problem = internalProblem(r)
-	}
 	s.writeProblem(w, r, f.problem)
 }
 
-// writeProblem sends p as application/problem+json, adding the request id
-// and the request path as instance.
-func (s *server) writeProblem(w http.ResponseWriter, r *http.Request, p api.Problem) {
+// completeProblem adds the request id and the request path as instance.
+func completeProblem(r *http.Request, p api.Problem) api.Problem {
 	p.RequestID = middleware.GetReqID(r.Context())
 	p.Instance = r.URL.Path
 	if p.Title == "" {
 		p.Title = problemTitles[p.Type]
 	}
+	return p
+}
+
+// writeProblem sends p as application/problem+json, adding the request id
+// and the request path as instance.
+func (s *server) writeProblem(w http.ResponseWriter, r *http.Request, p api.Problem) {
+	p = completeProblem(r, p)
 	body, err := marshalJSON(p)
 	if err != nil {
 		s.log.Error("encoding a problem", "err", err)

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,7 +15,6 @@ import (
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/scripts"
-	"github.com/pxgate/pxgate/tolerance"
 )
 
 // jsonHint tells callers how to send JSON, in the terms of the tools that
@@ -86,105 +84,68 @@ func (s *server) decodeRun(w http.ResponseWriter, r *http.Request) (*api.RunRequ
 	return req, true
 }
 
-// serveRun runs a validated request (from any route) and answers it.
+// serveRun runs a validated request (from any run route) and answers it
+// in the format asked for: JSON collects the tables and answers at the
+// end; CSV and NDJSON stream (stream.go).
 func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRequest) {
-	maxRows := s.opts.MaxRows
-	if req.MaxRows != nil {
-		if *req.MaxRows > s.opts.MaxRows {
-			s.invalidRequest(w, r, &api.RequestError{FieldError: api.FieldError{Field: "max_rows",
-				Message: fmt.Sprintf("max_rows %d is above the gateway's limit of %d rows per table (tolerances see every row regardless)", *req.MaxRows, s.opts.MaxRows)}})
-			return
-		}
-		maxRows = *req.MaxRows
-	}
-	set, err := tolerance.Compile(req.Tolerances)
+	out, err := outputOf(r, req)
 	if err != nil {
-		p := newProblem(api.ProblemInvalidTolerance, http.StatusBadRequest, err.Error())
-		p.Errors = []api.FieldError{{Field: toleranceField(err.Error()), Message: err.Error()}}
-		s.writeProblem(w, r, p)
+		s.invalidRequest(w, r, err)
 		return
 	}
-	query, ok := s.resolve(w, r, req)
-	if !ok || !s.permitted(w, r, req, query) {
-		return
-	}
-
-	timeout := s.timeout(req)
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
-	defer cancel()
-	release, ok := s.admit(w, r)
+	p, ok := s.prepare(w, r, req, out.format)
 	if !ok {
 		return
 	}
-	defer release()
-
-	keep := func(string) bool { return true }
-	if len(req.Tables) > 0 {
-		keep = func(name string) bool { return slices.Contains(req.Tables, name) }
-	}
-	collector := &pixie.Collector{MaxRows: maxRows, Keep: keep}
-	feeder := newVerdictSink(set)
-
-	start := time.Now()
-	s.metrics.running.Inc()
-	summary, err := s.opts.Pixie.Execute(ctx, query, pixie.Tee(collector, feeder))
-	s.metrics.running.Dec()
-	elapsed := time.Since(start)
-	if err != nil && r.Context().Err() != nil {
-		// The caller went away: whatever Pixie said, nobody is listening.
-		err = &pixie.Error{Kind: pixie.KindCanceled, Message: "the caller went away", Err: err}
-	}
-	s.metrics.observeQuery(err, elapsed)
-	if err != nil {
-		s.fail(w, r, err, timeout)
+	if out.streamed() {
+		s.serveStream(w, r, p, out)
 		return
 	}
+	s.serveJSON(w, r, p)
+}
 
-	// A requested table the query did not produce must not look like an
-	// empty success.
-	produced := feeder.tableNames()
-	for _, name := range req.Tables {
-		if !slices.Contains(produced, name) {
-			p := newProblem(api.ProblemUnknownTable, http.StatusBadRequest,
-				fmt.Sprintf("the query produced no table %q (it produced: %s)", name, quoteNames(produced)))
-			p.AvailableTables = produced
-			if p.AvailableTables == nil {
-				p.AvailableTables = []string{}
-			}
-			p.Errors = []api.FieldError{{Field: "tables", Message: p.Detail}}
-			s.writeProblem(w, r, p)
-			return
-		}
+// serveJSON runs p, feeding every row to the tolerances while keeping
+// what the response returns, and answers 200 when the verdict passes,
+// fail_status (417) when it does not, with the same body.
+func (s *server) serveJSON(w http.ResponseWriter, r *http.Request, p *runPlan) {
+	keep := func(string) bool { return true }
+	if len(p.req.Tables) > 0 {
+		keep = func(name string) bool { return slices.Contains(p.req.Tables, name) }
 	}
-
-	verdict := feeder.verdict()
-	if set.Len() > 0 {
-		s.metrics.observeVerdict(verdict.Passed)
+	collector := &pixie.Collector{MaxRows: p.maxRows, Keep: keep}
+	feeder := newVerdictSink(p.set)
+	ex, ok := s.execute(w, r, p, pixie.Tee(collector, feeder))
+	if !ok {
+		return
 	}
-	status := http.StatusOK
-	if !verdict.Passed {
-		status = api.DefaultFailStatus
-		if req.FailStatus != nil {
-			status = *req.FailStatus
-		}
+	o := runOutcome{ex: ex, tables: feeder.counts()}
+	if ex.err != nil {
+		f := s.logFailure(r, ex.err, p.timeout)
+		o.problem, o.status = &f.problem, f.problem.Status
+		s.record(r, p, o)
+		s.answerFailure(w, r, f)
+		return
 	}
+	if prob := missingTable(p.req, feeder.tableNames()); prob != nil {
+		o.problem, o.status = prob, prob.Status
+		s.record(r, p, o)
+		s.writeProblem(w, r, *prob)
+		return
+	}
+	verdict := s.verdict(p, feeder)
+	o.verdict, o.status = &verdict, verdictStatus(p.req, verdict)
+	s.record(r, p, o)
 	res := &runResult{
-		clusterID:  query.ClusterID,
-		queryID:    summary.QueryID,
-		scriptName: req.ScriptName,
+		clusterID:  p.query.ClusterID,
+		queryID:    ex.summary.QueryID,
+		scriptName: p.req.ScriptName,
 		demo:       s.opts.Demo,
-		timeout:    timeout,
+		timeout:    p.timeout,
 		verdict:    verdict,
-		stats: api.Stats{
-			CompilationMS:    milliseconds(summary.Stats.Compilation),
-			ExecutionMS:      milliseconds(summary.Stats.Execution),
-			RecordsProcessed: summary.Stats.RecordsProcessed,
-			BytesProcessed:   summary.Stats.BytesProcessed,
-			TotalMS:          milliseconds(elapsed),
-		},
-		tables: collector.Tables,
+		stats:      stats(ex),
+		tables:     collector.Tables,
 	}
-	s.writeRun(w, r, status, res)
+	s.writeRun(w, r, o.status, res)
 }
 
 // writeRun sends a RunResponse with the given status.

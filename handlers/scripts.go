@@ -41,7 +41,7 @@ func (s *server) scriptGet(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, r, http.StatusOK, apiScript(sc, true))
 		return
 	}
-	req, err := runRequestFromQuery(sc.Name, r.URL.Query())
+	req, err := runRequestFromQuery(sc.Name, r.URL.Query(), reservedQuery)
 	if err != nil {
 		s.queryError(w, r, err)
 		return
@@ -122,10 +122,11 @@ func apiScript(sc *scripts.Script, withSource bool) api.Script {
 
 // Query parameters of GET /v1/scripts/{name}/run that are not script
 // arguments. A script parameter with one of these names cannot be set from
-// the query string (use POST with args).
+// the query string (use POST with args). format and table are read by
+// outputOf.
 var reservedQuery = map[string]bool{
 	"expect": true, "cluster_id": true, "timeout": true, "max_rows": true,
-	"tables": true, "fail_status": true,
+	"tables": true, "fail_status": true, "format": true, "table": true,
 }
 
 // queryError is a mistake in a GET run's query string.
@@ -149,13 +150,13 @@ func (s *server) queryError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // runRequestFromQuery turns GET query parameters into a RunRequest:
-// reserved names set the request's options (expect= adds a compact
-// tolerance and may repeat), every other name is a script argument given
-// once.
-func runRequestFromQuery(name string, q url.Values) (*api.RunRequest, error) {
+// reserved names are the route's own (those of the request's options are
+// read here: expect= adds a compact tolerance and may repeat; the route
+// reads the others), every other name is a script argument given once.
+func runRequestFromQuery(name string, q url.Values, reserved map[string]bool) (*api.RunRequest, error) {
 	req := &api.RunRequest{ScriptName: name, Args: map[string]string{}}
 	for key, vals := range q {
-		if !reservedQuery[key] {
+		if !reserved[key] {
 			if len(vals) > 1 {
 				return nil, &queryError{api.ProblemInvalidRequest, "args." + key, fmt.Sprintf("argument %s is given %d times; give it once", key, len(vals))}
 			}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"strconv"
 
+	"github.com/pxgate/pxgate/history"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 	"github.com/pxgate/pxgate/tolerance"
@@ -14,10 +15,12 @@ import (
 type verdictSink struct {
 	ev      *tolerance.Evaluator // nil: no tolerances, only schemas are kept
 	schemas []tolerance.TableSchema
+	rows    []int          // rows per table, as schemas
+	index   map[string]int // table id -> index in schemas
 }
 
 func newVerdictSink(set *tolerance.Set) *verdictSink {
-	v := &verdictSink{}
+	v := &verdictSink{index: make(map[string]int)}
 	if set != nil && set.Len() > 0 {
 		v.ev = set.NewEvaluator()
 	}
@@ -30,7 +33,9 @@ func (v *verdictSink) Table(meta *pixie.TableMeta) error {
 	for i, c := range meta.Columns {
 		cols[i] = c.Name
 	}
+	v.index[meta.ID] = len(v.schemas)
 	v.schemas = append(v.schemas, tolerance.TableSchema{Name: meta.Name, Columns: cols})
+	v.rows = append(v.rows, 0)
 	if v.ev != nil {
 		v.ev.Add(meta.Name, nil) // announce the table in stream order
 	}
@@ -39,6 +44,9 @@ func (v *verdictSink) Table(meta *pixie.TableMeta) error {
 
 // Batch implements pixie.Sink.
 func (v *verdictSink) Batch(b *pixie.Batch) error {
+	if i, ok := v.index[b.Table.ID]; ok {
+		v.rows[i] += b.NumRows
+	}
 	if v.ev != nil && b.NumRows > 0 {
 		v.ev.Add(b.Table.Name, batchView{b})
 	}
@@ -59,6 +67,15 @@ func (v *verdictSink) tableNames() []string {
 	out := make([]string, len(v.schemas))
 	for i, s := range v.schemas {
 		out[i] = s.Name
+	}
+	return out
+}
+
+// counts returns every table's row count, in stream order.
+func (v *verdictSink) counts() []history.TableCount {
+	out := make([]history.TableCount, len(v.schemas))
+	for i, s := range v.schemas {
+		out[i] = history.TableCount{Name: s.Name, Rows: v.rows[i]}
 	}
 	return out
 }

@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,8 @@ func main() {
 	rows := flag.Int("rows", 100, "rows in the result table")
 	limit := flag.Int("limit", 8, "the gateway's concurrency limit (PXGATE_MAX_CONCURRENT) in the overload phase")
 	maxRequests := flag.Int64("n", 2_000_000, "stop a phase after this many requests")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the gateway phase to this file")
+	memProfile := flag.String("memprofile", "", "write an allocation profile (whole run up to the gateway phase's end) to this file")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -64,9 +67,21 @@ func main() {
 	srv, url := serve(handlers.Options{Pixie: client})
 	body := []byte(`{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')\n", "tolerances": [{"expect": "p99(latency_p99) < 300ms"}]}`)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency * 2}}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		must(err)
+		must(pprof.StartCPUProfile(f))
+	}
 	gw := run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
 		return post(ctx, hc, url+"/v1/run", body, http.StatusOK)
 	})
+	pprof.StopCPUProfile()
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		must(err)
+		must(pprof.Lookup("allocs").WriteTo(f, 0))
+		must(f.Close())
+	}
 	gw.print("gateway (POST /v1/run)")
 	srv.Close()
 	fmt.Printf("overhead ratio p50 %.2fx, throughput %.2fx (goal <= 1.3x for %d rows)\n",

@@ -117,7 +117,7 @@ func TestServeEndToEndAndGracefulShutdown(t *testing.T) {
 		APIKey:     secretKey, ClusterID: clusterID, DirectAddr: fake.Addr(), DirectPlain: true,
 		E2EEncryption: "auto", MaxRecvMiB: 64, ListenAddr: "127.0.0.1:0", Demo: "off", AllowInline: true,
 		MaxConcurrent: 4, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
-		MaxBodyBytes: 1 << 20, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
+		MaxBodyBytes: 1 << 20, MaxStreamRows: 1000, HistorySize: 10, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -247,7 +247,7 @@ func TestServeCallerTokens(t *testing.T) {
 		DirectAddr: fake.Addr(), DirectPlain: true, AuthTokensFile: tokensFile, AuthOpenPaths: []string{"/healthz", "/readyz", "/metrics"},
 		E2EEncryption: "auto", MaxRecvMiB: 64, ListenAddr: "127.0.0.1:0", Demo: "off", AllowInline: true,
 		MaxConcurrent: 4, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
-		MaxBodyBytes: 1 << 20, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
+		MaxBodyBytes: 1 << 20, MaxStreamRows: 1000, HistorySize: 10, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
 	}
 	reload := make(chan os.Signal, 1)
 	base, logs, stop := serve(t, cfg, reload)

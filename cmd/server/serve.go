@@ -75,6 +75,8 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		NamedOnly:        !cfg.AllowInline,
 		AllowedClusters:  cfg.AllowedClusters,
 		MaxConcurrent:    cfg.MaxConcurrent,
+		MaxStreamRows:    cfg.MaxStreamRows,
+		HistorySize:      cfg.HistorySize,
 	})
 
 	if cfg.AuthTokensFile != "" {

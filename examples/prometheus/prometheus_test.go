@@ -1,0 +1,174 @@
+// Package prometheus_test checks the example scrape configuration: it
+// parses, the README shows the same job, and a scrape made the way
+// Prometheus makes it after relabelling gets a passing probe from pxgate's
+// real handlers (against a fake Vizier on loopback).
+package prometheus_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/pxgate/pxgate/handlers"
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+)
+
+const clusterID = "7a1c2b3d-0000-4000-8000-00000000abcd"
+
+type config struct {
+	ScrapeConfigs []scrapeConfig `json:"scrape_configs"`
+}
+
+type scrapeConfig struct {
+	JobName        string              `json:"job_name"`
+	MetricsPath    string              `json:"metrics_path"`
+	ScrapeInterval string              `json:"scrape_interval"`
+	ScrapeTimeout  string              `json:"scrape_timeout"`
+	Params         map[string][]string `json:"params"`
+	StaticConfigs  []struct {
+		Targets []string `json:"targets"`
+	} `json:"static_configs"`
+	RelabelConfigs []relabel `json:"relabel_configs"`
+}
+
+type relabel struct {
+	SourceLabels []string `json:"source_labels"`
+	TargetLabel  string   `json:"target_label"`
+	Replacement  string   `json:"replacement"`
+}
+
+func parse(t *testing.T, raw []byte) config {
+	t.Helper()
+	var c config
+	if err := yaml.UnmarshalStrict(raw, &c); err != nil {
+		t.Fatalf("not a scrape configuration: %v\n%s", err, raw)
+	}
+	if len(c.ScrapeConfigs) == 0 {
+		t.Fatal("no scrape_configs")
+	}
+	return c
+}
+
+// labels applies the job's relabelling to a target, as Prometheus does for
+// these simple rules (copy a label, or set a replacement).
+func labels(sc scrapeConfig, target string) map[string]string {
+	l := map[string]string{"__address__": target}
+	for _, r := range sc.RelabelConfigs {
+		v := r.Replacement
+		if len(r.SourceLabels) > 0 {
+			v = l[r.SourceLabels[0]]
+		}
+		l[r.TargetLabel] = v
+	}
+	return l
+}
+
+var yamlBlock = regexp.MustCompile("(?s)```yaml\n(scrape_configs:.*?)```")
+
+func TestScrapeConfig(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := parse(t, raw)
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := yamlBlock.FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README.md shows no scrape_configs")
+	}
+	if shown := parse(t, m[1]); !reflect.DeepEqual(shown, c) {
+		t.Errorf("README.md's scrape configuration differs from prometheus.yml:\n%+v\n%+v", shown, c)
+	}
+
+	sc := c.ScrapeConfigs[0]
+	if sc.MetricsPath != "/probe" || sc.Params["script"][0] != "service_let" || len(sc.Params["expect"]) == 0 {
+		t.Fatalf("job %s: got path %q, params %v", sc.JobName, sc.MetricsPath, sc.Params)
+	}
+	timeout, err := time.ParseDuration(sc.ScrapeTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv := gateway(t)
+	for _, target := range sc.StaticConfigs[0].Targets {
+		l := labels(sc, target)
+		if l["__address__"] == target || l["instance"] != target || l["__param_service"] != target {
+			t.Errorf("target %s relabels to %v", target, l)
+		}
+		// Prometheus sends params plus __param_* labels as the query.
+		q := url.Values{}
+		for k, v := range sc.Params {
+			q[k] = v
+		}
+		for k, v := range l {
+			if name, ok := strings.CutPrefix(k, "__param_"); ok {
+				q.Set(name, v)
+			}
+		}
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+sc.MetricsPath+"?"+q.Encode(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strings.TrimSuffix(timeout.String(), "s"))
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "\npxgate_probe_success 1\n") {
+			t.Errorf("scraping %s: got %d\n%s", target, resp.StatusCode, body)
+		}
+	}
+}
+
+// gateway runs pxgate's handlers against a fake Vizier serving a LET table
+// whose p99 is 150 ms and error rate 1 %.
+func gateway(t *testing.T) *httptest.Server {
+	t.Helper()
+	const n = 6
+	times, lat := make([]int64, n), make([]int64, n)
+	tput, rate := make([]float64, n), make([]float64, n)
+	for i := range n {
+		times[i], lat[i], tput[i], rate[i] = time.Now().Add(time.Duration(i-n)*10*time.Second).UnixNano(), 150e6, 1e-9, 0.01
+	}
+	table := fakevizier.NewTable("output",
+		fakevizier.TimeCol("time_", vizierpb.SemanticType_ST_TIME_NS, times...),
+		fakevizier.Int64Col("latency_p50", vizierpb.SemanticType_ST_DURATION_NS, lat...),
+		fakevizier.Int64Col("latency_p90", vizierpb.SemanticType_ST_DURATION_NS, lat...),
+		fakevizier.Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, lat...),
+		fakevizier.Float64Col("request_throughput", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, tput...),
+		fakevizier.Float64Col("errors_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, tput...),
+		fakevizier.Float64Col("error_rate", vizierpb.SemanticType_ST_PERCENT, rate...),
+		fakevizier.Float64Col("bytes_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_BYTES_PER_NS, tput...),
+	)
+	fake, err := fakevizier.Start(fakevizier.Options{ClusterID: clusterID,
+		Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	client, err := pixie.New(pixie.Config{DirectAddr: fake.Addr(), Plaintext: true, ClusterID: clusterID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: clusterID}))
+	t.Cleanup(srv.Close)
+	return srv
+}

@@ -1,0 +1,208 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/pixie"
+)
+
+// csvSink streams one table as CSV (RFC 4180 quoting by encoding/csv;
+// records end in LF, so that line breaks inside values stay as they are):
+// a header row of column names, then one record per row
+// as batches arrive, each batch flushed to the caller. Values are as in
+// JSON answers without JSON's quoting: TIME64NS as RFC 3339 with
+// nanoseconds, UINT128 UUID-style, booleans true/false, NaN and ±Inf
+// empty, invalid UTF-8 replaced by U+FFFD.
+//
+// The table is the one named (table=), else the only table, else the one
+// named output; it is chosen when the first rows arrive (Pixie announces
+// every table before sending rows). Other tables are read by the
+// tolerances only. The verdict comes in the X-Pxgate-Verdict trailer.
+type csvSink struct {
+	out     *streamOut
+	cw      *csv.Writer
+	want    string // the table asked for; "": choose
+	maxRows int    // 0: no cap
+
+	announced []*pixie.TableMeta
+	decided   bool
+	chosen    *pixie.TableMeta // nil: none (yet)
+	kinds     []int
+
+	written, total int
+	truncated      bool
+
+	record  []string
+	scratch []byte
+	ends    []int
+}
+
+func newCSVSink(out *streamOut, table string, maxRows int) *csvSink {
+	cw := csv.NewWriter(out)
+	return &csvSink{out: out, cw: cw, want: table, maxRows: maxRows, decided: table != ""}
+}
+
+// Table implements pixie.Sink.
+func (c *csvSink) Table(meta *pixie.TableMeta) error {
+	c.announced = append(c.announced, meta)
+	if c.want != "" && meta.Name == c.want && c.chosen == nil {
+		c.choose(meta)
+	}
+	return nil
+}
+
+func (c *csvSink) choose(meta *pixie.TableMeta) {
+	c.chosen = meta
+	c.kinds = make([]int, len(meta.Columns))
+	for i, col := range meta.Columns {
+		c.kinds[i] = columnKind(col.Type)
+	}
+	c.record = make([]string, len(meta.Columns))
+	c.ends = make([]int, len(meta.Columns))
+}
+
+// decide chooses the table when none was named: the only one, else
+// output. More than one without output is the caller's to resolve.
+func (c *csvSink) decide() error {
+	if c.decided {
+		return nil
+	}
+	c.decided = true
+	switch {
+	case len(c.announced) == 1:
+		c.choose(c.announced[0])
+		return nil
+	case len(c.announced) == 0:
+		return nil
+	}
+	names := make([]string, len(c.announced))
+	for i, m := range c.announced {
+		if m.Name == defaultOutputTable {
+			c.choose(m)
+			return nil
+		}
+		names[i] = m.Name
+	}
+	p := newProblem(api.ProblemInvalidRequest, http.StatusBadRequest,
+		fmt.Sprintf("a CSV answer holds one table and the query produced %d (%s), none named %q; choose one with table=", len(names), quoteNames(names), defaultOutputTable))
+	p.AvailableTables = names
+	p.Errors = []api.FieldError{{Field: "table", Message: p.Detail}}
+	return &problemError{p}
+}
+
+// Batch implements pixie.Sink: it writes and flushes the chosen table's
+// rows.
+func (c *csvSink) Batch(b *pixie.Batch) error {
+	if err := c.decide(); err != nil {
+		return err
+	}
+	if c.chosen == nil || b.Table.ID != c.chosen.ID {
+		return nil
+	}
+	c.total += b.NumRows
+	rows := b.NumRows
+	if c.maxRows > 0 && c.written+rows > c.maxRows {
+		rows = max(0, c.maxRows-c.written)
+		c.truncated = true
+	}
+	if rows == 0 {
+		return nil
+	}
+	if !c.out.wrote {
+		c.out.start()
+		if err := c.header(); err != nil {
+			return err
+		}
+	}
+	for i := range rows {
+		if err := c.row(b.Cols, i); err != nil {
+			return err
+		}
+	}
+	c.written += rows
+	c.cw.Flush()
+	if err := c.cw.Error(); err != nil {
+		return err
+	}
+	return c.out.flush()
+}
+
+func (c *csvSink) header() error {
+	for i, col := range c.chosen.Columns {
+		c.record[i] = col.Name
+	}
+	return c.cw.Write(c.record)
+}
+
+// row writes row i: every value is appended to one scratch buffer that
+// becomes one string, which the record's fields slice.
+func (c *csvSink) row(cols []pixie.ColumnData, i int) error {
+	c.scratch = c.scratch[:0]
+	for k := range cols {
+		c.scratch = appendCSVValue(c.scratch, &cols[k], c.kinds[k], i)
+		c.ends[k] = len(c.scratch)
+	}
+	line := string(c.scratch)
+	from := 0
+	for k, to := range c.ends {
+		c.record[k] = line[from:to]
+		from = to
+	}
+	return c.cw.Write(c.record)
+}
+
+// appendCSVValue appends value i of column d as CSV field text (unquoted;
+// encoding/csv quotes).
+func appendCSVValue(b []byte, d *pixie.ColumnData, kind, i int) []byte {
+	switch kind {
+	case kindFloat64:
+		f := d.Float64[i]
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return b
+		}
+		return appendFloat(b, f)
+	case kindString:
+		s := d.String[i]
+		if utf8.Valid(s) {
+			return append(b, s...)
+		}
+		return append(b, bytes.ToValidUTF8(s, []byte("\uFFFD"))...)
+	case kindTime:
+		return appendTime(b, d.Int64[i])
+	case kindUInt128:
+		return appendUUID(b, d.UInt128[i])
+	}
+	return appendValue(b, d, kind, i) // INT64, BOOLEAN: as in JSON
+}
+
+func (c *csvSink) started() bool { return c.out.wrote }
+
+// check chooses the table of an answer without rows.
+func (c *csvSink) check() error { return c.decide() }
+
+// finish ends the answer: the trailers after rows, or the whole answer
+// (the chosen table's header row) when there were none.
+func (c *csvSink) finish(e *streamEnd) error {
+	e.truncated = c.truncated
+	if c.out.wrote {
+		c.out.trailers(e)
+		return nil
+	}
+	c.out.startWhole(e)
+	if c.chosen != nil {
+		if err := c.header(); err != nil {
+			return err
+		}
+		c.cw.Flush()
+		if err := c.cw.Error(); err != nil {
+			return err
+		}
+	}
+	return c.out.flush()
+}

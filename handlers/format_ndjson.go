@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"slices"
+
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/pixie"
+)
+
+// ndjsonSink streams rows as NDJSON, one line per row as batches arrive:
+//
+//	{"table":"output","row":{"time_":"2026-01-02T15:04:00.000000000Z","latency_p99":100000000,...}}
+//
+// values encoded as in JSON answers, then one final line, an
+// api.StreamEnd: the verdict and stats, or the error. Every batch is
+// flushed to the caller once encoded. Only the tables asked for (all by
+// default) are written, at most maxRows rows each.
+type ndjsonSink struct {
+	out     *streamOut
+	keep    []string // tables to write; empty: all
+	maxRows int      // per table; 0: no cap
+	tables  []*ndjsonTable
+	byID    map[string]*ndjsonTable
+	buf     []byte
+}
+
+type ndjsonTable struct {
+	meta      *pixie.TableMeta
+	prefix    []byte // {"table":"name","row":
+	rows      rowEncoding
+	written   int
+	total     int
+	truncated bool
+}
+
+func newNDJSONSink(out *streamOut, tables []string, maxRows int) *ndjsonSink {
+	return &ndjsonSink{out: out, keep: tables, maxRows: maxRows, byID: make(map[string]*ndjsonTable), buf: make([]byte, 0, flushSize+4096)}
+}
+
+// Table implements pixie.Sink.
+func (n *ndjsonSink) Table(meta *pixie.TableMeta) error {
+	if len(n.keep) > 0 && !slices.Contains(n.keep, meta.Name) {
+		return nil
+	}
+	prefix := appendString([]byte(`{"table":`), meta.Name)
+	t := &ndjsonTable{meta: meta, prefix: append(prefix, `,"row":`...), rows: newRowEncoding(meta)}
+	n.tables = append(n.tables, t)
+	n.byID[meta.ID] = t
+	return nil
+}
+
+// Batch implements pixie.Sink: it writes and flushes the batch's rows.
+func (n *ndjsonSink) Batch(b *pixie.Batch) error {
+	t, ok := n.byID[b.Table.ID]
+	if !ok {
+		return nil
+	}
+	t.total += b.NumRows
+	rows := b.NumRows
+	if n.maxRows > 0 && t.written+rows > n.maxRows {
+		rows = max(0, n.maxRows-t.written)
+		t.truncated = true
+	}
+	if rows == 0 {
+		return nil
+	}
+	for i := range rows {
+		n.buf = append(n.buf, t.prefix...)
+		n.buf = t.rows.appendRow(n.buf, b.Cols, i)
+		n.buf = append(n.buf, '}', '\n')
+		if len(n.buf) >= flushSize {
+			if err := n.write(); err != nil {
+				return err
+			}
+		}
+	}
+	t.written += rows
+	if err := n.write(); err != nil {
+		return err
+	}
+	return n.out.flush()
+}
+
+func (n *ndjsonSink) write() error {
+	_, err := n.out.Write(n.buf)
+	n.buf = n.buf[:0]
+	return err
+}
+
+func (n *ndjsonSink) started() bool { return n.out.wrote }
+
+func (n *ndjsonSink) check() error { return nil }
+
+// finish writes the final line.
+func (n *ndjsonSink) finish(e *streamEnd) error {
+	e.Tables = make([]api.StreamTable, len(n.tables))
+	for i, t := range n.tables {
+		e.Tables[i] = tableSummary(t.meta, t.written, t.total, t.truncated)
+		e.truncated = e.truncated || t.truncated
+	}
+	line, err := marshalJSON(e.StreamEnd)
+	if err != nil {
+		return err
+	}
+	if n.out.wrote {
+		n.out.trailers(e)
+	} else {
+		n.out.startWhole(e)
+	}
+	n.buf = append(append(n.buf[:0], line...), '\n')
+	if err := n.write(); err != nil {
+		return err
+	}
+	return n.out.flush()
+}

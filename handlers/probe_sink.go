@@ -1,0 +1,166 @@
+package handlers
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+)
+
+// maxProbeSeries caps the pxgate_probe_value series of rows=all: one
+// probe must not flood Prometheus with a high-cardinality table.
+const maxProbeSeries = 1000
+
+// debugRows is how many first rows of each table ?debug=true shows.
+const debugRows = 3
+
+// probeSink keeps what a probe reports of the result tables, in constant
+// memory: each table's row count and the numeric columns of its last row,
+// or, with rows=all, one series per distinct combination of the table's
+// string columns (the last row of each wins) up to maxProbeSeries. In
+// debug mode it also keeps the first rows of each table.
+type probeSink struct {
+	all       bool
+	tables    []*probeTable
+	byID      map[string]*probeTable
+	series    int
+	truncated bool
+	first     *pixie.Collector // debug only
+}
+
+type probeTable struct {
+	meta    *pixie.TableMeta
+	rows    int
+	numeric []int // numeric columns: INT64, FLOAT64, BOOLEAN
+	labels  []int // STRING columns (rows=all)
+	// labelNames are the labels' Prometheus names, in labels' order.
+	labelNames []string
+	last       []float64 // the last row's numeric values
+	hasLast    bool
+	// rows=all: one entry per distinct label values.
+	seen    map[string]int
+	entries []probeEntry
+}
+
+type probeEntry struct {
+	labels []string
+	values []float64
+}
+
+func newProbeSink(all, debug bool) *probeSink {
+	ps := &probeSink{all: all, byID: make(map[string]*probeTable)}
+	if debug {
+		ps.first = &pixie.Collector{MaxRows: debugRows}
+	}
+	return ps
+}
+
+// Table implements pixie.Sink.
+func (ps *probeSink) Table(meta *pixie.TableMeta) error {
+	t := &probeTable{meta: meta, seen: make(map[string]int)}
+	taken := map[string]bool{"table": true, "column": true}
+	for i, c := range meta.Columns {
+		switch c.Type {
+		case vizierpb.DataType_INT64, vizierpb.DataType_FLOAT64, vizierpb.DataType_BOOLEAN:
+			t.numeric = append(t.numeric, i)
+		case vizierpb.DataType_STRING:
+			t.labels = append(t.labels, i)
+			name := labelName(c.Name, taken)
+			taken[name] = true
+			t.labelNames = append(t.labelNames, name)
+		}
+	}
+	t.last = make([]float64, len(t.numeric))
+	ps.tables = append(ps.tables, t)
+	ps.byID[meta.ID] = t
+	if ps.first != nil {
+		return ps.first.Table(meta)
+	}
+	return nil
+}
+
+// Batch implements pixie.Sink.
+func (ps *probeSink) Batch(b *pixie.Batch) error {
+	t, ok := ps.byID[b.Table.ID]
+	if !ok || b.NumRows == 0 {
+		return nil
+	}
+	t.rows += b.NumRows
+	if ps.first != nil {
+		if err := ps.first.Batch(b); err != nil {
+			return err
+		}
+	}
+	if !ps.all {
+		t.hasLast = true
+		for j, c := range t.numeric {
+			t.last[j] = number(b, c, b.NumRows-1)
+		}
+		return nil
+	}
+	if len(t.numeric) == 0 || ps.truncated {
+		return nil
+	}
+	var key strings.Builder
+	for i := range b.NumRows {
+		key.Reset()
+		for _, c := range t.labels {
+			key.Write(b.Cols[c].String[i])
+			key.WriteByte(0xff) // not in valid UTF-8: separates values unambiguously
+		}
+		k, ok := t.seen[key.String()]
+		if !ok {
+			if ps.series+len(t.numeric) > maxProbeSeries {
+				ps.truncated = true
+				return nil
+			}
+			ps.series += len(t.numeric)
+			e := probeEntry{labels: make([]string, len(t.labels)), values: make([]float64, len(t.numeric))}
+			for j, c := range t.labels {
+				e.labels[j] = strings.ToValidUTF8(string(b.Cols[c].String[i]), "\uFFFD")
+			}
+			k = len(t.entries)
+			t.entries = append(t.entries, e)
+			t.seen[key.String()] = k
+		}
+		for j, c := range t.numeric {
+			t.entries[k].values[j] = number(b, c, i)
+		}
+	}
+	return nil
+}
+
+// number is row i of numeric column c as a float64 (booleans 0 or 1).
+func number(b *pixie.Batch, c, i int) float64 {
+	v, _ := columnView{data: &b.Cols[c], typ: b.Table.Columns[c].Type}.Number(i)
+	return v
+}
+
+// labelName makes a column name a Prometheus label name
+// ([a-zA-Z_][a-zA-Z0-9_]*, not reserved, not taken), so the exposition
+// parses with any Prometheus.
+func labelName(col string, taken map[string]bool) string {
+	var b strings.Builder
+	for i, r := range col {
+		switch {
+		case r < utf8.RuneSelf && (r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'):
+			b.WriteRune(r)
+		case '0' <= r && r <= '9':
+			if i == 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	name := b.String()
+	if name == "" || strings.HasPrefix(name, "__") {
+		name = "label" + name
+	}
+	for taken[name] {
+		name = "label_" + name
+	}
+	return name
+}

@@ -1,0 +1,122 @@
+package handlers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/history"
+	"github.com/pxgate/pxgate/tolerance"
+)
+
+// runOutcome is how a run ended, for the history.
+type runOutcome struct {
+	ex      execution
+	verdict *tolerance.Verdict // nil when the query did not complete
+	problem *api.Problem       // why it did not
+	status  int                // the HTTP status answered
+	tables  []history.TableCount
+}
+
+// masked replaces the values of arguments whose names suggest a secret.
+const masked = "<masked>"
+
+// secretWords mark argument names whose values are never shown (history,
+// /probe?debug=true).
+var secretWords = []string{"key", "token", "secret", "password", "passwd", "credential", "auth"}
+
+// maskArgs returns args with secret-looking values masked.
+func maskArgs(args map[string]string) map[string]string {
+	if len(args) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(args))
+	for k, v := range args {
+		out[k] = v
+		lk := strings.ToLower(k)
+		for _, w := range secretWords {
+			if strings.Contains(lk, w) {
+				out[k] = masked
+				break
+			}
+		}
+	}
+	return out
+}
+
+// record adds a finished run to the history. It keeps no PxL: an inline
+// script is recorded by size and hash, and compile errors (whose messages
+// quote the PxL) by position only.
+func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
+	run := history.Run{
+		Time:       time.Now().Add(-o.ex.elapsed).UTC(),
+		Route:      routeName(r),
+		Format:     p.format,
+		Script:     p.req.ScriptName,
+		Func:       p.req.Func,
+		Args:       maskArgs(p.req.Args),
+		ClusterID:  p.query.ClusterID,
+		RequestID:  middleware.GetReqID(r.Context()),
+		QueryID:    o.ex.summary.QueryID,
+		Status:     o.status,
+		DurationMS: milliseconds(o.ex.elapsed),
+		Tables:     o.tables,
+	}
+	if run.Script == "" {
+		sum := sha256.Sum256([]byte(p.req.Script))
+		run.Script, run.ScriptBytes, run.ScriptSHA256 = "inline", len(p.req.Script), hex.EncodeToString(sum[:6])
+	}
+	if run.Tables == nil {
+		run.Tables = []history.TableCount{}
+	}
+	switch {
+	case o.problem != nil:
+		run.Outcome = history.OutcomeError
+		run.Error = historyError(o.problem)
+	case o.verdict != nil && o.verdict.Passed:
+		run.Outcome = history.OutcomePass
+	default:
+		run.Outcome = history.OutcomeFail
+	}
+	if o.verdict != nil {
+		v := &history.Verdict{Passed: o.verdict.Passed, Checks: make([]history.Check, len(o.verdict.Checks))}
+		for i, c := range o.verdict.Checks {
+			v.Checks[i] = history.Check{Name: c.Name, Passed: c.Passed, Value: c.Value, Threshold: c.Threshold,
+				Unit: c.Unit, RowsEvaluated: c.RowsEvaluated, Message: c.Message}
+		}
+		run.Verdict = v
+	}
+	s.history.Add(run)
+}
+
+// historyError sums up a problem for the history.
+func historyError(p *api.Problem) *history.Error {
+	e := &history.Error{Type: p.Type, Detail: p.Detail}
+	switch {
+	case p.Status == statusClientClosedRequest:
+		e.Type, e.Detail = "canceled", "the caller went away before the answer"
+	case p.Type == api.ProblemCompileError:
+		e.Detail = fmt.Sprintf("the PxL does not compile (%d compiler errors)", max(1, len(p.CompileErrors)))
+		if len(p.CompileErrors) > 0 {
+			c := p.CompileErrors[0]
+			e.Detail += fmt.Sprintf("; the first at line %d, column %d", c.Line, c.Column)
+		}
+	}
+	return e
+}
+
+// routeName names the route that served r for the history: the method and
+// the route pattern, with the catalog routes spelled as in openapi.yaml.
+func routeName(r *http.Request) string {
+	pattern := routePattern(r)
+	if pattern == "/v1/scripts/*" {
+		pattern = "/v1/scripts/{name}/run"
+	}
+	return r.Method + " " + pattern
+}
