@@ -67,16 +67,18 @@ func (c *Cache) Do(key string, fn func() (*Entry, bool, error)) (*Entry, State, 
 	if e := c.get(key); e != nil {
 		return e, Hit, nil
 	}
-	v, err, shared := c.group.Do(key, func() (any, error) {
+	ran := false // singleflight reports "shared" to the leader too
+	v, err, _ := c.group.Do(key, func() (any, error) {
+		ran = true
 		e, keep, err := fn()
 		if err == nil && keep {
 			c.put(key, e)
 		}
 		return e, err
 	})
-	state := Miss
-	if shared {
-		state = Shared
+	state := Shared
+	if ran {
+		state = Miss
 	}
 	e, _ := v.(*Entry)
 	return e, state, err

@@ -51,6 +51,8 @@ type Config struct {
 	HistorySize     int           `envconfig:"PXGATE_HISTORY_SIZE" default:"200" desc:"recent runs kept for /v1/runs and the page at /"`
 	MaxBodyBytes    int64         `envconfig:"PXGATE_MAX_BODY_BYTES" default:"1048576" desc:"largest request body"`
 	CacheTTL        time.Duration `envconfig:"PXGATE_CACHE_TTL" default:"0s" desc:"share identical queries' results for this long (0: off)"`
+	CacheMaxEntries int           `envconfig:"PXGATE_CACHE_MAX_ENTRIES" default:"1000" desc:"answers the cache keeps at most"`
+	CacheMaxBytes   int64         `envconfig:"PXGATE_CACHE_MAX_BYTES" default:"67108864" desc:"bytes of answers the cache keeps at most"`
 	AllowedClusters []string      `envconfig:"PXGATE_ALLOWED_CLUSTERS" desc:"comma-separated cluster ids callers may query (empty: any)"`
 	LogLevel        string        `envconfig:"PXGATE_LOG_LEVEL" default:"info" desc:"debug, info, warn, error"`
 	LogFormat       string        `envconfig:"PXGATE_LOG_FORMAT" default:"json" desc:"json or text"`
@@ -188,6 +190,9 @@ func (c *Config) Validate() error {
 	if c.CacheTTL < 0 {
 		bad("PXGATE_CACHE_TTL must not be negative; got %s", c.CacheTTL)
 	}
+	if c.CacheTTL > 0 && (c.CacheMaxEntries < 1 || c.CacheMaxBytes < 1024) {
+		bad("PXGATE_CACHE_MAX_ENTRIES must be at least 1 and PXGATE_CACHE_MAX_BYTES at least 1024 when the cache is on; got %d, %d", c.CacheMaxEntries, c.CacheMaxBytes)
+	}
 	if c.ShutdownGrace < 0 {
 		bad("PXGATE_SHUTDOWN_GRACE must not be negative; got %s", c.ShutdownGrace)
 	}
@@ -206,9 +211,7 @@ func (c *Config) Validate() error {
 	for _, s := range []struct {
 		set  bool
 		name string
-	}{
-		{c.CacheTTL > 0, "PXGATE_CACHE_TTL"},
-	} {
+	}{} {
 		if s.set {
 			bad("%s is not supported by this version yet; unset it", s.name)
 		}
@@ -339,6 +342,8 @@ func (c *Config) Print(w io.Writer) error {
 		{"PXGATE_HISTORY_SIZE", fmt.Sprint(c.HistorySize)},
 		{"PXGATE_MAX_BODY_BYTES", fmt.Sprint(c.MaxBodyBytes)},
 		{"PXGATE_CACHE_TTL", c.CacheTTL.String()},
+		{"PXGATE_CACHE_MAX_ENTRIES", fmt.Sprint(c.CacheMaxEntries)},
+		{"PXGATE_CACHE_MAX_BYTES", fmt.Sprint(c.CacheMaxBytes)},
 		{"PXGATE_ALLOWED_CLUSTERS", strings.Join(c.AllowedClusters, ",")},
 		{"PXGATE_LOG_LEVEL", c.LogLevel},
 		{"PXGATE_LOG_FORMAT", c.LogFormat},

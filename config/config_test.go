@@ -136,7 +136,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"default cluster not allowed", with(map[string]string{"PXGATE_ALLOWED_CLUSTERS": "00000000-0000-4000-8000-000000000001"}), []string{"is not in PXGATE_ALLOWED_CLUSTERS"}},
 		{"missing scripts dir", with(map[string]string{"PXGATE_SCRIPTS_DIR": "/nonexistent/scripts"}), []string{"PXGATE_SCRIPTS_DIR"}},
 		{"bad encryption value", with(map[string]string{"PIXIE_E2E_ENCRYPTION": "maybe"}), []string{"PIXIE_E2E_ENCRYPTION"}},
-		{"cache is refused until supported", with(map[string]string{"PXGATE_CACHE_TTL": "10s"}), []string{"PXGATE_CACHE_TTL is not supported"}},
+		{"cache without room", with(map[string]string{"PXGATE_CACHE_TTL": "10s", "PXGATE_CACHE_MAX_ENTRIES": "0"}), []string{"PXGATE_CACHE_MAX_ENTRIES"}},
 		{"open path not a path", with(map[string]string{"PXGATE_AUTH_OPEN_PATHS": "healthz"}), []string{"PXGATE_AUTH_OPEN_PATHS"}},
 		{"several problems reported at once", map[string]string{"PXGATE_MAX_ROWS": "-1", "PXGATE_LOG_LEVEL": "x", "PIXIE_API_KEY": "k"}, []string{"PXGATE_MAX_ROWS", "PXGATE_LOG_LEVEL", "PIXIE_CLUSTER_ID"}},
 		{"bad demo vizier address", map[string]string{"PXGATE_DEMO_VIZIER_ADDR": "nowhere"}, []string{"PXGATE_DEMO_VIZIER_ADDR"}},

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pxgate/pxgate/cache"
 	"github.com/pxgate/pxgate/history"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/scripts"
@@ -95,6 +96,12 @@ type Options struct {
 	Ready func() bool
 	// Demo marks responses as coming from the built-in demo cluster.
 	Demo bool
+	// DemoCluster is the demo's load knob (POST /v1/demo/load); nil outside
+	// demo mode, where those routes answer 404.
+	DemoCluster DemoCluster
+	// Cache shares identical GET runs and probes (PXGATE_CACHE_TTL); nil:
+	// every request runs its query.
+	Cache *cache.Cache
 	// Catalog holds the named scripts (script_name, /v1/scripts); nil means
 	// the embedded scripts only.
 	Catalog *scripts.Catalog
@@ -161,6 +168,7 @@ type server struct {
 	catalog *scripts.Catalog
 	slots   chan struct{} // one token per running query; nil: no cap
 	history *history.History
+	cache   *cache.Cache
 	index   *template.Template
 }
 
@@ -195,7 +203,7 @@ func New(opts Options) http.Handler {
 	}
 	opts = opts.withDefaults()
 	s := &server{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registry), catalog: opts.Catalog,
-		history: history.New(opts.HistorySize), index: indexTemplate()}
+		history: history.New(opts.HistorySize), index: indexTemplate(), cache: opts.Cache}
 	if s.catalog == nil {
 		c, problems, err := scripts.Load(scripts.Options{})
 		if err != nil || len(problems) > 0 {
@@ -225,9 +233,11 @@ func New(opts Options) http.Handler {
 		r.Get("/clusters/{id}", s.getCluster) // GET /v1/clusters/{id}
 		r.Get("/runs", s.listRuns)            // GET /v1/runs
 		r.Get("/runs/{id}", s.getRun)         // GET /v1/runs/{id}
+		r.Get("/demo", s.demoInfo)            // GET /v1/demo
+		r.Post("/demo/load", s.demoLoad)      // POST /v1/demo/load
 	})
-	r.Get("/", s.indexPage)  // GET /
-	r.Get("/probe", s.probe) // GET /probe
+	r.Get("/", s.indexPage)        // GET /
+	r.Get("/probe", s.probeCached) // GET /probe
 	metricsHandler := promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{})
 	r.Get("/healthz", s.healthz)                         // GET /healthz
 	r.Get("/readyz", s.readyz)                           // GET /readyz

@@ -23,6 +23,7 @@ const (
 	helpQueryDuration  = "Time from sending a Pixie query to the end of its result stream, by outcome."
 	helpQueriesRunning = "Pixie queries running now."
 	helpRejected       = "Queries refused with 429 because the concurrency limit was reached."
+	helpCache          = "GET runs and probes by cache state: miss (ran the query), hit, shared (joined an identical query in flight)."
 	helpVerdicts       = "Verdicts of queries with tolerances, by result (pass, fail)."
 	helpBuildInfo      = "Always 1; the labels describe the pxgate build."
 )
@@ -44,6 +45,7 @@ type metrics struct {
 	queryDuration *prometheus.HistogramVec
 	running       prometheus.Gauge
 	rejected      prometheus.Counter
+	cache         *prometheus.CounterVec
 	verdicts      *prometheus.CounterVec
 }
 
@@ -69,6 +71,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		rejected: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "pixie", Name: "queries_rejected_total", Help: helpRejected,
 		}),
+		cache: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "cache_requests_total", Help: helpCache,
+		}, []string{"state"}),
 		verdicts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "verdicts_total", Help: helpVerdicts,
 		}, []string{"result"}),
@@ -79,7 +84,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}, []string{"version", "revision", "goversion"})
 	buildInfo.WithLabelValues(v.Version, v.Revision, v.GoVersion).Set(1)
 
-	reg.MustRegister(m.requests, m.duration, m.queries, m.queryDuration, m.running, m.rejected, m.verdicts, buildInfo,
+	reg.MustRegister(m.requests, m.duration, m.queries, m.queryDuration, m.running, m.rejected, m.cache, m.verdicts, buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

@@ -48,6 +48,16 @@ type probeRequest struct {
 }
 
 // probe serves GET /probe.
+// probeCached serves GET /probe through the result cache, except debug
+// answers.
+func (s *server) probeCached(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("debug") != "" {
+		s.probe(w, r)
+		return
+	}
+	s.cached(w, r, s.probe)
+}
+
 func (s *server) probe(w http.ResponseWriter, r *http.Request) {
 	pr, ok := s.probeRequest(w, r)
 	if !ok {

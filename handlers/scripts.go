@@ -50,7 +50,11 @@ func (s *server) scriptGet(w http.ResponseWriter, r *http.Request) {
 		s.invalidRequest(w, r, err)
 		return
 	}
-	s.serveRun(w, r, req)
+	if out, err := outputOf(r, req); err == nil && !out.streamed() {
+		s.cached(w, r, func(w http.ResponseWriter, r *http.Request) { s.serveRun(w, r, req) })
+		return
+	}
+	s.serveRun(w, r, req) // streamed formats are never cached (constant memory)
 }
 
 // scriptPost serves POST /v1/scripts/{name}/run with a RunRequest body

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pxgate/pxgate/auth"
+	"github.com/pxgate/pxgate/cache"
 	"github.com/pxgate/pxgate/config"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie"
@@ -39,6 +40,7 @@ type Hooks struct {
 func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 	logger := newLogger(cfg, hooks.LogOut)
 	pcfg := pixieConfig(cfg)
+	var demoKnob handlers.DemoCluster
 	if cfg.DemoOn {
 		d, err := startDemo(cfg, logger)
 		if err != nil {
@@ -46,6 +48,7 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		}
 		defer d.Close()
 		pcfg = pixie.Config{DirectAddr: d.vizier.Addr(), Plaintext: true, ClusterID: demo.ClusterID}
+		demoKnob = d.cluster
 	}
 	client, err := pixie.New(pcfg)
 	if err != nil {
@@ -56,6 +59,10 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 	catalog, err := loadCatalog(cfg, client, logger)
 	if err != nil {
 		return err
+	}
+	var results *cache.Cache
+	if cfg.CacheTTL > 0 {
+		results = cache.New(cfg.CacheTTL, cfg.CacheMaxEntries, cfg.CacheMaxBytes)
 	}
 
 	var ready atomic.Bool
@@ -77,6 +84,8 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		MaxConcurrent:    cfg.MaxConcurrent,
 		MaxStreamRows:    cfg.MaxStreamRows,
 		HistorySize:      cfg.HistorySize,
+		Cache:            results,
+		DemoCluster:      demoKnob,
 	})
 
 	if cfg.AuthTokensFile != "" {

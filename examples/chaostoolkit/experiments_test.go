@@ -12,12 +12,16 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"github.com/pxgate/pxgate/pxl"
+	"github.com/pxgate/pxgate/pxl/demo"
 )
 
 const clusterID = "7a1c2b3d-0000-4000-8000-00000000abcd"
@@ -29,6 +33,17 @@ type experiment struct {
 		Key     string `json:"key"`
 		Default string `json:"default"`
 	} `json:"configuration"`
+	Method []struct {
+		Provider struct {
+			URL       string            `json:"url"`
+			Method    string            `json:"method"`
+			Headers   map[string]string `json:"headers"`
+			Arguments map[string]any    `json:"arguments"`
+		} `json:"provider"`
+		Pauses struct {
+			After float64 `json:"after"`
+		} `json:"pauses"`
+	} `json:"method"`
 	SteadyState struct {
 		Probes []struct {
 			Tolerance json.RawMessage `json:"tolerance"`
@@ -196,5 +211,73 @@ func TestExperiments(t *testing.T) {
 				t.Errorf("p99 around 450 ms: the steady state is met, want not met")
 			}
 		})
+	}
+}
+
+// demoGateway runs pxgate on the embedded demo cluster, with a clock the
+// test moves (the experiment's pauses).
+func demoGateway(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var now atomic.Int64
+	now.Store(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixNano())
+	cluster := demo.New(demo.Options{Seed: 7, Clock: func() time.Time { return time.Unix(0, now.Load()) }})
+	fake, err := fakevizier.Start(fakevizier.Options{Handler: pxl.NewEngine(cluster).Handler()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	client, err := pixie.New(pixie.Config{DirectAddr: fake.Addr(), Plaintext: true, ClusterID: demo.ClusterID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: demo.ClusterID, Demo: true, DemoCluster: cluster}))
+	t.Cleanup(srv.Close)
+	return srv, &now
+}
+
+// TestDemoExperiment drives experiment-demo.json's HTTP calls as Chaos
+// Toolkit would: the steady state holds before, the method pushes the
+// consumer past its capacity through the load knob, and after the pause
+// the steady state fails.
+func TestDemoExperiment(t *testing.T) {
+	t.Parallel()
+	const file = "experiment-demo.json"
+	srv, now := demoGateway(t)
+	if !probe(t, file, srv.URL) {
+		t.Fatal("before the method: the steady state is not met at rest")
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp experiment
+	if err := json.Unmarshal(raw, &exp); err != nil {
+		t.Fatal(err)
+	}
+	config := map[string]string{"pxgate_url": srv.URL}
+	for name, c := range exp.Configuration {
+		if name != "pxgate_url" {
+			config[name] = c.Default
+		}
+	}
+	for _, action := range exp.Method {
+		p := action.Provider
+		if p.Method != http.MethodPost || p.Headers["Content-Type"] != "application/json" {
+			t.Fatalf("the action must POST JSON with the header, got %s %v", p.Method, p.Headers)
+		}
+		body, _ := json.Marshal(substitute(p.Arguments, config))
+		resp, err := http.Post(substitute(p.URL, config).(string), "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("the load knob answered %d", resp.StatusCode)
+		}
+		now.Add(int64(action.Pauses.After * float64(time.Second)))
+	}
+	if probe(t, file, srv.URL) {
+		t.Error("after the method: the steady state is still met, want it to fail under load")
 	}
 }

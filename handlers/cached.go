@@ -1,0 +1,102 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pxgate/pxgate/cache"
+)
+
+// Headers of cacheable answers.
+const (
+	headerCache = "X-Pxgate-Cache" // miss, hit or shared
+	headerAge   = "Age"            // seconds since the answer was made (RFC 9111)
+)
+
+// cached serves a GET through the result cache when one is configured:
+// identical requests (same path and query, order aside) within the TTL
+// share one Pixie query and its answer. Callers opt out with
+// Cache-Control: no-cache (or no-store). Only complete answers of a query
+// that ran (JSON runs with their verdict, probe scrapes) are kept, never
+// errors. The query runs detached from the first caller's connection, so
+// that its leaving does not fail the callers sharing the query.
+func (s *server) cached(w http.ResponseWriter, r *http.Request, serve http.HandlerFunc) {
+	if s.cache == nil || r.Method != http.MethodGet || bypassCache(r) {
+		serve(w, r)
+		return
+	}
+	key := r.URL.Path + "?" + canonicalQuery(r.URL.Query())
+	e, state, _ := s.cache.Do(key, func() (*cache.Entry, bool, error) {
+		rec := &recorder{header: http.Header{}, status: http.StatusOK}
+		serve(rec, r.WithContext(context.WithoutCancel(r.Context())))
+		e := &cache.Entry{Status: rec.status, ContentType: rec.header.Get(headerContentType), Body: rec.body.Bytes(), Created: time.Now()}
+		return e, cacheable(e), nil
+	})
+	s.metrics.cache.WithLabelValues(string(state)).Inc()
+	h := w.Header()
+	h.Set(headerContentType, e.ContentType)
+	h.Set(headerCache, string(state))
+	h.Set(headerAge, strconv.Itoa(int(time.Since(e.Created)/time.Second)))
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(e.Body)
+}
+
+// cacheable keeps answers that carry a result: a verdict (pass or fail) or
+// a probe scrape; problems are answered fresh every time.
+func cacheable(e *cache.Entry) bool {
+	return !strings.HasPrefix(e.ContentType, "application/problem") && e.Status < http.StatusInternalServerError
+}
+
+func bypassCache(r *http.Request) bool {
+	cc := strings.ToLower(r.Header.Get("Cache-Control"))
+	return strings.Contains(cc, "no-cache") || strings.Contains(cc, "no-store")
+}
+
+// canonicalQuery orders parameters and their values, so that the same
+// request spelled in another order shares the entry.
+func canonicalQuery(q url.Values) string {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		vals := append([]string(nil), q[k]...)
+		sort.Strings(vals)
+		for _, v := range vals {
+			b.WriteString(url.QueryEscape(k))
+			b.WriteByte('=')
+			b.WriteString(url.QueryEscape(v))
+			b.WriteByte('&')
+		}
+	}
+	return b.String()
+}
+
+// recorder is the http.ResponseWriter that captures an answer for the cache.
+type recorder struct {
+	header http.Header
+	status int
+	wrote  bool
+	body   bytes.Buffer
+}
+
+func (rec *recorder) Header() http.Header { return rec.header }
+
+func (rec *recorder) WriteHeader(status int) {
+	if !rec.wrote {
+		rec.status, rec.wrote = status, true
+	}
+}
+
+func (rec *recorder) Write(p []byte) (int, error) {
+	rec.wrote = true
+	return rec.body.Write(p)
+}

@@ -1,0 +1,113 @@
+package handlers_test
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/cache"
+	"github.com/pxgate/pxgate/handlers"
+	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pxl/demo"
+)
+
+func withCache(o *handlers.Options) { o.Cache = cache.New(time.Minute, 100, 1<<20) }
+
+// TestCachedGETRuns: identical GET runs within the TTL share one Pixie
+// query and say so; POST runs and no-cache requests always run; errors are
+// never kept.
+func TestCachedGETRuns(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakevizier.StaticHandler(letPlan()), withCache)
+	path := "/v1/scripts/service_let/run?service=default/consumer&expect=p99(latency_p99)<300ms"
+	first := e.do(t, http.MethodGet, path, "", nil)
+	if first.status != http.StatusOK || first.header.Get("X-Pxgate-Cache") != "miss" {
+		t.Fatalf("first: got %d %q", first.status, first.header.Get("X-Pxgate-Cache"))
+	}
+	// The same request with its parameters in another order is a hit.
+	second := e.do(t, http.MethodGet, "/v1/scripts/service_let/run?expect=p99(latency_p99)<300ms&service=default/consumer", "", nil)
+	if second.status != http.StatusOK || second.header.Get("X-Pxgate-Cache") != "hit" || second.header.Get("Age") == "" {
+		t.Errorf("second: got %d cache %q age %q", second.status, second.header.Get("X-Pxgate-Cache"), second.header.Get("Age"))
+	}
+	if string(second.body) != string(first.body) || second.header.Get("Content-Type") != api.ContentTypeJSON {
+		t.Errorf("a hit answers a different body or type")
+	}
+	if n := len(e.fake.Requests()); n != 1 {
+		t.Errorf("the fake saw %d queries, want 1", n)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+	req.Header.Set("Cache-Control", "no-cache")
+	if resp := e.send(t, req); resp.header.Get("X-Pxgate-Cache") != "" {
+		t.Errorf("no-cache: got cache state %q", resp.header.Get("X-Pxgate-Cache"))
+	}
+	e.run(t, letRequest(t, 300))
+	e.run(t, letRequest(t, 300))
+	if n := len(e.fake.Requests()); n != 4 {
+		t.Errorf("the fake saw %d queries, want 4 (POST runs are not cached)", n)
+	}
+
+	// Concurrent identical requests: one query.
+	e2 := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: letPlan().Tables, Delay: 20 * time.Millisecond}), withCache)
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := e2.do(t, http.MethodGet, path, "", nil); r.status != http.StatusOK {
+				t.Errorf("got %d", r.status)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := len(e2.fake.Requests()); n != 1 {
+		t.Errorf("6 concurrent identical requests ran %d queries, want 1", n)
+	}
+	metrics := string(e2.do(t, http.MethodGet, "/metrics", "", nil).body)
+	if !strings.Contains(metrics, `pxgate_cache_requests_total{state="miss"} 1`) {
+		t.Errorf("cache metrics missing:\n%s", grepLines(metrics, "pxgate_cache"))
+	}
+}
+
+func TestCacheKeepsNoErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakevizier.CompileErrorHandler(fakevizier.CompilerError(1, 1, "bad")), withCache)
+	for range 2 {
+		e.do(t, http.MethodGet, "/v1/scripts/service_let/run", "", nil).problem(t, http.StatusBadRequest, api.ProblemCompileError)
+	}
+	if n := len(e.fake.Requests()); n != 2 {
+		t.Errorf("the fake saw %d queries, want 2 (errors are not cached)", n)
+	}
+}
+
+func TestDemoLoadKnob(t *testing.T) {
+	t.Parallel()
+	cluster := demo.New(demo.Options{})
+	e := newEnv(t, nil, func(o *handlers.Options) { o.DemoCluster = cluster })
+	resp := e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(`{"service": "default/consumer", "rps": 100, "duration": "60s"}`))
+	if resp.status != http.StatusAccepted || !strings.Contains(string(resp.body), `"until"`) {
+		t.Fatalf("got %d %s", resp.status, resp.body)
+	}
+	for _, body := range []string{`{"service": "default/nope", "rps": 1, "duration": "1s"}`, `{"service": "default/consumer", "rps": -1, "duration": "1s"}`,
+		`{"service": "default/consumer", "rps": 1, "duration": "forever"}`, `{"service": "default/consumer", "rps": 1, "duration": "2h"}`, `{"svc": "x"}`} {
+		e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(body)).problem(t, http.StatusBadRequest, api.ProblemInvalidRequest)
+	}
+	if info := e.do(t, http.MethodGet, "/v1/demo", "", nil); info.status != http.StatusOK || !strings.Contains(string(info.body), "default/consumer") {
+		t.Errorf("GET /v1/demo: %d %s", info.status, info.body)
+	}
+	off := newEnv(t, nil)
+	off.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(`{"service": "default/consumer", "rps": 1, "duration": "1s"}`)).
+		problem(t, http.StatusNotFound, api.ProblemNotFound)
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
