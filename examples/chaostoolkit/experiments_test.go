@@ -35,10 +35,11 @@ type experiment struct {
 	} `json:"configuration"`
 	Method []struct {
 		Provider struct {
+			Type      string            `json:"type"`
 			URL       string            `json:"url"`
 			Method    string            `json:"method"`
 			Headers   map[string]string `json:"headers"`
-			Arguments map[string]any    `json:"arguments"`
+			Arguments json.RawMessage   `json:"arguments"` // a process provider's is a string
 		} `json:"provider"`
 		Pauses struct {
 			After float64 `json:"after"`
@@ -266,7 +267,11 @@ func TestDemoExperiment(t *testing.T) {
 		if p.Method != http.MethodPost || p.Headers["Content-Type"] != "application/json" {
 			t.Fatalf("the action must POST JSON with the header, got %s %v", p.Method, p.Headers)
 		}
-		body, _ := json.Marshal(substitute(p.Arguments, config))
+		var args map[string]any
+		if err := json.Unmarshal(p.Arguments, &args); err != nil {
+			t.Fatalf("the action's arguments: %v", err)
+		}
+		body, _ := json.Marshal(substitute(args, config))
 		resp, err := http.Post(substitute(p.URL, config).(string), "application/json", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
