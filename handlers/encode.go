@@ -4,6 +4,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -43,7 +44,9 @@ func encodeRun(w io.Writer, res *runResult) error {
 	if err != nil {
 		return err
 	}
-	e := &encoder{w: w, buf: make([]byte, 0, flushSize+4096)}
+	buf := getBuffer()
+	e := &encoder{w: w, buf: (*buf)[:0]}
+	defer func() { *buf = e.buf; putBuffer(buf) }()
 	e.buf = append(e.buf, `{"cluster_id":`...)
 	e.buf = appendString(e.buf, res.clusterID)
 	e.buf = append(e.buf, `,"query_id":`...)
@@ -70,6 +73,21 @@ func encodeRun(w io.Writer, res *runResult) error {
 	}
 	e.buf = append(e.buf, "]}\n"...)
 	return e.flush()
+}
+
+// buffers recycles encoding buffers: one per response would otherwise be
+// the largest allocation of a small query.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, flushSize+4096); return &b }}
+
+func getBuffer() *[]byte { return buffers.Get().(*[]byte) }
+
+// putBuffer returns a buffer to the pool, unless it grew unusually large
+// (one huge value) and would pin that memory.
+func putBuffer(b *[]byte) {
+	if cap(*b) <= 4*flushSize {
+		*b = (*b)[:0]
+		buffers.Put(b)
+	}
 }
 
 // encoder buffers JSON and writes it out in chunks of about flushSize.

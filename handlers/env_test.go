@@ -24,7 +24,7 @@ import (
 )
 
 const (
-	testAPIKey    = "test-key-5f1e0c"
+	testAPIKey    = "px-api-s3cr3t-5f1e0c"
 	testClusterID = "5b27f024-eccb-4d07-b28d-84ab8d88e6a3"
 )
 
@@ -69,6 +69,9 @@ func newEnvAt(t testing.TB, addr, apiKey string, mods ...func(*handlers.Options)
 	t.Cleanup(func() { _ = client.Close() })
 
 	e := &env{client: client, reg: prometheus.NewRegistry(), ready: new(atomic.Bool), logs: new(syncBuffer)}
+	// The gateway's whole log goes to the test log, which CI searches for
+	// the test secrets (.ci/run).
+	t.Cleanup(func() { t.Logf("gateway log:\n%s", e.logs.String()) })
 	e.ready.Store(true)
 	opts := handlers.Options{
 		Pixie:            client,
