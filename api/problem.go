@@ -85,6 +85,9 @@ const (
 	ProblemBrokenScript = ProblemTypePrefix + "broken-script"
 	// 403: the gateway only runs named scripts (PXGATE_ALLOW_INLINE=false).
 	ProblemInlineForbidden = ProblemTypePrefix + "inline-forbidden"
+	// 403: the script changes the cluster (pxtrace tracepoints) and the
+	// gateway runs read-only scripts (PXGATE_ALLOW_MUTATIONS=false).
+	ProblemMutationForbidden = ProblemTypePrefix + "mutation-forbidden"
 	// 403: the cluster is not in the gateway's allow-list
 	// (PXGATE_ALLOWED_CLUSTERS).
 	ProblemClusterForbidden = ProblemTypePrefix + "cluster-forbidden"

@@ -51,7 +51,7 @@ func (s *server) prepare(w http.ResponseWriter, r *http.Request, req *api.RunReq
 		return nil, false
 	}
 	query, ok := s.resolve(w, r, req)
-	if !ok || !s.permitted(w, r, req, query) {
+	if !ok || !s.permitted(w, r, req, &query) {
 		return nil, false
 	}
 	return &runPlan{req: req, query: query, set: set, maxRows: maxRows, timeout: s.timeout(req), format: format}, true

@@ -108,6 +108,10 @@ type Options struct {
 	// NamedOnly refuses inline PxL with a 403, so callers can run only the
 	// catalog's scripts (PXGATE_ALLOW_INLINE=false).
 	NamedOnly bool
+	// AllowMutations lets scripts that change the cluster (pxtrace
+	// tracepoints) run; otherwise they are refused with 403
+	// (PXGATE_ALLOW_MUTATIONS).
+	AllowMutations bool
 	// AllowedClusters, when non-empty, are the only cluster ids requests
 	// may query (403 otherwise); /v1/clusters lists only those.
 	AllowedClusters []string

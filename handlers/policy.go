@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,7 +16,15 @@ import (
 // permitted applies the gateway's policy to a resolved query: inline PxL
 // only when allowed, clusters only from the allow-list. It answers 403
 // itself.
-func (s *server) permitted(w http.ResponseWriter, r *http.Request, req *api.RunRequest, q pixie.Request) bool {
+func (s *server) permitted(w http.ResponseWriter, r *http.Request, req *api.RunRequest, q *pixie.Request) bool {
+	if mutates(q.Script) {
+		if !s.opts.AllowMutations {
+			s.writeProblem(w, r, newProblem(api.ProblemMutationForbidden, http.StatusForbidden,
+				"the script changes the cluster (it uses pxtrace to deploy or delete tracepoints); this gateway runs read-only scripts only (PXGATE_ALLOW_MUTATIONS=false)"))
+			return false
+		}
+		q.Mutation = true // Vizier must know, and reports the mutations' states
+	}
 	if s.opts.NamedOnly && req.Script != "" {
 		s.writeProblem(w, r, newProblem(api.ProblemInlineForbidden, http.StatusForbidden,
 			"this gateway runs only named scripts from its catalog (GET /v1/scripts); send script_name instead of script"))
@@ -30,6 +39,14 @@ func (s *server) permitted(w http.ResponseWriter, r *http.Request, req *api.RunR
 	}
 	return true
 }
+
+// mutationRe finds PxL that changes the cluster: tracepoints are deployed
+// and deleted through the pxtrace module.
+var mutationRe = regexp.MustCompile(`(?m)^\s*(import\s+pxtrace\b|from\s+pxtrace\s+import\b)|\bpxtrace\.|\b(Upsert|Delete)Tracepoint\b`)
+
+// mutates reports whether a script would change the cluster. It errs on
+// the side of refusing: a mention of pxtrace anywhere counts.
+func mutates(src string) bool { return mutationRe.MatchString(src) }
 
 func (s *server) clusterAllowed(id string) bool {
 	if len(s.opts.AllowedClusters) == 0 {

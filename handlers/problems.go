@@ -44,6 +44,7 @@ var problemTitles = map[string]string{
 	api.ProblemBrokenScript:         "Broken script",
 	api.ProblemInlineForbidden:      "Inline PxL not allowed",
 	api.ProblemClusterForbidden:     "Cluster not allowed",
+	api.ProblemMutationForbidden:    "Cluster mutation not allowed",
 	api.ProblemTooManyQueries:       "Too many queries",
 }
 

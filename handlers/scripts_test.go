@@ -265,3 +265,26 @@ func TestConcurrencyLimit(t *testing.T) {
 		t.Errorf("rejections not counted")
 	}
 }
+
+// TestMutationsAreRefused: a script deploying tracepoints changes the
+// cluster; it is refused unless the gateway allows mutations, and then
+// Vizier is told it is a mutation.
+func TestMutationsAreRefused(t *testing.T) {
+	t.Parallel()
+	const tracepoint = "import px\nimport pxtrace\npxtrace.UpsertTracepoint('t', 't', fn, pxtrace.kprobe(), '5m')\npx.display(px.DataFrame('t'))\n"
+	e := newEnv(t, fakevizier.StaticHandler(letPlan()))
+	e.run(t, map[string]any{"script": tracepoint}).problem(t, http.StatusForbidden, api.ProblemMutationForbidden)
+	if n := len(e.fake.Requests()); n != 0 {
+		t.Fatalf("the fake saw %d requests, want 0", n)
+	}
+	allowed := newEnv(t, fakevizier.StaticHandler(letPlan()), func(o *handlers.Options) { o.AllowMutations = true })
+	if resp := allowed.run(t, map[string]any{"script": tracepoint}); resp.status != http.StatusOK {
+		t.Fatalf("allowed: got %d %s", resp.status, resp.body)
+	}
+	if !allowed.fake.Requests()[0].Req.GetMutation() {
+		t.Error("the request did not say mutation: true")
+	}
+	if resp := allowed.run(t, letRequest(t, 300)); resp.status != http.StatusOK || allowed.fake.Requests()[1].Req.GetMutation() {
+		t.Errorf("a read-only script was marked as a mutation")
+	}
+}

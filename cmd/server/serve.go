@@ -80,6 +80,7 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		Demo:             cfg.DemoOn,
 		Catalog:          catalog,
 		NamedOnly:        !cfg.AllowInline,
+		AllowMutations:   cfg.AllowMutations,
 		AllowedClusters:  cfg.AllowedClusters,
 		MaxConcurrent:    cfg.MaxConcurrent,
 		MaxStreamRows:    cfg.MaxStreamRows,
