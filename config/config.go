@@ -207,21 +207,17 @@ func (c *Config) Validate() error {
 	default:
 		bad("PXGATE_LOG_FORMAT: %q is not one of json, text", c.LogFormat)
 	}
-	// Settings of features this version does not have yet fail loudly:
-	// silently ignoring caller auth or a cache would be worse than not starting.
-	for _, s := range []struct {
-		set  bool
-		name string
-	}{} {
-		if s.set {
-			bad("%s is not supported by this version yet; unset it", s.name)
-		}
+	if c.DirectPlain && c.APIKey != "" && !loopback(c.DirectAddr) {
+		bad("PIXIE_API_KEY with PIXIE_DIRECT_PLAINTEXT would send the key unencrypted to %s: use TLS, or leave the key out (a standalone Vizier does not need it)", c.DirectAddr)
 	}
 
 	hasCreds := c.APIKey != "" || c.DirectAddr != ""
+	// Any Pixie setting means a real Pixie was meant: a missing key (an
+	// absent Secret) must be an error, never a silent switch to fake data.
+	pixieConfigured := hasCreds || c.ClusterID != "" || c.CloudAddr != ""
 	switch strings.ToLower(c.Demo) {
 	case "auto":
-		c.DemoOn = !hasCreds
+		c.DemoOn = !pixieConfigured
 	case "on", "true":
 		c.DemoOn = true
 	case "off", "false":
@@ -245,6 +241,19 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// loopback reports whether addr's host is a loopback address or localhost.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func containsFold(list []string, s string) bool {

@@ -116,6 +116,9 @@ func TestLoadInvalid(t *testing.T) {
 	}{
 		{"demo off without credentials names what to set", map[string]string{"PXGATE_DEMO": "off"}, []string{"PIXIE_API_KEY is required", "PIXIE_CLUSTER_ID is required", "PIXIE_DIRECT_ADDR"}},
 		{"demo on with credentials", with(map[string]string{"PXGATE_DEMO": "on"}), []string{"PXGATE_DEMO=on conflicts"}},
+		{"a cluster id without its key is no demo", map[string]string{"PIXIE_CLUSTER_ID": cluster}, []string{"PIXIE_API_KEY is required"}},
+		{"a cloud address without a key is no demo", map[string]string{"PIXIE_CLOUD_ADDR": "pixie.example.com:443"}, []string{"PIXIE_API_KEY is required"}},
+		{"a key over plaintext to a remote vizier", map[string]string{"PIXIE_DIRECT_ADDR": "10.0.0.7:51400", "PIXIE_DIRECT_PLAINTEXT": "true", "PIXIE_API_KEY": "px-api-s3cr3t-config"}, []string{"unencrypted"}},
 		{"cloud without cluster id", map[string]string{"PIXIE_API_KEY": "k"}, []string{"PIXIE_CLUSTER_ID is required"}},
 		{"cluster id not a uuid", with(map[string]string{"PIXIE_CLUSTER_ID": "prod"}), []string{`PIXIE_CLUSTER_ID: "prod" is not a cluster id`}},
 		{"direct and cloud both", with(map[string]string{"PIXIE_DIRECT_ADDR": "v:1", "PIXIE_CLOUD_ADDR": "c:443"}), []string{"PIXIE_DIRECT_ADDR and PIXIE_CLOUD_ADDR are both set"}},

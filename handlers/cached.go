@@ -22,7 +22,8 @@ const (
 // cached serves a GET through the result cache when one is configured:
 // identical requests (same path and query, order aside) within the TTL
 // share one Pixie query and its answer. Callers opt out with
-// Cache-Control: no-cache (or no-store). Only complete answers of a query
+// Cache-Control: no-cache (or no-store); requests with expect= tolerances
+// run fresh unless they opt in with Cache-Control: max-age. Only complete answers of a query
 // that ran (JSON runs with their verdict, probe scrapes) are kept, never
 // errors. The query runs detached from the first caller's connection, so
 // that its leaving does not fail the callers sharing the query.
@@ -31,10 +32,14 @@ func (s *server) cached(w http.ResponseWriter, r *http.Request, serve http.Handl
 		serve(w, r)
 		return
 	}
-	key := r.URL.Path + "?" + canonicalQuery(r.URL.Query())
+	key := r.URL.Path + "?" + canonicalQuery(r.URL.Query()) + "|" + r.Header.Get(scrapeTimeoutHeader)
 	e, state, _ := s.cache.Do(key, func() (*cache.Entry, bool, error) {
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
-		serve(rec, r.WithContext(context.WithoutCancel(r.Context())))
+		// Detached from the first caller, but bounded: the catalog lookup
+		// and the query must end even if nobody waits any more.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.opts.MaxTimeout+5*time.Second)
+		defer cancel()
+		serve(rec, r.WithContext(ctx))
 		e := &cache.Entry{Status: rec.status, ContentType: rec.header.Get(headerContentType), Body: rec.body.Bytes(), Created: time.Now()}
 		return e, cacheable(e), nil
 	})
@@ -53,9 +58,15 @@ func cacheable(e *cache.Entry) bool {
 	return !strings.HasPrefix(e.ContentType, "application/problem") && e.Status < http.StatusInternalServerError
 }
 
+// bypassCache says whether r must run fresh: the caller said no-cache, or
+// it checks tolerances (a steady-state check after a fault must never see
+// the answer from before it) without opting in with Cache-Control: max-age.
 func bypassCache(r *http.Request) bool {
 	cc := strings.ToLower(r.Header.Get("Cache-Control"))
-	return strings.Contains(cc, "no-cache") || strings.Contains(cc, "no-store")
+	if strings.Contains(cc, "no-cache") || strings.Contains(cc, "no-store") {
+		return true
+	}
+	return r.URL.Query().Has("expect") && !strings.Contains(cc, "max-age")
 }
 
 // canonicalQuery orders parameters and their values, so that the same

@@ -22,13 +22,13 @@ func withCache(o *handlers.Options) { o.Cache = cache.New(time.Minute, 100, 1<<2
 func TestCachedGETRuns(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, fakevizier.StaticHandler(letPlan()), withCache)
-	path := "/v1/scripts/service_let/run?service=default/consumer&expect=p99(latency_p99)<300ms"
+	path := "/v1/scripts/service_let/run?service=default/consumer&start_time=-5m"
 	first := e.do(t, http.MethodGet, path, "", nil)
 	if first.status != http.StatusOK || first.header.Get("X-Pxgate-Cache") != "miss" {
 		t.Fatalf("first: got %d %q", first.status, first.header.Get("X-Pxgate-Cache"))
 	}
 	// The same request with its parameters in another order is a hit.
-	second := e.do(t, http.MethodGet, "/v1/scripts/service_let/run?expect=p99(latency_p99)<300ms&service=default/consumer", "", nil)
+	second := e.do(t, http.MethodGet, "/v1/scripts/service_let/run?start_time=-5m&service=default/consumer", "", nil)
 	if second.status != http.StatusOK || second.header.Get("X-Pxgate-Cache") != "hit" || second.header.Get("Age") == "" {
 		t.Errorf("second: got %d cache %q age %q", second.status, second.header.Get("X-Pxgate-Cache"), second.header.Get("Age"))
 	}
@@ -47,6 +47,23 @@ func TestCachedGETRuns(t *testing.T) {
 	e.run(t, letRequest(t, 300))
 	if n := len(e.fake.Requests()); n != 4 {
 		t.Errorf("the fake saw %d queries, want 4 (POST runs are not cached)", n)
+	}
+	// A steady-state check (expect=) runs fresh, unless it opts in.
+	check := path + "&expect=p99(latency_p99)<300ms"
+	for range 2 {
+		if resp := e.do(t, http.MethodGet, check, "", nil); resp.header.Get("X-Pxgate-Cache") != "" {
+			t.Errorf("a check was answered from the cache (%s)", resp.header.Get("X-Pxgate-Cache"))
+		}
+	}
+	if n := len(e.fake.Requests()); n != 6 {
+		t.Errorf("the fake saw %d queries, want 6", n)
+	}
+	for i, want := range []string{"miss", "hit"} {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+check, nil)
+		req.Header.Set("Cache-Control", "max-age=30")
+		if got := e.send(t, req).header.Get("X-Pxgate-Cache"); got != want {
+			t.Errorf("opted-in check %d: got %q, want %q", i, got, want)
+		}
 	}
 
 	// Concurrent identical requests: one query.

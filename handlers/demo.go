@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -39,7 +40,13 @@ func (s *server) demoLoad(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 	req, err := api.DecodeDemoLoad(r.Body)
-	if err != nil {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		s.writeProblem(w, r, newProblem(api.ProblemBodyTooLarge, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the request body is larger than the gateway's limit of %d bytes", tooLarge.Limit)))
+		return
+	case err != nil:
 		s.invalidRequest(w, r, err)
 		return
 	}

@@ -74,7 +74,7 @@ type execution struct {
 func (s *server) execute(w http.ResponseWriter, r *http.Request, p *runPlan, sink pixie.Sink) (execution, bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
 	defer cancel()
-	release, ok := s.admit(w, r)
+	release, ok := s.admit(ctx, w, r)
 	if !ok {
 		return execution{}, false
 	}
@@ -82,8 +82,10 @@ func (s *server) execute(w http.ResponseWriter, r *http.Request, p *runPlan, sin
 
 	start := time.Now()
 	s.metrics.running.Inc()
-	summary, err := s.opts.Pixie.Execute(ctx, p.query, sink)
-	s.metrics.running.Dec()
+	summary, err := func() (pixie.Summary, error) {
+		defer s.metrics.running.Dec() // also when a sink panics
+		return s.opts.Pixie.Execute(ctx, p.query, sink)
+	}()
 	elapsed := time.Since(start)
 	var we *writeError
 	switch {

@@ -153,9 +153,12 @@ func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 			allowed = append(allowed, m)
 		}
 	}
-	for _, m := range allowed {
-		w.Header().Add("Allow", m)
-	}
+	s.notAllowed(w, r, allowed...)
+}
+
+// notAllowed answers 405 naming the methods the path takes.
+func (s *server) notAllowed(w http.ResponseWriter, r *http.Request, allowed ...string) {
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
 	s.writeProblem(w, r, newProblem(api.ProblemMethodNotAllowed, http.StatusMethodNotAllowed,
 		fmt.Sprintf("%s does not take %s (allowed: %s)", r.URL.Path, r.Method, strings.Join(allowed, ", "))))
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -58,7 +59,7 @@ func (s *server) clusterAllowed(id string) bool {
 // admit takes a query slot, waiting up to QueueWait. When none frees up it
 // answers 429 with Retry-After and returns false; otherwise the caller
 // must call release when its query ends.
-func (s *server) admit(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+func (s *server) admit(ctx context.Context, w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
 	if s.slots == nil {
 		return func() {}, true
 	}
@@ -68,13 +69,21 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) (release func(), 
 		return release, true
 	default:
 	}
-	t := time.NewTimer(s.opts.QueueWait)
+	// Wait no longer than the query's own deadline leaves.
+	wait := s.opts.QueueWait
+	if dl, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(dl))
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case s.slots <- struct{}{}:
 		return release, true
 	case <-r.Context().Done():
-		return nil, false // the caller left while queued; nobody to answer
+		// The caller left while queued: nobody reads the answer, but the
+		// status is what the logs and metrics record.
+		w.WriteHeader(statusClientClosedRequest)
+		return nil, false
 	case <-t.C:
 	}
 	s.metrics.rejected.Inc()

@@ -119,7 +119,7 @@ func (s *server) probeRequest(w http.ResponseWriter, r *http.Request) (*probeReq
 		s.writeProblem(w, r, p)
 		return nil, false
 	case err != nil:
-		s.fail(w, r, err, 0) // Pixie's library could not be read
+		s.fail(w, r, err, s.opts.DefaultTimeout) // Pixie's library could not be read
 		return nil, false
 	}
 	pr := &probeRequest{}

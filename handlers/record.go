@@ -4,9 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5/middleware"
 
@@ -29,16 +32,41 @@ const masked = "<masked>"
 
 // secretWords mark argument names whose values are never shown (history,
 // /probe?debug=true).
-var secretWords = []string{"key", "token", "secret", "password", "passwd", "credential", "auth"}
+var secretWords = []string{"key", "token", "secret", "password", "passwd", "credential", "auth",
+	"bearer", "jwt", "cookie", "session", "private", "signature"}
 
-// maskArgs returns args with secret-looking values masked.
+// History bounds: an entry must stay small whatever a caller sends.
+const (
+	maxHistoryArgs  = 32
+	maxHistoryValue = 256 // bytes of one argument value or text
+)
+
+// clip shortens s to maxHistoryValue bytes (on a rune boundary).
+func clip(s string) string {
+	if len(s) <= maxHistoryValue {
+		return s
+	}
+	cut := maxHistoryValue
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// maskArgs returns args with secret-looking values masked and long values
+// clipped, keeping at most maxHistoryArgs of them.
 func maskArgs(args map[string]string) map[string]string {
 	if len(args) == 0 {
 		return nil
 	}
-	out := make(map[string]string, len(args))
-	for k, v := range args {
-		out[k] = v
+	out := make(map[string]string, min(len(args), maxHistoryArgs))
+	for _, k := range slices.Sorted(maps.Keys(args)) {
+		if len(out) == maxHistoryArgs {
+			break
+		}
+		v := args[k]
+		k = clip(k)
+		out[k] = clip(v)
 		lk := strings.ToLower(k)
 		for _, w := range secretWords {
 			if strings.Contains(lk, w) {
@@ -87,8 +115,8 @@ func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
 	if o.verdict != nil {
 		v := &history.Verdict{Passed: o.verdict.Passed, Checks: make([]history.Check, len(o.verdict.Checks))}
 		for i, c := range o.verdict.Checks {
-			v.Checks[i] = history.Check{Name: c.Name, Passed: c.Passed, Value: c.Value, Threshold: c.Threshold,
-				Unit: c.Unit, RowsEvaluated: c.RowsEvaluated, Message: c.Message}
+			v.Checks[i] = history.Check{Name: clip(c.Name), Passed: c.Passed, Value: c.Value, Threshold: c.Threshold,
+				Unit: c.Unit, RowsEvaluated: c.RowsEvaluated, Message: clip(c.Message)}
 		}
 		run.Verdict = v
 	}
@@ -97,7 +125,7 @@ func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
 
 // historyError sums up a problem for the history.
 func historyError(p *api.Problem) *history.Error {
-	e := &history.Error{Type: p.Type, Detail: p.Detail}
+	e := &history.Error{Type: p.Type, Detail: clip(p.Detail)}
 	switch {
 	case p.Status == statusClientClosedRequest:
 		e.Type, e.Detail = "canceled", "the caller went away before the answer"

@@ -200,7 +200,7 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request, req *api.RunReq
 			s.unknownScript(w, r, req.ScriptName)
 			return q, false
 		case err != nil:
-			s.fail(w, r, err, 0) // Pixie's library could not be read
+			s.fail(w, r, err, s.opts.DefaultTimeout) // Pixie's library could not be read
 			return q, false
 		case !sc.Runnable():
 			s.writeProblem(w, r, newProblem(api.ProblemBrokenScript, http.StatusInternalServerError,

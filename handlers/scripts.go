@@ -3,8 +3,10 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -62,8 +64,7 @@ func (s *server) scriptGet(w http.ResponseWriter, r *http.Request) {
 func (s *server) scriptPost(w http.ResponseWriter, r *http.Request) {
 	name, run := scriptPath(chi.URLParam(r, "*"))
 	if !run {
-		w.Header().Set("Allow", http.MethodGet)
-		s.methodNotAllowed(w, r)
+		s.notAllowed(w, r, http.MethodGet) // POST only on /v1/scripts/{name}/run
 		return
 	}
 	if _, ok := s.lookupScript(w, r, name); !ok {
@@ -104,7 +105,7 @@ func (s *server) lookupScript(w http.ResponseWriter, r *http.Request, name strin
 		s.writeProblem(w, r, p)
 		return nil, false
 	case err != nil:
-		s.fail(w, r, err, 0) // Pixie's library could not be read
+		s.fail(w, r, err, s.opts.DefaultTimeout) // Pixie's library could not be read
 		return nil, false
 	}
 	return sc, true
@@ -159,7 +160,9 @@ func (s *server) queryError(w http.ResponseWriter, r *http.Request, err error) {
 // reads the others), every other name is a script argument given once.
 func runRequestFromQuery(name string, q url.Values, reserved map[string]bool) (*api.RunRequest, error) {
 	req := &api.RunRequest{ScriptName: name, Args: map[string]string{}}
-	for key, vals := range q {
+	// In a fixed order, so that the first mistake reported is always the same.
+	for _, key := range slices.Sorted(maps.Keys(q)) {
+		vals := q[key]
 		if !reserved[key] {
 			if len(vals) > 1 {
 				return nil, &queryError{api.ProblemInvalidRequest, "args." + key, fmt.Sprintf("argument %s is given %d times; give it once", key, len(vals))}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -247,10 +246,4 @@ func (c *Client) Clusters(ctx context.Context) ([]Cluster, error) {
 		out = append(out, cl)
 	}
 	return out, nil
-}
-
-// IsTerminal reports whether err ends a query for good (as opposed to a
-// caller's own cancellation), for logging decisions.
-func IsTerminal(err error) bool {
-	return err != nil && !errors.Is(err, context.Canceled)
 }

@@ -21,8 +21,9 @@ type demoCluster struct {
 func startDemo(cfg *config.Config, logger *slog.Logger) (*demoCluster, error) {
 	cluster := demo.New(demo.Options{})
 	vizier, err := fakevizier.Start(fakevizier.Options{
-		Addr:    cfg.DemoVizierAddr,
-		Handler: pxl.NewEngine(cluster).Handler(),
+		Addr:        cfg.DemoVizierAddr,
+		Handler:     pxl.NewEngine(cluster).Handler(),
+		NoRecording: true, // it serves for days: keep no per-request record
 	})
 	if err != nil {
 		return nil, fmt.Errorf("demo cluster: PXGATE_DEMO_VIZIER_ADDR %s: %w", cfg.DemoVizierAddr, err)

@@ -69,6 +69,10 @@ type Options struct {
 	// replaces it at run time.
 	Handler Handler
 
+	// NoRecording turns Requests off, for long-running use (the demo
+	// cluster) where an ever-growing record would leak memory.
+	NoRecording bool
+
 	// Health is the status HealthCheck reports; nil means healthy (code 0).
 	// SetHealth replaces it at run time.
 	Health *vizierpb.Status
@@ -254,6 +258,9 @@ func (s *Server) currentHealth() *vizierpb.Status {
 func (s *Server) record(req *vizierpb.ExecuteScriptRequest, md metadata.MD) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.opts.NoRecording {
+		return -1
+	}
 	s.records = append(s.records, Recorded{
 		Req:      proto.Clone(req).(*vizierpb.ExecuteScriptRequest),
 		Metadata: md.Copy(),
@@ -264,6 +271,9 @@ func (s *Server) record(req *vizierpb.ExecuteScriptRequest, md metadata.MD) int 
 func (s *Server) finish(i int, err error, cancelled bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if i < 0 {
+		return
+	}
 	s.records[i].Done = true
 	s.records[i].Err = err
 	s.records[i].Cancelled = cancelled
