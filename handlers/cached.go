@@ -91,7 +91,8 @@ func canonicalQuery(q url.Values) string {
 	return b.String()
 }
 
-// recorder is the http.ResponseWriter that captures an answer for the cache.
+// recorder is the http.ResponseWriter that captures an answer, for the
+// cache and for answers held until their verdict is known.
 type recorder struct {
 	header http.Header
 	status int
@@ -106,6 +107,9 @@ func (rec *recorder) WriteHeader(status int) {
 		rec.status, rec.wrote = status, true
 	}
 }
+
+// Flush is a no-op: the recorder holds everything until it is replayed.
+func (rec *recorder) Flush() {}
 
 func (rec *recorder) Write(p []byte) (int, error) {
 	rec.wrote = true

@@ -97,11 +97,43 @@ func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRe
 	if !ok {
 		return
 	}
-	if out.streamed() {
+	switch {
+	case out.format == formatCSV && p.set.Len() > 0:
+		s.serveHeldCSV(w, r, p, out)
+	case out.streamed():
 		s.serveStream(w, r, p, out)
-		return
+	default:
+		s.serveJSON(w, r, p)
 	}
-	s.serveJSON(w, r, p)
+}
+
+// serveHeldCSV answers CSV with tolerances: a CSV body cannot carry a
+// verdict, and `curl -f` reads only the status, so the answer is held
+// until the verdict is known (at most MaxRows rows per table, like JSON)
+// and its status says the verdict. NDJSON keeps streaming: its final line
+// carries the verdict.
+func (s *server) serveHeldCSV(w http.ResponseWriter, r *http.Request, p *runPlan, out output) {
+	p.maxRows = min(p.maxRows, s.opts.MaxRows)
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	s.serveStream(rec, r, p, out)
+	status := rec.status
+	if status == http.StatusOK && rec.header.Get(api.TrailerVerdict) == "fail" {
+		status = api.DefaultFailStatus
+		if p.req.FailStatus != nil {
+			status = *p.req.FailStatus
+		}
+		if rec.header.Get(api.TrailerError) != "" {
+			status = http.StatusBadGateway // the query failed after rows had come
+		}
+	}
+	h := w.Header()
+	for k, v := range rec.header {
+		if k != "Trailer" {
+			h[k] = v
+		}
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(rec.body.Bytes())
 }
 
 // serveJSON runs p, feeding every row to the tolerances while keeping

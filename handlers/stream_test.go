@@ -217,8 +217,8 @@ func TestStreamedFormatsAndStatuses(t *testing.T) {
 			},
 		},
 		{
-			name: "a CSV verdict failing after rows is in the trailer", env: let, path: letRun + "?format=csv&expect=p99(latency_p99)<1ms",
-			wantStatus: 200, wantType: "text/csv; charset=utf-8", wantVerdict: "fail",
+			name: "a CSV with a failing check is held and answers 417", env: let, path: letRun + "?format=csv&expect=p99(latency_p99)<1ms",
+			wantStatus: 417, wantType: "text/csv; charset=utf-8", wantVerdict: "fail",
 		},
 		{
 			name: "a verdict failing before any row keeps 417", env: empty, path: letRun + "?format=ndjson&expect=count()>0",
