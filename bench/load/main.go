@@ -34,7 +34,6 @@ import (
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
 
 func main() {
@@ -51,7 +50,9 @@ func main() {
 	log.SetFlags(0)
 
 	fmt.Printf("pxgate load benchmark: %d CPUs, %s, result %d rows, %d callers\n", runtime.NumCPU(), runtime.Version(), *rows, *concurrency)
-	table := letTable(*rows)
+	table := fakevizier.LETTable("output", *rows, time.Now().Add(-time.Hour), func(i int) time.Duration {
+		return 150*time.Millisecond + time.Duration(i%13)*5*time.Millisecond
+	})
 	fake, err := fakevizier.Start(fakevizier.Options{Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}})})
 	must(err)
 	defer fake.Close()
@@ -258,27 +259,6 @@ func post(ctx context.Context, hc *http.Client, url string, body []byte, want in
 		return statusError{resp.StatusCode}
 	}
 	return nil
-}
-
-// letTable is the seed's LET table with n rows.
-func letTable(n int) *fakevizier.Table {
-	times, p50, p90, p99 := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	tput, eps, rate, bps := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	for i := range n {
-		times[i] = 1_764_000_000_000_000_000 + int64(i)*10_000_000_000
-		p50[i], p90[i], p99[i] = 40e6+int64(i%7)*1e6, 90e6+int64(i%11)*1e6, 150e6+int64(i%13)*5e6
-		tput[i], eps[i], rate[i], bps[i] = 1.2e-9, 1e-12, 0.01, 2.5e-6
-	}
-	return fakevizier.NewTable("output",
-		fakevizier.TimeCol("time_", vizierpb.SemanticType_ST_TIME_NS, times...),
-		fakevizier.Int64Col("latency_p50", vizierpb.SemanticType_ST_DURATION_NS, p50...),
-		fakevizier.Int64Col("latency_p90", vizierpb.SemanticType_ST_DURATION_NS, p90...),
-		fakevizier.Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, p99...),
-		fakevizier.Float64Col("request_throughput", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, tput...),
-		fakevizier.Float64Col("errors_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, eps...),
-		fakevizier.Float64Col("error_rate", vizierpb.SemanticType_ST_PERCENT, rate...),
-		fakevizier.Float64Col("bytes_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_BYTES_PER_NS, bps...),
-	)
 }
 
 func must(err error) {

@@ -17,14 +17,14 @@ import (
 	"time"
 
 	"github.com/pxgate/pxgate/handlers"
+	"github.com/pxgate/pxgate/internal/gatewaytest"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 	"github.com/pxgate/pxgate/pxl"
 	"github.com/pxgate/pxgate/pxl/demo"
 )
 
-const clusterID = "7a1c2b3d-0000-4000-8000-00000000abcd"
+const clusterID = gatewaytest.ClusterID
 
 // experiment is the part of an experiment file these tests read.
 type experiment struct {
@@ -61,43 +61,15 @@ type experiment struct {
 
 // letTable is the seed's LET table with p99 latencies around p99ms.
 func letTable(p99ms int64) *fakevizier.Table {
-	const n = 12
-	times, p50, p90, p99 := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	tput, eps, rate, bps := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	for i := range n {
-		times[i] = 1_764_000_000_000_000_000 + int64(i)*10_000_000_000
-		p50[i], p90[i], p99[i] = 40e6, 90e6, (p99ms-20)*1e6+int64(i)*3e6
-		tput[i], eps[i], rate[i], bps[i] = 1.2e-9, 0, 0, 2.5e-6
-	}
-	return fakevizier.NewTable("output",
-		fakevizier.TimeCol("time_", vizierpb.SemanticType_ST_TIME_NS, times...),
-		fakevizier.Int64Col("latency_p50", vizierpb.SemanticType_ST_DURATION_NS, p50...),
-		fakevizier.Int64Col("latency_p90", vizierpb.SemanticType_ST_DURATION_NS, p90...),
-		fakevizier.Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, p99...),
-		fakevizier.Float64Col("request_throughput", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, tput...),
-		fakevizier.Float64Col("errors_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, eps...),
-		fakevizier.Float64Col("error_rate", vizierpb.SemanticType_ST_PERCENT, rate...),
-		fakevizier.Float64Col("bytes_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_BYTES_PER_NS, bps...),
-	)
+	return fakevizier.LETTable("output", 12, time.Date(2025, 11, 24, 16, 0, 0, 0, time.UTC), func(i int) time.Duration {
+		return time.Duration(p99ms-20+3*int64(i)) * time.Millisecond
+	})
 }
 
 // gateway runs pxgate's handlers against a fake Vizier serving table.
 func gateway(t *testing.T, table *fakevizier.Table) (*httptest.Server, *fakevizier.Server) {
 	t.Helper()
-	fake, err := fakevizier.Start(fakevizier.Options{ClusterID: clusterID,
-		Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fake.Close)
-	client, err := pixie.New(pixie.Config{DirectAddr: fake.Addr(), Plaintext: true, ClusterID: clusterID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: clusterID}))
-	t.Cleanup(srv.Close)
-	return srv, fake
+	return gatewaytest.Start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}}), handlers.Options{})
 }
 
 var placeholder = regexp.MustCompile(`\$\{([a-zA-Z0-9_]+)\}`)

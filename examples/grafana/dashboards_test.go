@@ -20,12 +20,9 @@ import (
 	"time"
 
 	"github.com/pxgate/pxgate/handlers"
-	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/internal/gatewaytest"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
-
-const clusterID = "7a1c2b3d-0000-4000-8000-00000000abcd"
 
 // dashboard is the part of a dashboard these tests read.
 type dashboard struct {
@@ -100,45 +97,14 @@ func checkDatasources(t *testing.T, d dashboard, plugin string) {
 	}
 }
 
-// letTable is the LET script's output with 12 rows.
-func letTable() *fakevizier.Table {
-	const n = 12
-	times, p50, p90, p99 := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	tput, eps, rate, bps := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	for i := range n {
-		times[i] = time.Date(2026, 1, 2, 15, 4, 0, 0, time.UTC).Add(time.Duration(i) * 10 * time.Second).UnixNano()
-		p50[i], p90[i], p99[i] = 40e6, 90e6, 150e6+int64(i)*1e6
-		tput[i], rate[i], bps[i] = 1.2e-9, 0.01, 2.5e-6
-	}
-	return fakevizier.NewTable("output",
-		fakevizier.TimeCol("time_", vizierpb.SemanticType_ST_TIME_NS, times...),
-		fakevizier.Int64Col("latency_p50", vizierpb.SemanticType_ST_DURATION_NS, p50...),
-		fakevizier.Int64Col("latency_p90", vizierpb.SemanticType_ST_DURATION_NS, p90...),
-		fakevizier.Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, p99...),
-		fakevizier.Float64Col("request_throughput", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, tput...),
-		fakevizier.Float64Col("errors_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, eps...),
-		fakevizier.Float64Col("error_rate", vizierpb.SemanticType_ST_PERCENT, rate...),
-		fakevizier.Float64Col("bytes_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_BYTES_PER_NS, bps...),
-	)
-}
-
 // gateway runs pxgate's handlers against a fake Vizier serving the LET
 // table.
 func gateway(t *testing.T) *httptest.Server {
 	t.Helper()
-	fake, err := fakevizier.Start(fakevizier.Options{ClusterID: clusterID,
-		Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable()}})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fake.Close)
-	client, err := pixie.New(pixie.Config{DirectAddr: fake.Addr(), Plaintext: true, ClusterID: clusterID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
-	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: clusterID}))
-	t.Cleanup(srv.Close)
+	table := fakevizier.LETTable("output", 12, time.Date(2026, 1, 2, 15, 4, 0, 0, time.UTC), func(i int) time.Duration {
+		return 150*time.Millisecond + time.Duration(i)*time.Millisecond
+	})
+	srv, _ := gatewaytest.Start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}}), handlers.Options{})
 	return srv
 }
 

@@ -19,12 +19,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/pxgate/pxgate/handlers"
-	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/internal/gatewaytest"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
-
-const clusterID = "7a1c2b3d-0000-4000-8000-00000000abcd"
 
 type config struct {
 	ScrapeConfigs []scrapeConfig `json:"scrape_configs"`
@@ -141,34 +138,7 @@ func TestScrapeConfig(t *testing.T) {
 // whose p99 is 150 ms and error rate 1 %.
 func gateway(t *testing.T) *httptest.Server {
 	t.Helper()
-	const n = 6
-	times, lat := make([]int64, n), make([]int64, n)
-	tput, rate := make([]float64, n), make([]float64, n)
-	for i := range n {
-		times[i], lat[i], tput[i], rate[i] = time.Now().Add(time.Duration(i-n)*10*time.Second).UnixNano(), 150e6, 1e-9, 0.01
-	}
-	table := fakevizier.NewTable("output",
-		fakevizier.TimeCol("time_", vizierpb.SemanticType_ST_TIME_NS, times...),
-		fakevizier.Int64Col("latency_p50", vizierpb.SemanticType_ST_DURATION_NS, lat...),
-		fakevizier.Int64Col("latency_p90", vizierpb.SemanticType_ST_DURATION_NS, lat...),
-		fakevizier.Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, lat...),
-		fakevizier.Float64Col("request_throughput", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, tput...),
-		fakevizier.Float64Col("errors_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, tput...),
-		fakevizier.Float64Col("error_rate", vizierpb.SemanticType_ST_PERCENT, rate...),
-		fakevizier.Float64Col("bytes_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_BYTES_PER_NS, tput...),
-	)
-	fake, err := fakevizier.Start(fakevizier.Options{ClusterID: clusterID,
-		Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fake.Close)
-	client, err := pixie.New(pixie.Config{DirectAddr: fake.Addr(), Plaintext: true, ClusterID: clusterID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
-	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: clusterID}))
-	t.Cleanup(srv.Close)
+	table := fakevizier.LETTable("output", 6, time.Now().Add(-time.Minute), func(int) time.Duration { return 150 * time.Millisecond })
+	srv, _ := gatewaytest.Start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}}), handlers.Options{})
 	return srv
 }

@@ -1,0 +1,36 @@
+// Package gatewaytest starts pxgate's real handlers against a fake Vizier
+// on loopback, for tests outside package handlers (examples, recipes).
+package gatewaytest
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/pxgate/pxgate/handlers"
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pixie/fakevizier"
+)
+
+// ClusterID is the cluster the fake answers for and the gateway queries.
+const ClusterID = "7a1c2b3d-0000-4000-8000-00000000abcd"
+
+// Start runs a fake Vizier answering with h, a real client for it and the
+// handlers (opts, with Pixie and DefaultClusterID filled in) behind an
+// httptest.Server; all stop when the test ends.
+func Start(t testing.TB, h fakevizier.Handler, opts handlers.Options) (*httptest.Server, *fakevizier.Server) {
+	t.Helper()
+	fake, err := fakevizier.Start(fakevizier.Options{ClusterID: ClusterID, Handler: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	client, err := pixie.New(pixie.Config{DirectAddr: fake.Addr(), Plaintext: true, ClusterID: ClusterID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	opts.Pixie, opts.DefaultClusterID = client, ClusterID
+	srv := httptest.NewServer(handlers.New(opts))
+	t.Cleanup(srv.Close)
+	return srv, fake
+}
