@@ -109,7 +109,7 @@ func main() {
 
 	// Cached GET: the answer of an identical request within the TTL.
 	srv, url = serve(handlers.Options{Pixie: client, Cache: cache.New(time.Minute, 100, 64<<20)})
-	getURL := url + "/v1/scripts/service_let/run?service=default/consumer&expect=p99(latency_p99)%3C300ms"
+	getURL := url + "/v1/scripts/service_let/run?service=default/consumer&start_time=-5m" // a dashboard panel: no expect=, so cacheable
 	cached := run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
 		return get(ctx, hc, getURL, http.StatusOK)
 	})
