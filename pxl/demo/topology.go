@@ -66,7 +66,7 @@ var topology = []*serviceSpec{
 	},
 	{
 		name: "consumer", namespace: "default", pods: 2, port: 8080, capacity: 50,
-		median: 58 * time.Millisecond, sigma: 0.4,
+		median: 45 * time.Millisecond, sigma: 0.35,
 		cmdline: "/app/consumer --queue=orders", rssMB: 210, threads: 32,
 		endpoints: []endpoint{
 			{method: "GET", path: "/orders", weight: 1, calls: []call{{"producer", "/produce"}}, respSize: 1600, scale: 1, errRate: 0.002, clientErr: 0.003, clientStatus: 400,
