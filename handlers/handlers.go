@@ -99,6 +99,10 @@ type Options struct {
 	// DemoCluster is the demo's load knob (POST /v1/demo/load); nil outside
 	// demo mode, where those routes answer 404.
 	DemoCluster DemoCluster
+	// Authenticate, when set, guards every route (e.g. auth.Middleware for
+	// caller tokens). It runs after the request id, logging and metrics
+	// middleware, so refusals are logged and counted like any answer.
+	Authenticate func(http.Handler) http.Handler
 	// Cache shares identical GET runs and probes (PXGATE_CACHE_TTL); nil:
 	// every request runs its query.
 	Cache *cache.Cache
@@ -225,6 +229,9 @@ func New(opts Options) http.Handler {
 	r.Use(s.logRequests)
 	r.Use(s.recoverer)
 	r.Use(s.metrics.instrument)
+	if opts.Authenticate != nil {
+		r.Use(opts.Authenticate)
+	}
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 

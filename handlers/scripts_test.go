@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/auth"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/scripts"
@@ -286,5 +287,39 @@ func TestMutationsAreRefused(t *testing.T) {
 	}
 	if resp := allowed.run(t, letRequest(t, 300)); resp.status != http.StatusOK || allowed.fake.Requests()[1].Req.GetMutation() {
 		t.Errorf("a read-only script was marked as a mutation")
+	}
+}
+
+// TestAuthenticateIsLoggedAndCounted: refusals by the Authenticate
+// middleware carry a request id and show in the logs and metrics.
+func TestAuthenticateIsLoggedAndCounted(t *testing.T) {
+	t.Parallel()
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(tokens, []byte("caller-s3cr3t-handlers\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	set, err := auth.Load(tokens, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, fakevizier.StaticHandler(letPlan()), func(o *handlers.Options) {
+		o.Authenticate = auth.Middleware(set, auth.DefaultOpenPaths)
+	})
+	resp := e.run(t, letRequest(t, 300))
+	if resp.status != http.StatusUnauthorized || resp.header.Get("X-Request-Id") == "" {
+		t.Fatalf("no token: got %d, request id %q", resp.status, resp.header.Get("X-Request-Id"))
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/run", strings.NewReader(string(mustJSON(t, letRequest(t, 300)))))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer caller-s3cr3t-handlers")
+	if got := e.send(t, req); got.status != http.StatusOK {
+		t.Fatalf("with the token: got %d %s", got.status, got.body)
+	}
+	metrics := string(e.do(t, http.MethodGet, "/metrics", "", nil).body)
+	if !strings.Contains(metrics, `code="401"`) {
+		t.Errorf("the 401 is not counted:\n%s", grepLines(metrics, "pxgate_http_requests_total"))
+	}
+	if !strings.Contains(e.logs.String(), `"status":401`) {
+		t.Errorf("the 401 is not logged")
 	}
 }

@@ -65,6 +65,26 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		results = cache.New(cfg.CacheTTL, cfg.CacheMaxEntries, cfg.CacheMaxBytes)
 	}
 
+	var authenticate func(http.Handler) http.Handler
+	if cfg.AuthTokensFile != "" {
+		tokens, err := auth.Load(cfg.AuthTokensFile, logger)
+		if err != nil {
+			return err
+		}
+		authenticate = auth.Middleware(tokens, cfg.AuthOpenPaths)
+		logger.Info("caller tokens required", "tokens", tokens.Len(), "open_paths", cfg.AuthOpenPaths)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hooks.Reload:
+					_ = tokens.Reload() // logs its own outcome
+				}
+			}
+		}()
+	}
+
 	var ready atomic.Bool
 	reg := prometheus.NewRegistry()
 	h := handlers.New(handlers.Options{
@@ -87,26 +107,8 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		HistorySize:      cfg.HistorySize,
 		Cache:            results,
 		DemoCluster:      demoKnob,
+		Authenticate:     authenticate,
 	})
-
-	if cfg.AuthTokensFile != "" {
-		tokens, err := auth.Load(cfg.AuthTokensFile, logger)
-		if err != nil {
-			return err
-		}
-		h = auth.Middleware(tokens, cfg.AuthOpenPaths)(h)
-		logger.Info("caller tokens required", "tokens", tokens.Len(), "open_paths", cfg.AuthOpenPaths)
-		go func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-hooks.Reload:
-					_ = tokens.Reload() // logs its own outcome
-				}
-			}
-		}()
-	}
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
