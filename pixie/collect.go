@@ -69,17 +69,28 @@ func (c *Collector) Batch(b *Batch) error {
 func appendColumn(dst, src ColumnData, n int) ColumnData {
 	switch {
 	case src.Bool != nil:
-		dst.Bool = append(dst.Bool, src.Bool[:n]...)
+		dst.Bool = appendDoubling(dst.Bool, src.Bool[:n])
 	case src.Int64 != nil:
-		dst.Int64 = append(dst.Int64, src.Int64[:n]...)
+		dst.Int64 = appendDoubling(dst.Int64, src.Int64[:n])
 	case src.Float64 != nil:
-		dst.Float64 = append(dst.Float64, src.Float64[:n]...)
+		dst.Float64 = appendDoubling(dst.Float64, src.Float64[:n])
 	case src.String != nil:
-		dst.String = append(dst.String, src.String[:n]...)
+		dst.String = appendDoubling(dst.String, src.String[:n])
 	case src.UInt128 != nil:
-		dst.UInt128 = append(dst.UInt128, src.UInt128[:n]...)
+		dst.UInt128 = appendDoubling(dst.UInt128, src.UInt128[:n])
 	}
 	return dst
+}
+
+// appendDoubling appends like append, but grows large slices by doubling:
+// append's 1.25x growth for big slices copies a large result many times.
+func appendDoubling[T any](dst, src []T) []T {
+	if need := len(dst) + len(src); need > cap(dst) {
+		grown := make([]T, len(dst), max(need, 2*cap(dst)))
+		copy(grown, dst)
+		dst = grown
+	}
+	return append(dst, src...)
 }
 
 // Lookup returns the kept table with the given name, or nil.
