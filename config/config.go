@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -139,7 +140,7 @@ func (c *Config) Validate() error {
 			bad("PXGATE_ALLOWED_CLUSTERS: %q is not a cluster id (UUID)", id)
 		}
 	}
-	if c.ClusterID != "" && len(c.AllowedClusters) > 0 && !containsFold(c.AllowedClusters, c.ClusterID) {
+	if c.ClusterID != "" && len(c.AllowedClusters) > 0 && !slices.ContainsFunc(c.AllowedClusters, func(a string) bool { return strings.EqualFold(a, c.ClusterID) }) {
 		bad("PIXIE_CLUSTER_ID %s is not in PXGATE_ALLOWED_CLUSTERS: the default cluster must be allowed", c.ClusterID)
 	}
 	for _, p := range c.AuthOpenPaths {
@@ -254,15 +255,6 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // normaliseAddr accepts host:port, a bare host (with defPort), or a URL

@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -40,11 +38,8 @@ func (s *server) demoLoad(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 	req, err := api.DecodeDemoLoad(r.Body)
-	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooLarge):
-		s.writeProblem(w, r, newProblem(api.ProblemBodyTooLarge, http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("the request body is larger than the gateway's limit of %d bytes", tooLarge.Limit)))
+	case s.tooLarge(w, r, err):
 		return
 	case err != nil:
 		s.invalidRequest(w, r, err)
@@ -52,12 +47,11 @@ func (s *server) demoLoad(w http.ResponseWriter, r *http.Request) {
 	}
 	d := req.DurationValue()
 	if d > maxDemoLoad {
-		s.invalidRequest(w, r, &api.RequestError{FieldError: api.FieldError{Field: "duration",
-			Message: fmt.Sprintf("duration %s is longer than the demo allows (%s)", d, maxDemoLoad)}})
+		s.invalidRequest(w, r, fieldError("duration", "duration %s is longer than the demo allows (%s)", d, maxDemoLoad))
 		return
 	}
 	if err := s.opts.DemoCluster.AddLoad(req.Service, req.RPS, d); err != nil {
-		s.invalidRequest(w, r, &api.RequestError{FieldError: api.FieldError{Field: "service", Message: err.Error()}})
+		s.invalidRequest(w, r, fieldError("service", "%s", err))
 		return
 	}
 	s.writeJSON(w, r, http.StatusAccepted, api.DemoLoadAccepted{

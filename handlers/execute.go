@@ -37,8 +37,7 @@ func (s *server) prepare(w http.ResponseWriter, r *http.Request, req *api.RunReq
 	maxRows := limit
 	if req.MaxRows != nil {
 		if *req.MaxRows > limit {
-			s.invalidRequest(w, r, &api.RequestError{FieldError: api.FieldError{Field: "max_rows",
-				Message: fmt.Sprintf("max_rows %d is above the gateway's limit of %d rows per table for format %s (tolerances see every row regardless)", *req.MaxRows, limit, format)}})
+			s.invalidRequest(w, r, fieldError("max_rows", "max_rows %d is above the gateway's limit of %d rows per table for format %s (tolerances see every row regardless)", *req.MaxRows, limit, format))
 			return nil, false
 		}
 		maxRows = *req.MaxRows

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"mime"
 	"net/http"
 	"slices"
@@ -46,14 +45,13 @@ func outputOf(r *http.Request, req *api.RunRequest) (output, error) {
 	q := r.URL.Query()
 	for _, key := range []string{"format", "table"} {
 		if n := len(q[key]); n > 1 {
-			return output{}, &api.RequestError{FieldError: api.FieldError{Field: key, Message: fmt.Sprintf("%s is given %d times; give it once", key, n)}}
+			return output{}, fieldError(key, "%s is given %d times; give it once", key, n)
 		}
 	}
 	out := output{format: acceptedFormat(r.Header.Values("Accept"))}
 	if f := q.Get("format"); f != "" {
 		if !slices.Contains([]string{formatJSON, formatCSV, formatNDJSON}, f) {
-			return output{}, &api.RequestError{FieldError: api.FieldError{Field: "format",
-				Message: fmt.Sprintf("format %q is not one of json, csv, ndjson", f)}}
+			return output{}, fieldError("format", "format %q is not one of json, csv, ndjson", f)
 		}
 		out.format = f
 	}
@@ -66,8 +64,7 @@ func outputOf(r *http.Request, req *api.RunRequest) (output, error) {
 		case 1:
 			out.table = req.Tables[0]
 		default:
-			return output{}, &api.RequestError{FieldError: api.FieldError{Field: "table",
-				Message: fmt.Sprintf("a CSV answer holds one table, and %d are asked for (%s); name one with table=", len(req.Tables), strings.Join(req.Tables, ", "))}}
+			return output{}, fieldError("table", "a CSV answer holds one table, and %d are asked for (%s); name one with table=", len(req.Tables), strings.Join(req.Tables, ", "))
 		}
 	}
 	return out, nil

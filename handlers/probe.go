@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
-	"github.com/pxgate/pxgate/scripts"
 	"github.com/pxgate/pxgate/tolerance"
 )
 
@@ -111,15 +108,8 @@ func (s *server) probeRequest(w http.ResponseWriter, r *http.Request) (*probeReq
 		s.invalidRequest(w, r, fieldError("script", "script is required: the catalog name of the script to probe (GET /v1/scripts lists them)"))
 		return nil, false
 	}
-	sc, err := s.catalog.Get(r.Context(), name)
-	switch {
-	case errors.Is(err, scripts.ErrNotFound):
-		p := newProblem(api.ProblemUnknownScript, http.StatusBadRequest, fmt.Sprintf("no script named %q in the catalog (GET /v1/scripts lists them)", name))
-		p.Errors = []api.FieldError{{Field: "script", Message: p.Detail}}
-		s.writeProblem(w, r, p)
-		return nil, false
-	case err != nil:
-		s.fail(w, r, err, s.opts.DefaultTimeout) // Pixie's library could not be read
+	sc, ok := s.lookupScript(w, r, name, "script", http.StatusBadRequest)
+	if !ok {
 		return nil, false
 	}
 	pr := &probeRequest{}
@@ -132,6 +122,7 @@ func (s *server) probeRequest(w http.ResponseWriter, r *http.Request) (*probeReq
 		return nil, false
 	}
 	if v := q.Get("debug"); v != "" {
+		var err error
 		if pr.debug, err = strconv.ParseBool(v); err != nil {
 			s.invalidRequest(w, r, fieldError("debug", "debug must be true or false; got %q", v))
 			return nil, false
@@ -181,10 +172,6 @@ func scrapeBudget(scrape time.Duration) time.Duration {
 		return scrape - scrapeTimeoutMargin
 	}
 	return scrape / 2
-}
-
-func fieldError(field, format string, args ...any) *api.RequestError {
-	return &api.RequestError{FieldError: api.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}}
 }
 
 // probeResult is what a probe found, for its metrics and debug output.

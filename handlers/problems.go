@@ -48,6 +48,23 @@ var problemTitles = map[string]string{
 	api.ProblemTooManyQueries:       "Too many queries",
 }
 
+// fieldError is a caller's mistake in one field, shown as it is (400).
+func fieldError(field, format string, args ...any) *api.RequestError {
+	return &api.RequestError{FieldError: api.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}}
+}
+
+// tooLarge answers 413 when err is the body-size limit; it reports whether
+// it did.
+func (s *server) tooLarge(w http.ResponseWriter, r *http.Request, err error) bool {
+	var mb *http.MaxBytesError
+	if !errors.As(err, &mb) {
+		return false
+	}
+	s.writeProblem(w, r, newProblem(api.ProblemBodyTooLarge, http.StatusRequestEntityTooLarge,
+		fmt.Sprintf("the request body is larger than the gateway's limit of %d bytes", mb.Limit)))
+	return true
+}
+
 func newProblem(typ string, status int, detail string) api.Problem {
 	return api.Problem{Type: typ, Title: problemTitles[typ], Status: status, Detail: detail}
 }

@@ -72,13 +72,9 @@ func (s *server) decodeRun(w http.ResponseWriter, r *http.Request) (*api.RunRequ
 	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 	req, err := api.DecodeRunRequest(r.Body)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			s.writeProblem(w, r, newProblem(api.ProblemBodyTooLarge, http.StatusRequestEntityTooLarge,
-				fmt.Sprintf("the request body is larger than the gateway's limit of %d bytes", tooLarge.Limit)))
-			return nil, false
+		if !s.tooLarge(w, r, err) {
+			s.invalidRequest(w, r, err)
 		}
-		s.invalidRequest(w, r, err)
 		return nil, false
 	}
 	return req, true
@@ -226,13 +222,9 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request, req *api.RunReq
 	var q pixie.Request
 	switch {
 	case req.ScriptName != "":
-		sc, err := s.catalog.Get(r.Context(), req.ScriptName)
+		sc, ok := s.lookupScript(w, r, req.ScriptName, "script_name", http.StatusNotFound)
 		switch {
-		case errors.Is(err, scripts.ErrNotFound):
-			s.unknownScript(w, r, req.ScriptName)
-			return q, false
-		case err != nil:
-			s.fail(w, r, err, s.opts.DefaultTimeout) // Pixie's library could not be read
+		case !ok:
 			return q, false
 		case !sc.Runnable():
 			s.writeProblem(w, r, newProblem(api.ProblemBrokenScript, http.StatusInternalServerError,
@@ -272,12 +264,6 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request, req *api.RunReq
 		q.ClusterID = s.opts.DefaultClusterID
 	}
 	return q, true
-}
-
-func (s *server) unknownScript(w http.ResponseWriter, r *http.Request, name string) {
-	p := newProblem(api.ProblemUnknownScript, http.StatusNotFound, fmt.Sprintf("no script named %q in the catalog", name))
-	p.Errors = []api.FieldError{{Field: "script_name", Message: p.Detail}}
-	s.writeProblem(w, r, p)
 }
 
 // invalidRequest answers a 400 for a *api.RequestError (or any error, shown

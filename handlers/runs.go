@@ -17,8 +17,7 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("failed"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			s.invalidRequest(w, r, &api.RequestError{FieldError: api.FieldError{Field: "failed",
-				Message: fmt.Sprintf("failed must be true or false; got %q", v)}})
+			s.invalidRequest(w, r, fieldError("failed", "failed must be true or false; got %q", v))
 			return
 		}
 		failed = b

@@ -35,7 +35,7 @@ func (s *server) listScripts(w http.ResponseWriter, r *http.Request) {
 // names may contain slashes (px/service_let).
 func (s *server) scriptGet(w http.ResponseWriter, r *http.Request) {
 	name, run := scriptPath(chi.URLParam(r, "*"))
-	sc, ok := s.lookupScript(w, r, name)
+	sc, ok := s.lookupScript(w, r, name, "name", http.StatusNotFound)
 	if !ok {
 		return
 	}
@@ -67,7 +67,7 @@ func (s *server) scriptPost(w http.ResponseWriter, r *http.Request) {
 		s.notAllowed(w, r, http.MethodGet) // POST only on /v1/scripts/{name}/run
 		return
 	}
-	if _, ok := s.lookupScript(w, r, name); !ok {
+	if _, ok := s.lookupScript(w, r, name, "name", http.StatusNotFound); !ok {
 		return
 	}
 	req, ok := s.decodeRun(w, r)
@@ -75,8 +75,7 @@ func (s *server) scriptPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Script != "" || req.ScriptName != "" {
-		s.invalidRequest(w, r, &api.RequestError{FieldError: api.FieldError{Field: "script",
-			Message: "the script to run comes from the path /v1/scripts/" + name + "/run: leave script and script_name out of the body"}})
+		s.invalidRequest(w, r, fieldError("script", "the script to run comes from the path /v1/scripts/%s/run: leave script and script_name out of the body", name))
 		return
 	}
 	req.ScriptName = name
@@ -97,11 +96,15 @@ func scriptPath(p string) (name string, run bool) {
 	return p, false
 }
 
-func (s *server) lookupScript(w http.ResponseWriter, r *http.Request, name string) (*scripts.Script, bool) {
+// lookupScript finds a catalog script, answering the request itself when
+// it cannot: unknown-script with status (404 on script routes, 400 for a
+// probe's parameter) naming field, or the failure to read Pixie's library.
+func (s *server) lookupScript(w http.ResponseWriter, r *http.Request, name, field string, status int) (*scripts.Script, bool) {
 	sc, err := s.catalog.Get(r.Context(), name)
 	switch {
 	case errors.Is(err, scripts.ErrNotFound):
-		p := newProblem(api.ProblemUnknownScript, http.StatusNotFound, fmt.Sprintf("no script named %q in the catalog (GET /v1/scripts lists them)", name))
+		p := newProblem(api.ProblemUnknownScript, status, fmt.Sprintf("no script named %q in the catalog", name))
+		p.Errors = []api.FieldError{{Field: field, Message: p.Detail + " (GET /v1/scripts lists them)"}}
 		s.writeProblem(w, r, p)
 		return nil, false
 	case err != nil:

@@ -225,14 +225,9 @@ func (p *parser) parse() (Spec, error) {
 		if err := p.expect("("); err != nil {
 			return sp, err
 		}
-		p.skipSpace()
-		off := p.pos
-		v, err := p.number()
+		v, err := p.percentile()
 		if err != nil {
 			return sp, err
-		}
-		if !(v >= 0 && v <= 100) {
-			return sp, fmt.Errorf("percentile %s at offset %d out of range (want 0-100)", formatExact(v), off)
 		}
 		if err := p.expect(")"); err != nil {
 			return sp, err
@@ -262,14 +257,9 @@ func (p *parser) parse() (Spec, error) {
 		if err := p.expect(","); err != nil {
 			return sp, err
 		}
-		p.skipSpace()
-		off := p.pos
-		v, err := p.number()
+		v, err := p.percentile()
 		if err != nil {
 			return sp, err
-		}
-		if !(v >= 0 && v <= 100) {
-			return sp, fmt.Errorf("percentile %s at offset %d out of range (want 0-100)", formatExact(v), off)
 		}
 		sp.Percentile = &v
 	}
@@ -347,4 +337,18 @@ func (p *parser) between(sp *Spec) error {
 	}
 	sp.Between = []float64{lo, hi}
 	return nil
+}
+
+// percentile reads a percentile (0-100), as in p(99.9) or percentile(c, 95).
+func (p *parser) percentile() (float64, error) {
+	p.skipSpace()
+	off := p.pos
+	v, err := p.number()
+	if err != nil {
+		return 0, err
+	}
+	if !(v >= 0 && v <= 100) {
+		return 0, fmt.Errorf("percentile %s at offset %d out of range (want 0-100)", formatExact(v), off)
+	}
+	return v, nil
 }
