@@ -58,6 +58,7 @@ type Config struct {
 	AllowedClusters []string      `envconfig:"PXGATE_ALLOWED_CLUSTERS" desc:"comma-separated cluster ids callers may query (empty: any)"`
 	LogLevel        string        `envconfig:"PXGATE_LOG_LEVEL" default:"info" desc:"debug, info, warn, error"`
 	LogFormat       string        `envconfig:"PXGATE_LOG_FORMAT" default:"json" desc:"json or text"`
+	ShutdownDelay   time.Duration `envconfig:"PXGATE_SHUTDOWN_DELAY" default:"0s" desc:"on SIGTERM, keep serving this long with /readyz failing before closing the port (load balancers catch up)"`
 	ShutdownGrace   time.Duration `envconfig:"PXGATE_SHUTDOWN_GRACE" default:"20s" desc:"time in-flight requests get to finish on SIGTERM"`
 
 	// DemoOn is derived by Validate: whether the embedded demo cluster serves queries.
@@ -194,6 +195,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CacheTTL > 0 && (c.CacheMaxEntries < 1 || c.CacheMaxBytes < 1024) {
 		bad("PXGATE_CACHE_MAX_ENTRIES must be at least 1 and PXGATE_CACHE_MAX_BYTES at least 1024 when the cache is on; got %d, %d", c.CacheMaxEntries, c.CacheMaxBytes)
+	}
+	if c.ShutdownDelay < 0 {
+		bad("PXGATE_SHUTDOWN_DELAY must not be negative; got %s", c.ShutdownDelay)
 	}
 	if c.ShutdownGrace < 0 {
 		bad("PXGATE_SHUTDOWN_GRACE must not be negative; got %s", c.ShutdownGrace)
@@ -350,6 +354,7 @@ func (c *Config) Print(w io.Writer) error {
 		{"PXGATE_ALLOWED_CLUSTERS", strings.Join(c.AllowedClusters, ",")},
 		{"PXGATE_LOG_LEVEL", c.LogLevel},
 		{"PXGATE_LOG_FORMAT", c.LogFormat},
+		{"PXGATE_SHUTDOWN_DELAY", c.ShutdownDelay.String()},
 		{"PXGATE_SHUTDOWN_GRACE", c.ShutdownGrace.String()},
 	}
 	for _, r := range rows {

@@ -132,6 +132,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"default timeout above cap", with(map[string]string{"PXGATE_QUERY_TIMEOUT": "10s", "PXGATE_DEFAULT_TIMEOUT": "20s"}), []string{"exceeds PXGATE_QUERY_TIMEOUT"}},
 		{"zero rows", with(map[string]string{"PXGATE_MAX_ROWS": "0"}), []string{"PXGATE_MAX_ROWS must be at least 1"}},
 		{"zero concurrency", with(map[string]string{"PXGATE_MAX_CONCURRENT": "0"}), []string{"PXGATE_MAX_CONCURRENT must be at least 1"}},
+		{"negative shutdown delay", with(map[string]string{"PXGATE_SHUTDOWN_DELAY": "-1s"}), []string{"PXGATE_SHUTDOWN_DELAY must not be negative"}},
 		{"bad log level", with(map[string]string{"PXGATE_LOG_LEVEL": "loud"}), []string{"PXGATE_LOG_LEVEL"}},
 		{"bad log format", with(map[string]string{"PXGATE_LOG_FORMAT": "xml"}), []string{"PXGATE_LOG_FORMAT"}},
 		{"bad demo value", with(map[string]string{"PXGATE_DEMO": "maybe"}), []string{"PXGATE_DEMO"}},

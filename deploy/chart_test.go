@@ -292,15 +292,18 @@ func checkNames(t *testing.T, m *manifests) {
 }
 
 // checkTermination: Kubernetes must not kill a pod that is still draining
-// (preStop sleep, then PXGATE_SHUTDOWN_GRACE).
+// (preStop sleep, then PXGATE_SHUTDOWN_DELAY, then PXGATE_SHUTDOWN_GRACE).
 func checkTermination(t *testing.T, m *manifests) {
 	t.Helper()
 	pod := m.Deployment.Spec.Template.Spec
-	grace, err := time.ParseDuration(m.env(t)["PXGATE_SHUTDOWN_GRACE"].Value)
-	if err != nil {
-		t.Fatalf("PXGATE_SHUTDOWN_GRACE: %v", err)
+	var drain time.Duration
+	for _, name := range []string{"PXGATE_SHUTDOWN_DELAY", "PXGATE_SHUTDOWN_GRACE"} {
+		d, err := time.ParseDuration(m.env(t)[name].Value)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		drain += d
 	}
-	drain := grace
 	if l := m.container(t).Lifecycle; l != nil && l.PreStop != nil && l.PreStop.Sleep != nil {
 		drain += time.Duration(l.PreStop.Sleep.Seconds) * time.Second
 	}
@@ -348,6 +351,13 @@ func TestDefaults(t *testing.T) {
 	if err := envconfig.Process("", &fromChart); err != nil {
 		t.Fatal(err)
 	}
+	// The one deliberate difference: in a cluster, endpoints need a few
+	// seconds to drop a terminating pod, so the chart keeps serving after
+	// SIGTERM; a bare process has nobody to wait for.
+	if fromChart.ShutdownDelay != 5*time.Second {
+		t.Errorf("chart PXGATE_SHUTDOWN_DELAY = %s, want 5s", fromChart.ShutdownDelay)
+	}
+	builtIn.ShutdownDelay = fromChart.ShutdownDelay
 	if !reflect.DeepEqual(builtIn, fromChart) {
 		t.Errorf("chart defaults differ from config.go's:\n chart:  %+v\n config: %+v", fromChart, builtIn)
 	}
@@ -547,24 +557,28 @@ func TestEveryVariableIsSettable(t *testing.T) {
 
 func TestTerminationGrace(t *testing.T) {
 	for _, tc := range []struct {
+		delay    string
 		grace    string
 		preStop  int
 		explicit int
 		want     int64
 	}{
-		{"20s", 0, 0, 30},
-		{"1m30s", 5, 0, 105},
-		{"1500ms", 0, 0, 12},
-		{"20s", 5, 26, 26},
+		{"5s", "20s", 0, 0, 35},
+		{"0s", "20s", 0, 0, 30},
+		{"0s", "1m30s", 5, 0, 105},
+		{"500ms", "1500ms", 0, 0, 13},
+		{"0s", "20s", 5, 26, 26},
+		{"5s", "20s", 0, 26, 26},
 	} {
 		m := render(t, values(t, nil, map[string]any{
+			"gateway.shutdownDelay":         tc.delay,
 			"gateway.shutdownGrace":         tc.grace,
 			"preStopSleepSeconds":           tc.preStop,
 			"terminationGracePeriodSeconds": tc.explicit,
 		}))
 		if got := *m.Deployment.Spec.Template.Spec.TerminationGracePeriodSeconds; got != tc.want {
-			t.Errorf("shutdownGrace %s, preStop %d, set %d: terminationGracePeriodSeconds = %d, want %d",
-				tc.grace, tc.preStop, tc.explicit, got, tc.want)
+			t.Errorf("shutdownDelay %s, shutdownGrace %s, preStop %d, set %d: terminationGracePeriodSeconds = %d, want %d",
+				tc.delay, tc.grace, tc.preStop, tc.explicit, got, tc.want)
 		}
 	}
 }

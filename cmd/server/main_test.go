@@ -276,3 +276,95 @@ func TestServeCallerTokens(t *testing.T) {
 		t.Errorf("logs contain a token:\n%s", logs.String())
 	}
 }
+
+// TestServeShutdownDrains: on shutdown /readyz fails at once while the port
+// keeps accepting for PXGATE_SHUTDOWN_DELAY; then the port closes, and a
+// query in flight all along still gets its whole answer.
+func TestServeShutdownDrains(t *testing.T) {
+	fake, err := fakevizier.Start(fakevizier.Options{
+		ClusterID: clusterID,
+		Handler: fakevizier.StaticHandler(&fakevizier.Plan{Delay: 150 * time.Millisecond, Tables: []*fakevizier.Table{
+			fakevizier.NewTable("output", fakevizier.Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, 120e6)),
+		}}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	const delay = 700 * time.Millisecond
+	cfg := &config.Config{
+		ClusterID: clusterID, DirectAddr: fake.Addr(), DirectPlain: true,
+		E2EEncryption: "auto", MaxRecvMiB: 64, ListenAddr: "127.0.0.1:0", Demo: "off", AllowInline: true,
+		MaxConcurrent: 4, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
+		MaxBodyBytes: 1 << 20, MaxStreamRows: 1000, HistorySize: 10, LogLevel: "debug", LogFormat: "json",
+		ShutdownDelay: delay, ShutdownGrace: 5 * time.Second,
+	}
+	base, _, stop := serve(t, cfg, nil)
+	// Every probe opens a new connection, so "accepting" is what is tested.
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	inflight := make(chan answer, 1)
+	go func() {
+		body := `{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')", "tolerances": [{"expect": "max(latency_p99) < 300ms"}]}`
+		resp, err := fresh.Post(base+"/v1/run", "application/json", strings.NewReader(body))
+		if err != nil {
+			inflight <- answer{err: err}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		inflight <- answer{status: resp.StatusCode, body: string(b)}
+	}()
+	time.Sleep(100 * time.Millisecond) // the query is now waiting on the slow Vizier
+
+	stopped := make(chan struct{})
+	began := time.Now()
+	go func() { stop(); close(stopped) }()
+
+	status := func(path string) (int, error) {
+		resp, err := fresh.Get(base + path)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	for {
+		code, err := status("/readyz")
+		if err != nil {
+			t.Fatalf("/readyz during the shutdown delay: %v", err)
+		}
+		if code == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Since(began) > delay/2 {
+			t.Fatalf("/readyz still %d %s after shutdown began", code, time.Since(began))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if code, err := status("/healthz"); err != nil || code != http.StatusOK {
+		t.Errorf("a new connection during the shutdown delay: %d, %v; want 200", code, err)
+	}
+	for {
+		if _, err := status("/healthz"); err != nil {
+			break // the port is closed
+		}
+		if time.Since(began) > delay+3*time.Second {
+			t.Fatal("the port still accepts long after the shutdown delay")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if closed := time.Since(began); closed < delay {
+		t.Errorf("the port closed %s after shutdown began, before the %s delay", closed, delay)
+	}
+	a := <-inflight
+	if a.err != nil || a.status != http.StatusOK || !strings.Contains(a.body, `"passed":true`) {
+		t.Errorf("the in-flight query: %d %s %v; want its whole 200 answer", a.status, a.body, a.err)
+	}
+	<-stopped
+}

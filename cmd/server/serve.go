@@ -34,7 +34,9 @@ type Hooks struct {
 }
 
 // Serve wires configuration -> Pixie client -> handlers -> http.Server and
-// serves until ctx is cancelled, then drains: /readyz fails first, the
+// serves until ctx is cancelled, then drains: /readyz fails first and the
+// server keeps answering for cfg.ShutdownDelay (so load balancers and
+// Kubernetes endpoints stop sending before the port closes), then the
 // listener closes, in-flight requests get cfg.ShutdownGrace to finish, and
 // the Pixie connection closes last.
 func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
@@ -139,6 +141,14 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 	case <-ctx.Done():
 	}
 	ready.Store(false)
+	if cfg.ShutdownDelay > 0 {
+		logger.Info("not ready; serving on before draining", "delay_seconds", cfg.ShutdownDelay.Seconds())
+		select {
+		case err := <-errc:
+			return fmt.Errorf("http server: %w", err)
+		case <-time.After(cfg.ShutdownDelay):
+		}
+	}
 	logger.Info("shutting down", "grace_seconds", cfg.ShutdownGrace.Seconds())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()

@@ -127,14 +127,14 @@ Whole seconds (rounded up) of a Go duration such as "20s", "1m30s" or "1500ms".
 
 {{/*
 Pod termination grace: the configured one, which must exceed the drain time,
-or PXGATE_SHUTDOWN_GRACE + preStop sleep + 10s.
+or preStop sleep + PXGATE_SHUTDOWN_DELAY + PXGATE_SHUTDOWN_GRACE + 10s.
 */}}
 {{- define "pxgate.terminationGracePeriodSeconds" -}}
-{{- $drain := add (include "pxgate.durationSeconds" .Values.gateway.shutdownGrace | int) (.Values.preStopSleepSeconds | int) }}
+{{- $drain := add (include "pxgate.durationSeconds" .Values.gateway.shutdownGrace | int) (include "pxgate.durationSeconds" .Values.gateway.shutdownDelay | int) (.Values.preStopSleepSeconds | int) }}
 {{- $set := .Values.terminationGracePeriodSeconds | int }}
 {{- if gt $set 0 }}
 {{- if le $set $drain }}
-{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed gateway.shutdownGrace + preStopSleepSeconds (%ds), or pods are killed while draining" $set $drain) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed gateway.shutdownDelay + gateway.shutdownGrace + preStopSleepSeconds (%ds), or pods are killed while draining" $set $drain) }}
 {{- end }}
 {{- $set }}
 {{- else }}
