@@ -22,6 +22,9 @@ type runPlan struct {
 	maxRows int
 	timeout time.Duration
 	format  string
+	// secrets are the values of the request's secret-looking arguments,
+	// hidden from logs and the history.
+	secrets []string
 }
 
 // prepare checks a validated request against the gateway's limits and
@@ -53,7 +56,8 @@ func (s *server) prepare(w http.ResponseWriter, r *http.Request, req *api.RunReq
 	if !ok || !s.permitted(w, r, req, &query) {
 		return nil, false
 	}
-	return &runPlan{req: req, query: query, set: set, maxRows: maxRows, timeout: s.timeout(req), format: format}, true
+	return &runPlan{req: req, query: query, set: set, maxRows: maxRows, timeout: s.timeout(req), format: format,
+		secrets: secretValues(req.Args)}, true
 }
 
 // execution is how a query went.

@@ -70,7 +70,7 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request) {
 	res := &probeResult{sink: sink, elapsed: ex.elapsed}
 	o := runOutcome{ex: ex, tables: feeder.counts(), status: http.StatusOK}
 	if ex.err != nil {
-		f := s.logFailure(r, ex.err, p.timeout)
+		f := s.logFailure(r, ex.err, p.timeout, p.secrets)
 		o.problem = &f.problem
 		if f.canceled {
 			o.status = f.problem.Status

@@ -172,12 +172,13 @@ func isCompileError(err error) bool {
 
 // fail logs err as classify says and answers it.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, timeout time.Duration) {
-	s.answerFailure(w, r, s.logFailure(r, err, timeout))
+	s.answerFailure(w, r, s.logFailure(r, err, timeout, nil))
 }
 
-// logFailure classifies err and logs it at the failure's level. The
-// problem it returns is complete (an internal one points at the log).
-func (s *server) logFailure(r *http.Request, err error, timeout time.Duration) failure {
+// logFailure classifies err and logs it at the failure's level, with the
+// secrets (argument values) hidden. The problem it returns is complete (an
+// internal one points at the log).
+func (s *server) logFailure(r *http.Request, err error, timeout time.Duration, secrets []string) failure {
 	f := classify(err, timeout)
 	attrs := []slog.Attr{
 		slog.String("route", routePattern(r)),
@@ -187,8 +188,8 @@ func (s *server) logFailure(r *http.Request, err error, timeout time.Duration) f
 	}
 	if !isCompileError(err) {
 		// Compiler messages quote the caller's PxL, which may hold secrets;
-		// Pixie's other messages do not.
-		attrs = append(attrs, slog.String("err", err.Error()))
+		// Pixie's other messages may quote argument values.
+		attrs = append(attrs, slog.String("err", redact(err.Error(), secrets)))
 	}
 	s.log.LogAttrs(r.Context(), f.level, "request failed", attrs...)
 	if f.problem.Type == api.ProblemInternal {

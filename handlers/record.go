@@ -67,15 +67,39 @@ func maskArgs(args map[string]string) map[string]string {
 		v := args[k]
 		k = clip(k)
 		out[k] = clip(v)
-		lk := strings.ToLower(k)
-		for _, w := range secretWords {
-			if strings.Contains(lk, w) {
-				out[k] = masked
-				break
-			}
+		if secretName(k) {
+			out[k] = masked
 		}
 	}
 	return out
+}
+
+// secretName says whether an argument's name suggests its value is secret.
+func secretName(name string) bool {
+	name = strings.ToLower(name)
+	return slices.ContainsFunc(secretWords, func(w string) bool { return strings.Contains(name, w) })
+}
+
+// secretValues lists the values of args whose names suggest a secret,
+// longest first (so that a value containing another is hidden whole).
+func secretValues(args map[string]string) []string {
+	var out []string
+	for k, v := range args {
+		if v != "" && secretName(k) {
+			out = append(out, v)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// redact hides every occurrence of the secrets in s: an error from Pixie
+// or from argument checks may quote an argument's value.
+func redact(s string, secrets []string) string {
+	for _, v := range secrets {
+		s = strings.ReplaceAll(s, v, masked)
+	}
+	return s
 }
 
 // record adds a finished run to the history. It keeps no PxL: an inline
@@ -107,6 +131,7 @@ func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
 	case o.problem != nil:
 		run.Outcome = history.OutcomeError
 		run.Error = historyError(o.problem)
+		run.Error.Detail = clip(redact(run.Error.Detail, p.secrets))
 	case o.verdict != nil && o.verdict.Passed:
 		run.Outcome = history.OutcomePass
 	default:
@@ -116,7 +141,7 @@ func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
 		v := &history.Verdict{Passed: o.verdict.Passed, Checks: make([]history.Check, len(o.verdict.Checks))}
 		for i, c := range o.verdict.Checks {
 			v.Checks[i] = history.Check{Name: clip(c.Name), Passed: c.Passed, Value: c.Value, Threshold: c.Threshold,
-				Unit: c.Unit, RowsEvaluated: c.RowsEvaluated, Message: clip(c.Message)}
+				Unit: c.Unit, RowsEvaluated: c.RowsEvaluated, Message: clip(redact(c.Message, p.secrets))}
 		}
 		run.Verdict = v
 	}
@@ -125,7 +150,7 @@ func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
 
 // historyError sums up a problem for the history.
 func historyError(p *api.Problem) *history.Error {
-	e := &history.Error{Type: p.Type, Detail: clip(p.Detail)}
+	e := &history.Error{Type: p.Type, Detail: p.Detail}
 	switch {
 	case p.Status == statusClientClosedRequest:
 		e.Type, e.Detail = "canceled", "the caller went away before the answer"

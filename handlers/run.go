@@ -148,7 +148,7 @@ func (s *server) serveJSON(w http.ResponseWriter, r *http.Request, p *runPlan) {
 	}
 	o := runOutcome{ex: ex, tables: feeder.counts()}
 	if ex.err != nil {
-		f := s.logFailure(r, ex.err, p.timeout)
+		f := s.logFailure(r, ex.err, p.timeout, p.secrets)
 		o.problem, o.status = &f.problem, f.problem.Status
 		s.record(r, p, o)
 		s.answerFailure(w, r, f)

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/history"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"google.golang.org/grpc/codes"
 )
 
 // runList GETs /v1/runs with the query and decodes it strictly.
@@ -128,5 +131,38 @@ func TestIndexPageShowsFailuresFirst(t *testing.T) {
 	if !strings.Contains(page, "<code>service_let</code>") ||
 		!strings.Contains(page, "curl -fsS &#39;http://"+strings.TrimPrefix(e.srv.URL, "http://")+"/v1/scripts/service_let/run?start_time=-2m&amp;service=default%2Fconsumer&#39;") {
 		t.Errorf("the page lacks the catalog or its curl line:\n%s", page)
+	}
+}
+
+// TestSecretValuesHiddenInErrors: when Vizier's error quotes a secret
+// argument's value, the log and the history hide it; the caller, who sent
+// it, still gets Vizier's message as it is.
+func TestSecretValuesHiddenInErrors(t *testing.T) {
+	t.Parallel()
+	echo := func(_ context.Context, req *vizierpb.ExecuteScriptRequest) *fakevizier.Plan {
+		var quoted []string
+		for _, f := range req.GetExecFuncs() {
+			for _, a := range f.GetArgValues() {
+				quoted = append(quoted, a.GetName()+"="+a.GetValue())
+			}
+		}
+		return &fakevizier.Plan{Status: &vizierpb.Status{Code: int32(codes.InvalidArgument),
+			Message: "refusing arguments " + strings.Join(quoted, ", ")}}
+	}
+	e := newEnv(t, echo, withCatalog(t, map[string]string{"errors_with_token.pxl": secretScript}))
+	const secret = "s3cr3t-quoted-by-vizier"
+	resp := e.run(t, map[string]any{"script_name": "errors_with_token", "args": map[string]string{"start_time": "-5m", "api_token": secret}})
+	if resp.status < 400 || !bytes.Contains(resp.body, []byte(secret)) {
+		t.Fatalf("got %d %s; want a failure quoting Vizier's message to its caller", resp.status, resp.body)
+	}
+	if !strings.Contains(e.logs.String(), "api_token=<masked>") || strings.Contains(e.logs.String(), secret) {
+		t.Errorf("the log does not hide the secret value:\n%s", e.logs.String())
+	}
+	runs := e.runList(t, "")
+	if len(runs) != 1 || runs[0].Error == nil || !strings.Contains(runs[0].Error.Detail, "api_token=<masked>") {
+		t.Fatalf("history: %+v", runs)
+	}
+	if list := e.do(t, http.MethodGet, "/v1/runs", "", nil); bytes.Contains(list.body, []byte(secret)) {
+		t.Errorf("/v1/runs shows the secret value: %s", list.body)
 	}
 }

@@ -98,7 +98,7 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 	}}
 	switch {
 	case ex.err != nil:
-		f := s.logFailure(r, ex.err, p.timeout)
+		f := s.logFailure(r, ex.err, p.timeout, p.secrets)
 		o.problem, o.status = &f.problem, f.problem.Status
 		if !sink.started() {
 			s.record(r, p, o)
