@@ -111,6 +111,17 @@ func TestDemoLoadKnob(t *testing.T) {
 		`{"service": "default/consumer", "rps": 1, "duration": "forever"}`, `{"service": "default/consumer", "rps": 1, "duration": "2h"}`, `{"svc": "x"}`} {
 		e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(body)).problem(t, http.StatusBadRequest, api.ProblemInvalidRequest)
 	}
+	// Loads stack up to the demo's limit per service; past it, 409.
+	resp = e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(`{"service": "default/consumer", "rps": 1950, "duration": "60s"}`))
+	if p := resp.problem(t, http.StatusConflict, api.ProblemDemoLoadLimit); !strings.Contains(p.Detail, "already carries up to 100 extra requests per second") {
+		t.Errorf("409 detail: %q", p.Detail)
+	}
+	if resp := e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(`{"service": "default/consumer", "rps": 1950, "duration": "1s"}`)); resp.status != http.StatusConflict {
+		t.Errorf("a second load within the first: got %d, want 409", resp.status)
+	}
+	if resp := e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(`{"service": "default/frontend", "rps": 1900, "duration": "60s"}`)); resp.status != http.StatusAccepted {
+		t.Errorf("another service has its own limit: got %d %s", resp.status, resp.body)
+	}
 	if info := e.do(t, http.MethodGet, "/v1/demo", "", nil); info.status != http.StatusOK || !strings.Contains(string(info.body), "default/consumer") {
 		t.Errorf("GET /v1/demo: %d %s", info.status, info.body)
 	}

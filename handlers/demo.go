@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -9,7 +10,9 @@ import (
 
 // DemoCluster is the embedded demo cluster's load knob (*demo.Cluster).
 type DemoCluster interface {
-	// AddLoad adds extraRPS requests per second to a service for d.
+	// AddLoad adds extraRPS requests per second to a service for d. An
+	// error with a LoadLimit() method returning true means the cluster has
+	// no room for the load now (409); any other, a bad request (400).
 	AddLoad(service string, extraRPS float64, d time.Duration) error
 	// Services lists the demo's services (namespace/name).
 	Services() []string
@@ -51,6 +54,11 @@ func (s *server) demoLoad(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.opts.DemoCluster.AddLoad(req.Service, req.RPS, d); err != nil {
+		var full interface{ LoadLimit() bool }
+		if errors.As(err, &full) && full.LoadLimit() {
+			s.writeProblem(w, r, newProblem(api.ProblemDemoLoadLimit, http.StatusConflict, err.Error()))
+			return
+		}
 		s.invalidRequest(w, r, fieldError("service", "%s", err))
 		return
 	}

@@ -46,6 +46,7 @@ var problemTitles = map[string]string{
 	api.ProblemClusterForbidden:     "Cluster not allowed",
 	api.ProblemMutationForbidden:    "Cluster mutation not allowed",
 	api.ProblemTooManyQueries:       "Too many queries",
+	api.ProblemDemoLoadLimit:        "The demo has no room for this load",
 }
 
 // fieldError is a caller's mistake in one field, shown as it is (400).

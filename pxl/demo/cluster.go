@@ -14,8 +14,22 @@ import (
 // DefaultWindow is how much telemetry a cluster keeps.
 const DefaultWindow = 15 * time.Minute
 
-// MaxExtraRPS bounds one AddLoad call.
+// MaxExtraRPS bounds the extra load on one service at any moment, all
+// AddLoad calls together.
 const MaxExtraRPS = 2000
+
+// MaxLoads bounds the loads a cluster holds that have not ended.
+const MaxLoads = 64
+
+// LoadLimitError is AddLoad's error when the new load would take a
+// service past MaxExtraRPS or the cluster past MaxLoads: the request is
+// valid, the cluster has no room for it now.
+type LoadLimitError struct{ msg string }
+
+func (e *LoadLimitError) Error() string { return e.msg }
+
+// LoadLimit marks the error for callers that do not import this package.
+func (e *LoadLimitError) LoadLimit() bool { return true }
 
 // DefaultMaxRows bounds the rows stored (all tables): under extreme load
 // the oldest seconds are dropped before the window is over, which bounds
@@ -186,8 +200,39 @@ func (c *Cluster) AddLoad(service string, extraRPS float64, d time.Duration) err
 	defer c.mu.Unlock()
 	now := c.clock()
 	c.advance(now)
-	c.loads = append(c.loads, load{svc: s, rps: extraRPS, from: now.UnixNano(), to: now.Add(d).UnixNano()})
+	l := load{svc: s, rps: extraRPS, from: now.UnixNano(), to: now.Add(d).UnixNano()}
+	if len(c.loads) >= MaxLoads {
+		return &LoadLimitError{fmt.Sprintf("demo: %d loads are still running (at most %d); wait for one to end", len(c.loads), MaxLoads)}
+	}
+	if peak := c.peakRPS(l); peak+extraRPS > MaxExtraRPS {
+		return &LoadLimitError{fmt.Sprintf("demo: %s already carries up to %g extra requests per second in that time; %g more would pass the demo's limit of %d per service",
+			service, peak, extraRPS, MaxExtraRPS)}
+	}
+	c.loads = append(c.loads, l)
 	return nil
+}
+
+// peakRPS is the highest extra load the stored loads put on n's service at
+// any moment of n's interval. The sum only rises where a load starts, so
+// n's start and the starts within it are the moments to check. c.mu must
+// be held.
+func (c *Cluster) peakRPS(n load) float64 {
+	var peak float64
+	for _, at := range c.loads {
+		t := at.from
+		if at.svc != n.svc || t >= n.to {
+			continue
+		}
+		t = max(t, n.from)
+		var sum float64
+		for _, l := range c.loads {
+			if l.svc == n.svc && l.from <= t && t < l.to {
+				sum += l.rps
+			}
+		}
+		peak = max(peak, sum)
+	}
+	return peak
 }
 
 func (c *Cluster) loadable() []string {

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"reflect"
 	"slices"
@@ -315,6 +316,53 @@ func TestAddLoadErrors(t *testing.T) {
 	}
 	if err := c.AddLoad("consumer", 10, time.Second); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestAddLoadLimits: loads on one service add up to at most demo.MaxExtraRPS at
+// any moment, and at most MaxLoads run at once; both refusals are
+// *LoadLimitError, and room frees up when loads end.
+func TestAddLoadLimits(t *testing.T) {
+	clock := newClock()
+	c := newCluster(6, clock)
+	limited := func(err error) bool {
+		var le *demo.LoadLimitError
+		return errors.As(err, &le) && le.LoadLimit()
+	}
+	// 1500 rps for 60 s, then 400 more from 30 s on for 60 s: peak 1900.
+	if err := c.AddLoad("consumer", 1500, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	clock.add(30 * time.Second)
+	if err := c.AddLoad("consumer", 400, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	// 200 more now would make 2100 while both run.
+	if err := c.AddLoad("consumer", 200, time.Second); !limited(err) {
+		t.Errorf("2100 rps on one service: %v, want a LoadLimitError", err)
+	}
+	// Another service has its own budget.
+	if err := c.AddLoad("frontend", demo.MaxExtraRPS, time.Second); err != nil {
+		t.Errorf("frontend: %v", err)
+	}
+	// Once the first load ends, 400 rps run: 1600 more fit.
+	clock.add(31 * time.Second)
+	if err := c.AddLoad("consumer", 1600, time.Second); err != nil {
+		t.Errorf("after the first load ended: %v", err)
+	}
+
+	c = newCluster(6, clock)
+	for i := range demo.MaxLoads {
+		if err := c.AddLoad("catalog", 1, time.Minute); err != nil {
+			t.Fatalf("load %d: %v", i, err)
+		}
+	}
+	if err := c.AddLoad("cart", 1, time.Minute); !limited(err) {
+		t.Errorf("load %d: %v, want a LoadLimitError", demo.MaxLoads+1, err)
+	}
+	clock.add(2 * time.Minute)
+	if err := c.AddLoad("cart", 1, time.Minute); err != nil {
+		t.Errorf("after the loads ended: %v", err)
 	}
 }
 

@@ -60,7 +60,7 @@
 // Storage is one immutable columnar chunk per second (per-chunk string
 // dictionaries with 16-bit codes, UPIDs as pod indexes): 15 minutes at rest
 // are ~70k http_events rows and ~12 MiB (MemoryBytes). Under extreme load
-// (AddLoad accepts up to MaxExtraRPS per call) the oldest seconds are
+// (AddLoad accepts up to MaxExtraRPS per service at any moment) the oldest seconds are
 // dropped early to keep at most Options.MaxRows rows (default 1M, ~130
 // MiB). Scans copy the requested columns of the chunks in range out of the
 // lock.
