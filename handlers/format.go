@@ -32,6 +32,9 @@ type output struct {
 	// table is the table a CSV answer holds; empty: the only table, else
 	// the one named output.
 	table string
+	// keepFormulas turns off the CSV escaping of text that a spreadsheet
+	// would run as a formula (?csv_formulas=keep).
+	keepFormulas bool
 }
 
 // streamed reports whether the answer is written as batches arrive.
@@ -43,7 +46,7 @@ func (o output) streamed() bool { return o.format != formatJSON }
 // the request's own tables must agree with. It adjusts req.Tables.
 func outputOf(r *http.Request, req *api.RunRequest) (output, error) {
 	q := r.URL.Query()
-	for _, key := range []string{"format", "table"} {
+	for _, key := range []string{"format", "table", "csv_formulas"} {
 		if n := len(q[key]); n > 1 {
 			return output{}, fieldError(key, "%s is given %d times; give it once", key, n)
 		}
@@ -54,6 +57,13 @@ func outputOf(r *http.Request, req *api.RunRequest) (output, error) {
 			return output{}, fieldError("format", "format %q is not one of json, csv, ndjson", f)
 		}
 		out.format = f
+	}
+	switch q.Get("csv_formulas") {
+	case "", "escape":
+	case "keep":
+		out.keepFormulas = true
+	default:
+		return output{}, fieldError("csv_formulas", "csv_formulas %q is not one of escape, keep", q.Get("csv_formulas"))
 	}
 	if t := q.Get("table"); t != "" && !slices.Contains(req.Tables, t) {
 		req.Tables = append(req.Tables, t)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/pxgate/pxgate/api"
@@ -20,6 +22,11 @@ import (
 // nanoseconds, UINT128 UUID-style, booleans true/false, NaN and ±Inf
 // empty, invalid UTF-8 replaced by U+FFFD.
 //
+// Text that a spreadsheet would run as a formula gets a leading
+// apostrophe (see escapeFormula) unless the caller asks to keep it: Pixie
+// records what the traffic says (paths, headers, bodies), so anyone who can
+// send a request to a traced service controls those cells.
+//
 // The table is the one named (table=), else the only table, else the one
 // named output; it is chosen when the first rows arrive (Pixie announces
 // every table before sending rows). Other tables are read by the
@@ -29,6 +36,7 @@ type csvSink struct {
 	cw      *csv.Writer
 	want    string // the table asked for; "": choose
 	maxRows int    // 0: no cap
+	escape  bool   // escape formula-like text
 
 	announced []*pixie.TableMeta
 	decided   bool
@@ -43,9 +51,9 @@ type csvSink struct {
 	ends    []int
 }
 
-func newCSVSink(out *streamOut, table string, maxRows int) *csvSink {
+func newCSVSink(out *streamOut, o output, maxRows int) *csvSink {
 	cw := csv.NewWriter(out)
-	return &csvSink{out: out, cw: cw, want: table, maxRows: maxRows, decided: table != ""}
+	return &csvSink{out: out, cw: cw, want: o.table, maxRows: maxRows, decided: o.table != "", escape: !o.keepFormulas}
 }
 
 // Table implements pixie.Sink.
@@ -145,7 +153,7 @@ func (c *csvSink) header() error {
 func (c *csvSink) row(cols []pixie.ColumnData, i int) error {
 	c.scratch = c.scratch[:0]
 	for k := range cols {
-		c.scratch = appendCSVValue(c.scratch, &cols[k], c.kinds[k], i)
+		c.scratch = appendCSVValue(c.scratch, &cols[k], c.kinds[k], i, c.escape)
 		c.ends[k] = len(c.scratch)
 	}
 	line := string(c.scratch)
@@ -158,8 +166,8 @@ func (c *csvSink) row(cols []pixie.ColumnData, i int) error {
 }
 
 // appendCSVValue appends value i of column d as CSV field text (unquoted;
-// encoding/csv quotes).
-func appendCSVValue(b []byte, d *pixie.ColumnData, kind, i int) []byte {
+// encoding/csv quotes), escaping formula-like text when escape is set.
+func appendCSVValue(b []byte, d *pixie.ColumnData, kind, i int, escape bool) []byte {
 	switch kind {
 	case kindFloat64:
 		f := d.Float64[i]
@@ -169,6 +177,9 @@ func appendCSVValue(b []byte, d *pixie.ColumnData, kind, i int) []byte {
 		return appendFloat(b, f)
 	case kindString:
 		s := d.String[i]
+		if escape && formulaLike(s) {
+			b = append(b, '\'')
+		}
 		if utf8.Valid(s) {
 			return append(b, s...)
 		}
@@ -179,6 +190,32 @@ func appendCSVValue(b []byte, d *pixie.ColumnData, kind, i int) []byte {
 		return appendUUID(b, d.UInt128[i])
 	}
 	return appendValue(b, d, kind, i) // INT64, BOOLEAN: as in JSON
+}
+
+// formulaLike reports whether a spreadsheet would read text as a formula
+// (OWASP's CSV injection list: a leading =, +, -, @, tab or carriage
+// return). Text that is a plain number ("-5", "+1.5e3") or a lone sign
+// stays as it is: spreadsheets read those as data.
+func formulaLike(s []byte) bool {
+	if len(s) == 0 {
+		return false
+	}
+	switch s[0] {
+	case '=', '@', '\t', '\r':
+		return true
+	case '+', '-':
+		if len(s) == 1 {
+			return false
+		}
+		for _, c := range s[1:] {
+			if !strings.ContainsRune("0123456789.eE+-", rune(c)) {
+				return true // "-Inf", "+A1", "-cmd|..."
+			}
+		}
+		_, err := strconv.ParseFloat(string(s), 64)
+		return err != nil
+	}
+	return false
 }
 
 func (c *csvSink) started() bool { return c.out.wrote }

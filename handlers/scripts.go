@@ -130,11 +130,11 @@ func apiScript(sc *scripts.Script, withSource bool) api.Script {
 
 // Query parameters of GET /v1/scripts/{name}/run that are not script
 // arguments. A script parameter with one of these names cannot be set from
-// the query string (use POST with args). format and table are read by
-// outputOf.
+// the query string (use POST with args). format, table and csv_formulas
+// are read by outputOf.
 var reservedQuery = map[string]bool{
 	"expect": true, "cluster_id": true, "timeout": true, "max_rows": true,
-	"tables": true, "fail_status": true, "format": true, "table": true,
+	"tables": true, "fail_status": true, "format": true, "table": true, "csv_formulas": true,
 }
 
 // queryError is a mistake in a GET run's query string.

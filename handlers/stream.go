@@ -76,7 +76,7 @@ func (e *streamEnd) errorWord() string {
 func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan, out output) {
 	var sink streamSink
 	if out.format == formatCSV {
-		sink = newCSVSink(newStreamOut(w, api.ContentTypeCSV+"; charset=utf-8"), out.table, p.maxRows)
+		sink = newCSVSink(newStreamOut(w, api.ContentTypeCSV+"; charset=utf-8"), out, p.maxRows)
 	} else {
 		sink = newNDJSONSink(newStreamOut(w, api.ContentTypeNDJSON), p.req.Tables, p.maxRows)
 	}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -359,6 +360,49 @@ func TestCSVChoosesItsTable(t *testing.T) {
 	}
 	if s := two.get(t, letRun+"?format=csv&table=b", ""); s.status != http.StatusOK || bytes.Count(s.body, []byte("\n")) != 3 {
 		t.Errorf("table=b: got %d %q", s.status, s.body)
+	}
+}
+
+// TestCSVEscapesFormulas: text a spreadsheet would run (Pixie records what
+// the traffic says) gets a leading apostrophe in CSV unless the caller keeps
+// it; numbers and other columns stay as they are, and JSON is untouched.
+func TestCSVEscapesFormulas(t *testing.T) {
+	t.Parallel()
+	paths := []string{"=HYPERLINK(\"http://x\")", "@SUM(A1)", "+cmd|' /C calc'!A0", "-2+3", "\tx", "-5", "+1.5e3", "-", "/ok", "-Inf"}
+	n := make([]int64, len(paths))
+	for i := range n {
+		n[i] = int64(-i)
+	}
+	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{fakevizier.NewTable("output",
+		fakevizier.StringCol("req_path", vizierpb.SemanticType_ST_NONE, paths...),
+		fakevizier.Int64Col("n", vizierpb.SemanticType_ST_NONE, n...),
+	)}}))
+	column := func(query string) []string {
+		t.Helper()
+		s := e.get(t, letRun+query, "")
+		records, err := csv.NewReader(bytes.NewReader(s.body)).ReadAll()
+		if err != nil || s.status != http.StatusOK || len(records) != len(paths)+1 {
+			t.Fatalf("%s: got %d, %v\n%s", query, s.status, err, s.body)
+		}
+		var out []string
+		for i, r := range records[1:] {
+			out = append(out, r[0])
+			if want := strconv.Itoa(-i); r[1] != want {
+				t.Errorf("%s: n = %q, want %q", query, r[1], want)
+			}
+		}
+		return out
+	}
+	want := []string{"'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "'+cmd|' /C calc'!A0", "'-2+3", "'\tx", "-5", "+1.5e3", "-", "/ok", "'-Inf"}
+	if got := column("?format=csv"); !slices.Equal(got, want) {
+		t.Errorf("escaped:\n got %q\nwant %q", got, want)
+	}
+	if got := column("?format=csv&csv_formulas=keep"); !slices.Equal(got, paths) {
+		t.Errorf("csv_formulas=keep:\n got %q\nwant %q", got, paths)
+	}
+	e.get(t, letRun+"?format=csv&csv_formulas=off", "").problem(t, http.StatusBadRequest, api.ProblemInvalidRequest)
+	if s := e.get(t, letRun, ""); !bytes.Contains(s.body, []byte(`"=HYPERLINK(\"http://x\")"`)) {
+		t.Errorf("JSON changed the text: %s", s.body)
 	}
 }
 
