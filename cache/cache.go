@@ -64,7 +64,14 @@ func New(ttl time.Duration, maxEntries int, maxBytes int64) *Cache {
 // not an error); an error is shared with the callers in flight but never
 // kept.
 func (c *Cache) Do(key string, fn func() (*Entry, bool, error)) (*Entry, State, error) {
-	if e := c.get(key); e != nil {
+	return c.DoFresh(key, c.ttl, fn)
+}
+
+// DoFresh is Do for a caller that accepts only answers younger than maxAge
+// (HTTP's Cache-Control: max-age); an older entry is replaced by a new
+// query's answer. maxAge above the TTL counts as the TTL.
+func (c *Cache) DoFresh(key string, maxAge time.Duration, fn func() (*Entry, bool, error)) (*Entry, State, error) {
+	if e := c.get(key, maxAge); e != nil {
 		return e, Hit, nil
 	}
 	ran := false // singleflight reports "shared" to the leader too
@@ -91,7 +98,7 @@ func (c *Cache) Len() (entries int, bytes int64) {
 	return c.lru.Len(), c.bytes
 }
 
-func (c *Cache) get(key string) *Entry {
+func (c *Cache) get(key string, maxAge time.Duration) *Entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.items[key]
@@ -99,9 +106,13 @@ func (c *Cache) get(key string) *Entry {
 		return nil
 	}
 	it := el.Value.(*item)
-	if c.now().Sub(it.entry.Created) >= c.ttl {
+	age := c.now().Sub(it.entry.Created)
+	if age >= c.ttl {
 		c.remove(el)
 		return nil
+	}
+	if age >= maxAge {
+		return nil // too old for this caller; its answer replaces the entry
 	}
 	c.lru.MoveToFront(el)
 	return it.entry

@@ -32,6 +32,36 @@ func TestHitMissAndExpiry(t *testing.T) {
 	}
 }
 
+// TestDoFresh: a caller's max-age shortens the TTL for it alone; its fresh
+// answer replaces the older entry for everyone.
+func TestDoFresh(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1000, 0)
+	c := New(time.Minute, 10, 1<<20)
+	c.now = func() time.Time { return now }
+	calls := 0
+	fn := func() (*Entry, bool, error) { calls++; return entry("a", now), true, nil }
+	c.Do("k", fn)
+	now = now.Add(20 * time.Second)
+	if _, st, _ := c.DoFresh("k", 30*time.Second, fn); st != Hit {
+		t.Errorf("20 s old, max-age 30 s: got %s, want hit", st)
+	}
+	if _, st, _ := c.DoFresh("k", 10*time.Second, fn); st != Miss || calls != 2 {
+		t.Errorf("20 s old, max-age 10 s: got %s with %d calls, want a miss", st, calls)
+	}
+	if e, st, _ := c.Do("k", fn); st != Hit || !e.Created.Equal(now) {
+		t.Errorf("after the refresh: got %s, created %s; want a hit on the new answer", st, e.Created)
+	}
+	now = now.Add(59 * time.Second)
+	if _, st, _ := c.DoFresh("k", time.Hour, fn); st != Hit {
+		t.Errorf("max-age above the TTL, entry within it: got %s, want hit", st)
+	}
+	now = now.Add(time.Second)
+	if _, st, _ := c.DoFresh("k", time.Hour, fn); st != Miss {
+		t.Errorf("max-age above the TTL, entry past it: got %s, want miss", st)
+	}
+}
+
 func TestErrorsAndUncacheableAnswersAreNotKept(t *testing.T) {
 	t.Parallel()
 	c := New(time.Minute, 10, 1<<20)

@@ -52,7 +52,7 @@ type Config struct {
 	MaxStreamRows   int           `envconfig:"PXGATE_MAX_STREAM_ROWS" default:"1000000" desc:"rows streamed per table in csv/ndjson (constant memory whatever the size)"`
 	HistorySize     int           `envconfig:"PXGATE_HISTORY_SIZE" default:"200" desc:"recent runs kept for /v1/runs and the page at /"`
 	MaxBodyBytes    int64         `envconfig:"PXGATE_MAX_BODY_BYTES" default:"1048576" desc:"largest request body"`
-	CacheTTL        time.Duration `envconfig:"PXGATE_CACHE_TTL" default:"0s" desc:"share identical queries' results for this long (0: off)"`
+	CacheTTL        time.Duration `envconfig:"PXGATE_CACHE_TTL" default:"10s" desc:"GET runs and /probe: identical requests share one query's answer for this long (0: off; POST runs and expect= checks run fresh)"`
 	CacheMaxEntries int           `envconfig:"PXGATE_CACHE_MAX_ENTRIES" default:"1000" desc:"answers the cache keeps at most"`
 	CacheMaxBytes   int64         `envconfig:"PXGATE_CACHE_MAX_BYTES" default:"67108864" desc:"bytes of answers the cache keeps at most"`
 	AllowedClusters []string      `envconfig:"PXGATE_ALLOWED_CLUSTERS" desc:"comma-separated cluster ids callers may query (empty: any)"`

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -22,18 +23,24 @@ const (
 // cached serves a GET through the result cache when one is configured:
 // identical requests (same path and query, order aside) within the TTL
 // share one Pixie query and its answer. Callers opt out with
-// Cache-Control: no-cache (or no-store); requests with expect= tolerances
-// run fresh unless they opt in with Cache-Control: max-age. Only complete answers of a query
+// Cache-Control: no-cache, no-store or max-age=0, and max-age=N takes only
+// an answer younger than N seconds; requests with expect= tolerances run
+// fresh unless they opt in with max-age. Only complete answers of a query
 // that ran (JSON runs with their verdict, probe scrapes) are kept, never
 // errors. The query runs detached from the first caller's connection, so
 // that its leaving does not fail the callers sharing the query.
 func (s *server) cached(w http.ResponseWriter, r *http.Request, serve http.HandlerFunc) {
-	if s.cache == nil || r.Method != http.MethodGet || bypassCache(r) {
+	if s.cache == nil || r.Method != http.MethodGet {
+		serve(w, r)
+		return
+	}
+	maxAge, fresh := cacheControl(r)
+	if fresh {
 		serve(w, r)
 		return
 	}
 	key := r.URL.Path + "?" + canonicalQuery(r.URL.Query()) + "|" + r.Header.Get(scrapeTimeoutHeader)
-	e, state, _ := s.cache.Do(key, func() (*cache.Entry, bool, error) {
+	e, state, _ := s.cache.DoFresh(key, maxAge, func() (*cache.Entry, bool, error) {
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
 		// Detached from the first caller, but bounded: the catalog lookup
 		// and the query must end even if nobody waits any more.
@@ -58,15 +65,32 @@ func cacheable(e *cache.Entry) bool {
 	return !strings.HasPrefix(e.ContentType, "application/problem") && e.Status < http.StatusInternalServerError
 }
 
-// bypassCache says whether r must run fresh: the caller said no-cache, or
-// it checks tolerances (a steady-state check after a fault must never see
-// the answer from before it) without opting in with Cache-Control: max-age.
-func bypassCache(r *http.Request) bool {
-	cc := strings.ToLower(r.Header.Get("Cache-Control"))
-	if strings.Contains(cc, "no-cache") || strings.Contains(cc, "no-store") {
-		return true
+// cacheControl reads the request's Cache-Control (RFC 9111): fresh says r
+// must run its own query (no-cache, no-store, max-age=0, or tolerances
+// (expect=) without a max-age, since a steady-state check after a fault
+// must never see the answer from before it); otherwise maxAge bounds the
+// age of an answer it takes (no bound when it gave none).
+func cacheControl(r *http.Request) (maxAge time.Duration, fresh bool) {
+	maxAge, given := time.Duration(math.MaxInt64), false
+	for _, header := range r.Header.Values("Cache-Control") {
+		for d := range strings.SplitSeq(header, ",") {
+			name, value, _ := strings.Cut(strings.TrimSpace(d), "=")
+			switch strings.ToLower(name) {
+			case "no-cache", "no-store":
+				return 0, true
+			case "max-age":
+				n, err := strconv.ParseUint(strings.Trim(value, `"`), 10, 32)
+				if err != nil {
+					return 0, true // unreadable: the safe reading
+				}
+				maxAge, given = min(maxAge, time.Duration(n)*time.Second), true
+			}
+		}
 	}
-	return r.URL.Query().Has("expect") && !strings.Contains(cc, "max-age")
+	if maxAge == 0 || r.URL.Query().Has("expect") && !given {
+		return 0, true
+	}
+	return maxAge, false
 }
 
 // canonicalQuery orders parameters and their values, so that the same

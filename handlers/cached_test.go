@@ -65,6 +65,19 @@ func TestCachedGETRuns(t *testing.T) {
 			t.Errorf("opted-in check %d: got %q, want %q", i, got, want)
 		}
 	}
+	// max-age bounds the age of the answer taken; 0 or an unreadable one
+	// means a fresh query.
+	time.Sleep(1100 * time.Millisecond) // Age counts whole seconds
+	for _, tc := range []struct{ cc, want string }{
+		{"max-age=30", "hit"}, {"max-age=1", "miss"}, {"public, max-age=5", "hit"},
+		{"max-age=0", ""}, {"max-age=soon", ""}, {"no-store", ""},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+check, nil)
+		req.Header.Set("Cache-Control", tc.cc)
+		if got := e.send(t, req).header.Get("X-Pxgate-Cache"); got != tc.want {
+			t.Errorf("Cache-Control %q: got %q, want %q", tc.cc, got, tc.want)
+		}
+	}
 
 	// Concurrent identical requests: one query.
 	e2 := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: letPlan().Tables, Delay: 20 * time.Millisecond}), withCache)
