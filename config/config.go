@@ -37,6 +37,8 @@ type Config struct {
 	E2EEncryption  string   `envconfig:"PIXIE_E2E_ENCRYPTION" default:"auto" desc:"end-to-end encryption of results: auto, on, off"`
 	MaxRecvMiB     int      `envconfig:"PIXIE_MAX_RECV_MIB" default:"256" desc:"largest gRPC message accepted from Pixie, MiB"`
 	ListenAddr     string   `envconfig:"PXGATE_LISTEN_ADDR" default:":8080" desc:"HTTP listen address"`
+	TLSCertFile    string   `envconfig:"PXGATE_TLS_CERT_FILE" desc:"serve HTTPS with this PEM certificate (chain) file (re-read on change and SIGHUP)"`
+	TLSKeyFile     string   `envconfig:"PXGATE_TLS_KEY_FILE" desc:"the PEM private key of PXGATE_TLS_CERT_FILE"`
 	Demo           string   `envconfig:"PXGATE_DEMO" default:"auto" desc:"embedded demo cluster: auto (when no Pixie credentials), on, off"`
 	DemoVizierAddr string   `envconfig:"PXGATE_DEMO_VIZIER_ADDR" default:"127.0.0.1:0" desc:"address of the demo cluster's Vizier (gRPC, plaintext), for other Pixie clients"`
 	ScriptsDir     string   `envconfig:"PXGATE_SCRIPTS_DIR" desc:"directory of user .pxl scripts for the named catalog"`
@@ -166,6 +168,16 @@ func (c *Config) Validate() error {
 	}
 	if _, err := normaliseAddr(c.ListenAddr, ""); err != nil && !strings.HasPrefix(c.ListenAddr, ":") {
 		bad("PXGATE_LISTEN_ADDR: %v", err)
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		bad("PXGATE_TLS_CERT_FILE and PXGATE_TLS_KEY_FILE go together: set both to serve HTTPS, or neither")
+	}
+	for _, f := range []struct{ name, path string }{{"PXGATE_TLS_CERT_FILE", c.TLSCertFile}, {"PXGATE_TLS_KEY_FILE", c.TLSKeyFile}} {
+		if f.path != "" {
+			if _, err := os.Stat(f.path); err != nil {
+				bad("%s: %v", f.name, err)
+			}
+		}
 	}
 	if c.MaxConcurrent < 1 {
 		bad("PXGATE_MAX_CONCURRENT must be at least 1; got %d", c.MaxConcurrent)
@@ -334,6 +346,8 @@ func (c *Config) Print(w io.Writer) error {
 		{"PIXIE_E2E_ENCRYPTION", fmt.Sprintf("%s (encrypting: %v)", c.E2EEncryption, c.Encrypt())},
 		{"PIXIE_MAX_RECV_MIB", fmt.Sprint(c.MaxRecvMiB)},
 		{"PXGATE_LISTEN_ADDR", c.ListenAddr},
+		{"PXGATE_TLS_CERT_FILE", c.TLSCertFile},
+		{"PXGATE_TLS_KEY_FILE", c.TLSKeyFile},
 		{"PXGATE_DEMO", c.Demo},
 		{"PXGATE_DEMO_VIZIER_ADDR", c.DemoVizierAddr},
 		{"PXGATE_SCRIPTS_DIR", c.ScriptsDir},

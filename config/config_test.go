@@ -132,6 +132,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"default timeout above cap", with(map[string]string{"PXGATE_QUERY_TIMEOUT": "10s", "PXGATE_DEFAULT_TIMEOUT": "20s"}), []string{"exceeds PXGATE_QUERY_TIMEOUT"}},
 		{"zero rows", with(map[string]string{"PXGATE_MAX_ROWS": "0"}), []string{"PXGATE_MAX_ROWS must be at least 1"}},
 		{"zero concurrency", with(map[string]string{"PXGATE_MAX_CONCURRENT": "0"}), []string{"PXGATE_MAX_CONCURRENT must be at least 1"}},
+		{"a TLS certificate without its key", with(map[string]string{"PXGATE_TLS_CERT_FILE": "config_test.go"}), []string{"PXGATE_TLS_CERT_FILE and PXGATE_TLS_KEY_FILE go together"}},
+		{"missing TLS files", with(map[string]string{"PXGATE_TLS_CERT_FILE": "/nonexistent/tls.crt", "PXGATE_TLS_KEY_FILE": "/nonexistent/tls.key"}), []string{"PXGATE_TLS_CERT_FILE: stat /nonexistent/tls.crt", "PXGATE_TLS_KEY_FILE: stat"}},
 		{"negative shutdown delay", with(map[string]string{"PXGATE_SHUTDOWN_DELAY": "-1s"}), []string{"PXGATE_SHUTDOWN_DELAY must not be negative"}},
 		{"bad log level", with(map[string]string{"PXGATE_LOG_LEVEL": "loud"}), []string{"PXGATE_LOG_LEVEL"}},
 		{"bad log format", with(map[string]string{"PXGATE_LOG_FORMAT": "xml"}), []string{"PXGATE_LOG_FORMAT"}},

@@ -429,6 +429,18 @@ func TestAllOn(t *testing.T) {
 		t.Errorf("script source mangled: %q", src)
 	}
 
+	// Serving TLS: the Secret's pair where the variables point, HTTPS probes.
+	for _, name := range []string{"PXGATE_TLS_CERT_FILE", "PXGATE_TLS_KEY_FILE"} {
+		if v := volumeAt(t, pod, c, env[name].Value); v.Secret == nil || v.Secret.SecretName != "pxgate-serving-tls" {
+			t.Errorf("%s %s is not on Secret pxgate-serving-tls: %+v", name, env[name].Value, v)
+		}
+	}
+	for name, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
+		if p == nil || p.HTTPGet == nil || p.HTTPGet.Scheme != corev1.URISchemeHTTPS {
+			t.Errorf("%s probe is not HTTPS: %+v", name, p)
+		}
+	}
+
 	// CA bundle from a ConfigMap.
 	caVol := volumeAt(t, pod, c, env["PIXIE_TLS_CA_FILE"].Value)
 	if caVol.ConfigMap == nil || caVol.ConfigMap.Name != "pixie-ca" {
@@ -449,6 +461,8 @@ func TestAllOn(t *testing.T) {
 	sm := m.ServiceMonitor
 	if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != "http" || sm.Spec.Endpoints[0].Path != "/metrics" {
 		t.Errorf("ServiceMonitor endpoints = %+v, want port http path /metrics", sm.Spec.Endpoints)
+	} else if ep := sm.Spec.Endpoints[0]; ep.Scheme != "https" || ep.TLSConfig["serverName"] != "pxgate.default.svc" {
+		t.Errorf("ServiceMonitor endpoint scheme %q, tlsConfig %v; want https with the values' tlsConfig", ep.Scheme, ep.TLSConfig)
 	}
 	if sm.Namespace != "monitoring" || !slices.Equal(sm.Spec.NamespaceSelector.MatchNames, []string{namespace}) {
 		t.Errorf("ServiceMonitor in %q selecting %v, want monitoring selecting %s", sm.Namespace, sm.Spec.NamespaceSelector.MatchNames, namespace)
@@ -473,8 +487,9 @@ func volumeAt(t *testing.T, pod corev1.PodSpec, c corev1.Container, path string)
 		if strings.HasPrefix(path, strings.TrimSuffix(vm.MountPath, "/")+"/") {
 			for _, v := range pod.Volumes {
 				if v.Name == vm.Name {
-					if p := strings.TrimPrefix(path, vm.MountPath+"/"); v.Secret != nil && len(v.Secret.Items) > 0 && v.Secret.Items[0].Path != p {
-						t.Errorf("volume %s holds %s, not %s", v.Name, v.Secret.Items[0].Path, p)
+					p := strings.TrimPrefix(path, vm.MountPath+"/")
+					if v.Secret != nil && len(v.Secret.Items) > 0 && !slices.ContainsFunc(v.Secret.Items, func(k corev1.KeyToPath) bool { return k.Path == p }) {
+						t.Errorf("volume %s holds %+v, not %s", v.Name, v.Secret.Items, p)
 					}
 					return v
 				}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net/http"
 	"os"
@@ -367,4 +369,82 @@ func TestServeShutdownDrains(t *testing.T) {
 		t.Errorf("the in-flight query: %d %s %v; want its whole 200 answer", a.status, a.body, a.err)
 	}
 	<-stopped
+}
+
+// TestServeTLS: with PXGATE_TLS_* the port speaks HTTPS only, with the
+// files' certificate, and a rotated pair is served after SIGHUP.
+func TestServeTLS(t *testing.T) {
+	fake, err := fakevizier.Start(fakevizier.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	writePair := func() *x509.CertPool {
+		t.Helper()
+		certPEM, keyPEM, err := fakevizier.SelfSignedPEM()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(certPEM)
+		return pool
+	}
+	first := writePair()
+	cfg := &config.Config{
+		DirectAddr: fake.Addr(), DirectPlain: true, TLSCertFile: certFile, TLSKeyFile: keyFile,
+		E2EEncryption: "auto", MaxRecvMiB: 64, ListenAddr: "127.0.0.1:0", Demo: "off", AllowInline: true,
+		MaxConcurrent: 4, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
+		MaxBodyBytes: 1 << 20, MaxStreamRows: 1000, HistorySize: 10, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
+	}
+	reload := make(chan os.Signal, 1)
+	base, logs, stop := serve(t, cfg, reload)
+	defer stop()
+	secure := "https://" + strings.TrimPrefix(base, "http://")
+	trusting := func(pool *x509.CertPool) *http.Client {
+		return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, DisableKeepAlives: true}}
+	}
+	resp, err := trusting(first).Get(secure + "/healthz")
+	if err != nil {
+		t.Fatalf("HTTPS with the files' certificate: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("HTTPS /healthz: got %d", resp.StatusCode)
+	}
+	if resp, err := http.Get(base + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Error("plain HTTP answered 200 on the HTTPS port")
+		}
+	}
+
+	second := writePair()
+	reload <- syscall.SIGHUP
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := trusting(second).Get(secure + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the rotated certificate is not served: %v\n%s", err, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := trusting(first).Get(secure + "/healthz"); err == nil {
+		t.Error("the old certificate is still served after the rotation")
+	}
+	if !strings.Contains(logs.String(), `"scheme":"https"`) || !strings.Contains(logs.String(), "TLS certificate reloaded") {
+		t.Errorf("logs lack the scheme or the reload:\n%s", logs.String())
+	}
 }

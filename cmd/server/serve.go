@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pxl/demo"
 	"github.com/pxgate/pxgate/scripts"
+	"github.com/pxgate/pxgate/tlscert"
 	"github.com/pxgate/pxgate/version"
 )
 
@@ -67,25 +69,41 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		results = cache.New(cfg.CacheTTL, cfg.CacheMaxEntries, cfg.CacheMaxBytes)
 	}
 
-	var authenticate func(http.Handler) http.Handler
+	var (
+		authenticate func(http.Handler) http.Handler
+		tokens       *auth.Tokens
+		certs        *tlscert.Reloader
+	)
 	if cfg.AuthTokensFile != "" {
-		tokens, err := auth.Load(cfg.AuthTokensFile, logger)
-		if err != nil {
+		if tokens, err = auth.Load(cfg.AuthTokensFile, logger); err != nil {
 			return err
 		}
 		authenticate = auth.Middleware(tokens, cfg.AuthOpenPaths)
 		logger.Info("caller tokens required", "tokens", tokens.Len(), "open_paths", cfg.AuthOpenPaths)
-		go func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-hooks.Reload:
+	}
+	if cfg.TLSCertFile != "" {
+		if certs, err = tlscert.Load(cfg.TLSCertFile, cfg.TLSKeyFile, logger); err != nil {
+			return err
+		}
+	} else if tokens != nil {
+		logger.Warn("caller tokens travel in plaintext: set PXGATE_TLS_CERT_FILE and PXGATE_TLS_KEY_FILE, or put TLS in front of pxgate")
+	}
+	// SIGHUP re-reads the files now; both also notice changes by themselves.
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hooks.Reload:
+				if tokens != nil {
 					_ = tokens.Reload() // logs its own outcome
 				}
+				if certs != nil {
+					certs.Reload()
+				}
 			}
-		}()
-	}
+		}
+	}()
 
 	var ready atomic.Bool
 	reg := prometheus.NewRegistry()
@@ -126,10 +144,17 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	scheme := "http"
+	if certs != nil {
+		scheme = "https"
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate}
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	ready.Store(true)
 	v := version.Get()
-	logger.Info("pxgate serving", "addr", ln.Addr().String(), "pixie", describeTarget(cfg, pcfg),
+	logger.Info("pxgate serving", "addr", ln.Addr().String(), "scheme", scheme, "pixie", describeTarget(cfg, pcfg),
 		"version", v.Version, "revision", v.Revision)
 	if hooks.Started != nil {
 		hooks.Started(ln.Addr().String())

@@ -19,6 +19,20 @@ import (
 // written to a file for PIXIE_TLS_CA_FILE). It lets tests exercise the
 // cloud path, which is always TLS.
 func SelfSignedTLS() (*tls.Config, []byte, error) {
+	certPEM, keyPEM, err := SelfSignedPEM()
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, certPEM, nil
+}
+
+// SelfSignedPEM makes the throw-away certificate SelfSignedTLS uses and
+// returns it and its private key in PEM (for servers configured by files).
+func SelfSignedPEM() (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
@@ -47,10 +61,6 @@ func SelfSignedTLS() (*tls.Config, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	cert, err := tls.X509KeyPair(certPEM, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
-	if err != nil {
-		return nil, nil, err
-	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, certPEM, nil
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), nil
 }
