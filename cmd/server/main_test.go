@@ -114,13 +114,8 @@ func TestServeEndToEndAndGracefulShutdown(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(scriptsDir, "my_let.pxl"), []byte("import px\n\ndef my_let(start_time: str, service: px.Service):\n    return px.DataFrame('http_events', start_time=start_time)\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := &config.Config{
-		ScriptsDir: scriptsDir,
-		APIKey:     secretKey, ClusterID: clusterID, DirectAddr: fake.Addr(), DirectPlain: true,
-		E2EEncryption: "auto", MaxRecvMiB: 64, ListenAddr: "127.0.0.1:0", Demo: "off", AllowInline: true,
-		MaxConcurrent: 4, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
-		MaxBodyBytes: 1 << 20, MaxStreamRows: 1000, HistorySize: 10, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
-	}
+	cfg := testConfig(fake.Addr())
+	cfg.ScriptsDir, cfg.APIKey, cfg.ClusterID = scriptsDir, secretKey, clusterID
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +184,17 @@ func TestServeEndToEndAndGracefulShutdown(t *testing.T) {
 	}
 }
 
+// testConfig is a small valid configuration for a plaintext Vizier at addr
+// and a gateway on a free loopback port.
+func testConfig(addr string) *config.Config {
+	return &config.Config{
+		DirectAddr: addr, DirectPlain: true,
+		E2EEncryption: "auto", MaxRecvMiB: 64, ListenAddr: "127.0.0.1:0", Demo: "off", AllowInline: true,
+		MaxConcurrent: 4, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
+		MaxBodyBytes: 1 << 20, MaxStreamRows: 1000, HistorySize: 10, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
+	}
+}
+
 // serve starts Serve with cfg and hooks; stop cancels it and waits.
 func serve(t *testing.T, cfg *config.Config, reload <-chan os.Signal) (base string, logs *syncBuffer, stop func()) {
 	t.Helper()
@@ -245,12 +251,8 @@ func TestServeCallerTokens(t *testing.T) {
 	if err := os.WriteFile(tokensFile, []byte("caller-s3cr3t-one\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := &config.Config{
-		DirectAddr: fake.Addr(), DirectPlain: true, AuthTokensFile: tokensFile, AuthOpenPaths: []string{"/healthz", "/readyz", "/metrics"},
-		E2EEncryption: "auto", MaxRecvMiB: 64, ListenAddr: "127.0.0.1:0", Demo: "off", AllowInline: true,
-		MaxConcurrent: 4, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
-		MaxBodyBytes: 1 << 20, MaxStreamRows: 1000, HistorySize: 10, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
-	}
+	cfg := testConfig(fake.Addr())
+	cfg.AuthTokensFile, cfg.AuthOpenPaths = tokensFile, []string{"/healthz", "/readyz", "/metrics"}
 	reload := make(chan os.Signal, 1)
 	base, logs, stop := serve(t, cfg, reload)
 	defer stop()
@@ -294,13 +296,8 @@ func TestServeShutdownDrains(t *testing.T) {
 	}
 	t.Cleanup(fake.Close)
 	const delay = 700 * time.Millisecond
-	cfg := &config.Config{
-		ClusterID: clusterID, DirectAddr: fake.Addr(), DirectPlain: true,
-		E2EEncryption: "auto", MaxRecvMiB: 64, ListenAddr: "127.0.0.1:0", Demo: "off", AllowInline: true,
-		MaxConcurrent: 4, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
-		MaxBodyBytes: 1 << 20, MaxStreamRows: 1000, HistorySize: 10, LogLevel: "debug", LogFormat: "json",
-		ShutdownDelay: delay, ShutdownGrace: 5 * time.Second,
-	}
+	cfg := testConfig(fake.Addr())
+	cfg.ClusterID, cfg.ShutdownDelay = clusterID, delay
 	base, _, stop := serve(t, cfg, nil)
 	// Every probe opens a new connection, so "accepting" is what is tested.
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
@@ -398,12 +395,8 @@ func TestServeTLS(t *testing.T) {
 		return pool
 	}
 	first := writePair()
-	cfg := &config.Config{
-		DirectAddr: fake.Addr(), DirectPlain: true, TLSCertFile: certFile, TLSKeyFile: keyFile,
-		E2EEncryption: "auto", MaxRecvMiB: 64, ListenAddr: "127.0.0.1:0", Demo: "off", AllowInline: true,
-		MaxConcurrent: 4, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
-		MaxBodyBytes: 1 << 20, MaxStreamRows: 1000, HistorySize: 10, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
-	}
+	cfg := testConfig(fake.Addr())
+	cfg.TLSCertFile, cfg.TLSKeyFile = certFile, keyFile
 	reload := make(chan os.Signal, 1)
 	base, logs, stop := serve(t, cfg, reload)
 	defer stop()
