@@ -72,8 +72,16 @@ func encodeRun(w io.Writer, res *runResult) error {
 		e.table(t)
 	}
 	e.buf = append(e.buf, "]}\n"...)
+	if l, ok := w.(lengthSetter); ok && !e.flushed {
+		l.setLength(len(e.buf)) // the whole response is in e.buf
+	}
 	return e.flush()
 }
+
+// A lengthSetter is told the response's length before its only Write when
+// the whole response fits in the encoder's buffer: net/http then sends a
+// Content-Length instead of chunks.
+type lengthSetter interface{ setLength(n int) }
 
 // buffers recycles encoding buffers: one per response would otherwise be
 // the largest allocation of a small query.
@@ -94,13 +102,15 @@ func putBuffer(b *[]byte) {
 // After a write error it keeps encoding into the void and reports the
 // first error from flush.
 type encoder struct {
-	w   io.Writer
-	buf []byte
-	err error
+	w       io.Writer
+	buf     []byte
+	err     error
+	flushed bool // something was written (or tried)
 }
 
 func (e *encoder) flush() error {
 	if e.err == nil && len(e.buf) > 0 {
+		e.flushed = true
 		_, e.err = e.w.Write(e.buf)
 	}
 	e.buf = e.buf[:0]
@@ -176,17 +186,27 @@ func (e *encoder) table(t *pixie.Table) {
 type rowEncoding struct {
 	keys  [][]byte // what precedes column c's value in a row object
 	kinds []int
+	day   *dayCache // for TIME64NS values
 }
 
 func newRowEncoding(meta *pixie.TableMeta) rowEncoding {
-	re := rowEncoding{keys: make([][]byte, len(meta.Columns)), kinds: make([]int, len(meta.Columns))}
+	re := rowEncoding{keys: make([][]byte, len(meta.Columns)), kinds: make([]int, len(meta.Columns)), day: &dayCache{}}
+	// All keys in one allocation: "{"a":,"b":,"c":".
+	n := 0
+	for _, col := range meta.Columns {
+		n += len(col.Name) + 4
+	}
+	all := make([]byte, 0, n)
 	for c, col := range meta.Columns {
-		k := []byte{','}
+		start := len(all)
 		if c == 0 {
-			k[0] = '{'
+			all = append(all, '{')
+		} else {
+			all = append(all, ',')
 		}
-		k = appendString(k, col.Name)
-		re.keys[c] = append(k, ':')
+		all = appendString(all, col.Name)
+		all = append(all, ':')
+		re.keys[c] = all[start:len(all):len(all)]
 		re.kinds[c] = columnKind(col.Type)
 	}
 	return re
@@ -199,6 +219,12 @@ func (re rowEncoding) appendRow(b []byte, cols []pixie.ColumnData, i int) []byte
 	}
 	for c := range re.keys {
 		b = append(b, re.keys[c]...)
+		if re.kinds[c] == kindTime {
+			b = append(b, '"')
+			b = re.day.appendTime(b, cols[c].Int64[i])
+			b = append(b, '"')
+			continue
+		}
 		b = appendValue(b, &cols[c], re.kinds[c], i)
 	}
 	return append(b, '}')
@@ -302,6 +328,48 @@ func appendTime(b []byte, ns int64) []byte {
 	return append(b, 'Z')
 }
 
+// dayCache formats times as appendTime does, computing the date only when
+// the day changes: the times of a result are mostly within a day or two,
+// and the calendar arithmetic of time.Time.Date is most of appendTime's work.
+type dayCache struct {
+	day  int64    // days since the Unix epoch of date; valid when ok
+	date [11]byte // "2006-01-02T"
+	ok   bool
+}
+
+const nsPerDay = 24 * int64(time.Hour)
+
+// appendTime appends ns as appendTime(b, ns) does.
+func (c *dayCache) appendTime(b []byte, ns int64) []byte {
+	day, rem := ns/nsPerDay, ns%nsPerDay
+	if rem < 0 {
+		day, rem = day-1, rem+nsPerDay
+	}
+	if !c.ok || day != c.day {
+		year, month, d := time.Unix(0, ns).UTC().Date()
+		if year < 0 || year > 9999 {
+			return appendTime(b, ns) // never from Pixie (int64 nanoseconds reach 1677 to 2262)
+		}
+		date := appendDigits(c.date[:0], year, 4)
+		date = append(date, '-')
+		date = appendDigits(date, int(month), 2)
+		date = append(date, '-')
+		date = appendDigits(date, d, 2)
+		_ = append(date, 'T')
+		c.day, c.ok = day, true
+	}
+	b = append(b, c.date[:]...)
+	sec := int(rem / int64(time.Second))
+	b = appendDigits(b, sec/3600, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec/60%60, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec%60, 2)
+	b = append(b, '.')
+	b = appendDigits(b, int(rem%int64(time.Second)), 9)
+	return append(b, 'Z')
+}
+
 // digitPairs holds "00" to "99", to format two digits per division.
 const digitPairs = "00010203040506070809" +
 	"10111213141516171819" +
@@ -331,10 +399,18 @@ func appendDigits(b []byte, v, width int) []byte {
 	return append(b, tmp[:width]...)
 }
 
-// appendString appends s as a JSON string (names and ids: the copy to
-// []byte is cheap at that size).
+// appendString appends s as a JSON string (names and ids). Printable
+// ASCII without quotes or backslashes, what names and ids are, is copied
+// as it is; anything else goes through appendBytesString.
 func appendString(b []byte, s string) []byte {
-	return appendBytesString(b, []byte(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			return appendBytesString(b, []byte(s))
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // appendBytesString appends s as a quoted JSON string: quotes, backslashes

@@ -47,7 +47,17 @@ var mutationRe = regexp.MustCompile(`(?m)^\s*(import\s+pxtrace\b|from\s+pxtrace\
 
 // mutates reports whether a script would change the cluster. It errs on
 // the side of refusing: a mention of pxtrace anywhere counts.
-func mutates(src string) bool { return mutationRe.MatchString(src) }
+//
+// Every match of mutationRe contains "pxtrace" or "Tracepoint" (it is case
+// sensitive), so a script with neither, as almost all are, is answered by
+// two substring searches instead of the regexp's backtracking (5 µs for a
+// two-line script).
+func mutates(src string) bool {
+	if !strings.Contains(src, "pxtrace") && !strings.Contains(src, "Tracepoint") {
+		return false
+	}
+	return mutationRe.MatchString(src)
+}
 
 func (s *server) clusterAllowed(id string) bool {
 	if len(s.opts.AllowedClusters) == 0 {

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -205,6 +206,13 @@ type statusWriter struct {
 	w      http.ResponseWriter
 	status int
 	wrote  bool
+}
+
+// setLength sets the Content-Length of a response written in one Write.
+func (s *statusWriter) setLength(n int) {
+	if !s.wrote {
+		s.w.Header().Set("Content-Length", strconv.Itoa(n))
+	}
 }
 
 func (s *statusWriter) Write(p []byte) (int, error) {

@@ -8,7 +8,10 @@
 // Phases:
 //  1. direct:   the pixie client runs the query itself (the baseline)
 //  2. gateway:  POST /v1/run through pxgate's real handlers over HTTP
-//  3. overload: twice PXGATE_MAX_CONCURRENT callers against a slow Vizier;
+//  3. floor:    a bare net/http server on loopback answering the same POST
+//     with the bytes the gateway sent: the HTTP hop alone, so that
+//     gateway - direct - floor is what pxgate itself adds
+//  4. overload: twice PXGATE_MAX_CONCURRENT callers against a slow Vizier;
 //     counts 429s against other errors and checks goroutines return to
 //     their starting number afterwards.
 package main
@@ -26,6 +29,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,18 +71,23 @@ func main() {
 	})
 	direct.print("direct (pixie client)")
 
-	srv, url := serve(handlers.Options{Pixie: client})
+	timed := &timedPixie{Pixie: client}
+	srv, url := serve(handlers.Options{Pixie: timed})
 	body := []byte(`{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')\n", "tolerances": [{"expect": "p99(latency_p99) < 300ms"}]}`)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency * 2}}
+	var profile *os.File
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		profile, err = os.Create(*cpuProfile)
 		must(err)
-		must(pprof.StartCPUProfile(f))
+		must(pprof.StartCPUProfile(profile))
 	}
 	gw := run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
 		return post(ctx, hc, url+"/v1/run", body, http.StatusOK)
 	})
 	pprof.StopCPUProfile()
+	if profile != nil {
+		must(profile.Close())
+	}
 	if *memProfile != "" {
 		f, err := os.Create(*memProfile)
 		must(err)
@@ -86,9 +95,34 @@ func main() {
 		must(f.Close())
 	}
 	gw.print("gateway (POST /v1/run)")
+	inside := timed.p50()
+	sent, err := capture(context.Background(), hc, url+"/v1/run", body)
+	must(err)
 	srv.Close()
 	fmt.Printf("overhead ratio p50 %.2fx, throughput %.2fx (goal <= 1.3x for %d rows), added p50 %s\n",
 		float64(gw.p(50))/float64(direct.p(50)), direct.rps()/gw.rps(), *rows, gw.p(50)-direct.p(50))
+
+	// The floor: the same exchange with a server that does nothing but
+	// HTTP, what any gateway in front of the client costs at least.
+	srv, url = serveBytes(sent)
+	floor := run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
+		return post(ctx, hc, url+"/v1/run", body, sent.status)
+	})
+	srv.Close()
+	floor.print(fmt.Sprintf("floor (bare net/http, same %d B answer)", len(sent.body)))
+	// The floor ratio is the best a gateway could do against this (instant)
+	// Vizier: the client's latency plus the hop's, and on shared CPUs the
+	// client's work plus the hop's.
+	fmt.Printf("floor ratio p50 %.2fx, throughput %.2fx (direct + HTTP hop)\n",
+		float64(direct.p(50)+floor.p(50))/float64(direct.p(50)), 1+direct.rps()/floor.rps())
+	fmt.Printf("added by pxgate beyond the HTTP hop: p50 %s (gateway %s - direct %s - floor %s)\n",
+		gw.p(50)-direct.p(50)-floor.p(50), gw.p(50), direct.p(50), floor.p(50))
+	// The direct phase calls the client in a tight loop, which keeps its
+	// goroutines, threads and caches hot; inside the gateway the same call
+	// (with the gateway's sinks: collecting rows, feeding tolerances) runs
+	// between HTTP work and is slower for that alone.
+	fmt.Printf("  of which: the pixie call slower inside the gateway %s (p50 %s with the gateway's sinks, vs %s direct), the rest %s (handlers' own work, scheduling; gateway - floor - call)\n",
+		inside-direct.p(50), inside, direct.p(50), gw.p(50)-floor.p(50)-inside)
 
 	// The same with a Vizier that takes about as long as a small real query
 	// (each of the stream's messages after a pause).
@@ -212,6 +246,86 @@ func serve(opts handlers.Options) (*http.Server, string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(err)
 	srv := &http.Server{Handler: handlers.New(opts), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return srv, "http://" + ln.Addr().String()
+}
+
+// timedPixie records how long each Execute takes inside the gateway.
+type timedPixie struct {
+	handlers.Pixie
+	mu  sync.Mutex
+	lat []time.Duration
+}
+
+func (t *timedPixie) Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) (pixie.Summary, error) {
+	start := time.Now()
+	s, err := t.Pixie.Execute(ctx, r, sink)
+	d := time.Since(start)
+	t.mu.Lock()
+	t.lat = append(t.lat, d)
+	t.mu.Unlock()
+	return s, err
+}
+
+// p50 returns the median of the recorded calls and forgets them.
+func (t *timedPixie) p50() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.lat) == 0 {
+		return 0
+	}
+	slices.Sort(t.lat)
+	p := t.lat[(len(t.lat)-1)/2]
+	t.lat = nil
+	return p
+}
+
+// answer is one response as the gateway sent it.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// capture sends one POST and keeps its answer.
+func capture(ctx context.Context, hc *http.Client, url string, body []byte) (*answer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &answer{status: resp.StatusCode, header: resp.Header, body: b}, nil
+}
+
+// serveBytes serves a on loopback to every request, after reading its
+// body, with the gateway's headers (less those net/http sets itself) and
+// a Content-Length: a bare HTTP hop.
+func serveBytes(a *answer) (*http.Server, string) {
+	header := a.header.Clone()
+	for _, k := range []string{"Date", "Content-Length", "Transfer-Encoding", "Connection"} {
+		header.Del(k)
+	}
+	header.Set("Content-Length", strconv.Itoa(len(a.body)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(err)
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		h := w.Header()
+		for k, v := range header {
+			h[k] = v
+		}
+		w.WriteHeader(a.status)
+		_, _ = w.Write(a.body)
+	})}
 	go func() { _ = srv.Serve(ln) }()
 	return srv, "http://" + ln.Addr().String()
 }

@@ -1,0 +1,237 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"github.com/pxgate/pxgate/scripts"
+)
+
+// The benchmarks here measure the gateway's own work per request for a
+// small result, without gRPC or a network: what bench/load's "added by
+// pxgate beyond the HTTP hop" is made of.
+
+// perfScript and perfBody are bench/load's script and request body.
+const perfScript = "import px\npx.display(px.DataFrame('http_events'), 'output')\n"
+
+const perfBody = `{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')\n", "tolerances": [{"expect": "p99(latency_p99) < 300ms"}]}`
+
+// letPixie answers every query with one pre-decoded LET table, at once.
+type letPixie struct {
+	meta  *pixie.TableMeta
+	batch *pixie.Batch
+}
+
+func newLETPixie(tb testing.TB, rows int) *letPixie {
+	tb.Helper()
+	meta := letMeta()
+	wire := letWireBatches(tb, rows, rows)
+	var rb vizierpb.RowBatchData
+	if err := proto.Unmarshal(wire[0], &rb); err != nil {
+		tb.Fatal(err)
+	}
+	b, err := pixie.DecodeBatch(meta, &rb)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &letPixie{meta: meta, batch: b}
+}
+
+func (p *letPixie) Execute(_ context.Context, _ pixie.Request, sink pixie.Sink) (pixie.Summary, error) {
+	if err := sink.Table(p.meta); err != nil {
+		return pixie.Summary{}, err
+	}
+	if err := sink.Batch(p.batch); err != nil {
+		return pixie.Summary{}, err
+	}
+	return pixie.Summary{QueryID: "5b27f024-eccb-4d07-b28d-84ab8d88e6a3"}, nil
+}
+
+func (p *letPixie) Clusters(context.Context) ([]pixie.Cluster, error) { return nil, nil }
+
+// discardWriter is a ResponseWriter that keeps only the status and length.
+type discardWriter struct {
+	h      http.Header
+	status int
+	n      int
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+func (w *discardWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+
+func (w *discardWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	w.n += len(p)
+	return len(p), nil
+}
+
+// BenchmarkServeRunLET100 is POST /v1/run through the whole handler chain
+// (middleware, metrics, decoding, policy, tolerances, encoding) for a
+// 100-row LET table from a Pixie that answers instantly.
+func BenchmarkServeRunLET100(b *testing.B) {
+	h := New(Options{Pixie: newLETPixie(b, 100)})
+	body := []byte(perfBody)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/v1/run", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		w := &discardWriter{h: http.Header{}}
+		h.ServeHTTP(w, req)
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}
+
+// BenchmarkEncodeRunLET100 is the encoding of BenchmarkServeRunLET100's
+// answer alone.
+func BenchmarkEncodeRunLET100(b *testing.B) {
+	p := newLETPixie(b, 100)
+	col := &pixie.Collector{}
+	if _, err := p.Execute(context.Background(), pixie.Request{}, col); err != nil {
+		b.Fatal(err)
+	}
+	res := &runResult{clusterID: "c", queryID: "q", tables: col.Tables}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := encodeRun(io.Discard, res); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeRunRequest(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := api.DecodeRunRequest(strings.NewReader(perfBody)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMutates(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if mutates(perfScript) {
+			b.Fatal("mutates")
+		}
+	}
+}
+
+// TestMutatesPrecheck checks that mutates, with its substring pre-check,
+// answers as the regexp alone does.
+func TestMutatesPrecheck(t *testing.T) {
+	t.Parallel()
+	srcs := []string{
+		"", perfScript,
+		"import pxtrace\n", "  import  pxtrace as t\n", "from pxtrace import probe\n",
+		"x = pxtrace.kprobe()\n", "pxtrace.UpsertTracepoint('t', 't', fn, pxtrace.kprobe(), '5m')\n",
+		"UpsertTracepoint\n", "DeleteTracepoint('t')\n", "xUpsertTracepoint\n", "UpsertTracepoints\n",
+		"Tracepoint\n", "import pxtracer\n", "# pxtrace\n", "mypxtrace.x\n", "PXTRACE.x\n", "import px # no pxtrace here\n",
+	}
+	c, _, err := scripts.Load(scripts.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range list {
+		srcs = append(srcs, sc.Source)
+	}
+	for _, src := range srcs {
+		if got, want := mutates(src), mutationRe.MatchString(src); got != want {
+			t.Errorf("mutates(%q) = %v, the regexp says %v", src, got, want)
+		}
+	}
+}
+
+// TestAppendStringFastPath checks that appendString, which copies plain
+// ASCII as it is, answers as appendBytesString does.
+func TestAppendStringFastPath(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{
+		"", "default/consumer", "5b27f024-eccb-4d07-b28d-84ab8d88e6a3", "latency_p99", `a"b\c`, "\n\r\t\x00\x1f", "\x7f",
+		"héllo ✓ 🚀", "a\xffb", "x\xe2\x82", "a\u2028b\u2029c", "<=&>", " ~",
+	} {
+		if got, want := string(appendString([]byte("x"), s)), string(appendBytesString([]byte("x"), []byte(s))); got != want {
+			t.Errorf("appendString(%q) = %s, want %s", s, got, want)
+		}
+	}
+}
+
+// TestDayCache checks that dayCache.appendTime, one cache for a whole
+// sequence, answers as appendTime does: within days, across midnight,
+// before 1970 and at the ends of int64.
+func TestDayCache(t *testing.T) {
+	t.Parallel()
+	var ns []int64
+	for _, base := range []int64{0, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC).UnixNano(), time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC).UnixNano(), time.Date(2000, 2, 29, 0, 0, 0, 0, time.UTC).UnixNano()} {
+		for _, d := range []int64{-nsPerDay - 1, -nsPerDay, -1, 0, 1, 999_999_999, 1e9, 3599e9, 3600e9, nsPerDay - 1, nsPerDay, nsPerDay + 1} {
+			ns = append(ns, base+d)
+		}
+		for i := range int64(50) {
+			ns = append(ns, base+i*7919*int64(time.Second)+i)
+		}
+	}
+	ns = append(ns, math.MinInt64, math.MinInt64+1, math.MaxInt64, math.MaxInt64-1, -1, 0)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		ns = append(ns, int64(rng.Uint64()))
+	}
+	var c dayCache
+	for _, v := range ns {
+		if got, want := string(c.appendTime([]byte("x"), v)), string(appendTime([]byte("x"), v)); got != want {
+			t.Errorf("dayCache.appendTime(%d) = %s, want %s", v, got, want)
+		}
+	}
+}
+
+// TestRunContentLength checks that an answer that fits in the encoder's
+// buffer is sent with a Content-Length, and a larger one in chunks.
+func TestRunContentLength(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		rows    int
+		chunked bool
+	}{{100, false}, {1000, true}} {
+		srv := httptest.NewServer(New(Options{Pixie: newLETPixie(t, tc.rows)}))
+		resp, err := srv.Client().Post(srv.URL+"/v1/run", "application/json", strings.NewReader(perfBody))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		srv.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%d rows: status %d, %v", tc.rows, resp.StatusCode, err)
+		}
+		chunked := len(resp.TransferEncoding) > 0 && resp.TransferEncoding[0] == "chunked"
+		if chunked != tc.chunked {
+			t.Errorf("%d rows: chunked %v, want %v", tc.rows, chunked, tc.chunked)
+		}
+		if !tc.chunked && resp.ContentLength != int64(len(body)) {
+			t.Errorf("%d rows: Content-Length %d, body %d bytes", tc.rows, resp.ContentLength, len(body))
+		}
+	}
+}
