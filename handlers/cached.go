@@ -55,6 +55,7 @@ func (s *server) cached(w http.ResponseWriter, r *http.Request, serve http.Handl
 	h.Set(headerContentType, e.ContentType)
 	h.Set(headerCache, string(state))
 	h.Set(headerAge, strconv.Itoa(int(time.Since(e.Created)/time.Second)))
+	h.Set("Content-Length", strconv.Itoa(len(e.Body))) // one write, no chunk framing
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(e.Body)
 }

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,9 @@ func TestCachedGETRuns(t *testing.T) {
 	}
 	if string(second.body) != string(first.body) || second.header.Get("Content-Type") != api.ContentTypeJSON {
 		t.Errorf("a hit answers a different body or type")
+	}
+	if got := second.header.Get("Content-Length"); got != strconv.Itoa(len(second.body)) {
+		t.Errorf("a hit's Content-Length is %q for %d bytes", got, len(second.body))
 	}
 	if n := len(e.fake.Requests()); n != 1 {
 		t.Errorf("the fake saw %d queries, want 1", n)
