@@ -232,6 +232,7 @@ func New(opts Options) http.Handler {
 	if opts.Authenticate != nil {
 		r.Use(opts.Authenticate)
 	}
+	r.Use(s.strictQuery)
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 

@@ -198,6 +198,8 @@ func TestProbeBadRequests(t *testing.T) {
 		{"a bad rows", "script=service_let&rows=some", api.ProblemInvalidRequest, "rows"},
 		{"a bad timeout", "script=service_let&timeout=soon", api.ProblemInvalidRequest, "timeout"},
 		{"script twice", "script=service_let&script=service_let", api.ProblemInvalidRequest, "script"},
+		{"a ; separator", "script=service_let&expect=count()>1000;x=1", api.ProblemInvalidRequest, "query"},
+		{"a bad escape", "script=service_let&expect=count()>1000%zz", api.ProblemInvalidRequest, "query"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -189,6 +189,9 @@ func TestRunNamedScriptBadArguments(t *testing.T) {
 		{"an argument given twice", "/v1/scripts/service_let/run?service=default/a&service=default/b", api.ProblemInvalidRequest, "args.service"},
 		{"a bad expect", "/v1/scripts/service_let/run?expect=p99(latency_p99)<300xs", api.ProblemInvalidTolerance, "expect[0]"},
 		{"a bad max_rows", "/v1/scripts/service_let/run?max_rows=many", api.ProblemInvalidRequest, "max_rows"},
+		// url.URL.Query would drop expect here, and the run would pass unchecked.
+		{"a ; separator", "/v1/scripts/service_let/run?expect=count()>1000;rows=all", api.ProblemInvalidRequest, "query"},
+		{"a bad escape", "/v1/scripts/service_let/run?expect=count()>1000%zz", api.ProblemInvalidRequest, "query"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := e.do(t, http.MethodGet, tc.path, "", nil).problem(t, http.StatusBadRequest, tc.wantType)
