@@ -61,9 +61,11 @@ func (s *server) cached(w http.ResponseWriter, r *http.Request, serve http.Handl
 }
 
 // cacheable keeps answers that carry a result: a verdict (pass or fail) or
-// a probe scrape; problems are answered fresh every time.
+// a probe scrape; problems, and answers without a body, are answered fresh
+// every time.
 func cacheable(e *cache.Entry) bool {
-	return !strings.HasPrefix(e.ContentType, "application/problem") && e.Status < http.StatusInternalServerError
+	return e.ContentType != "" && !strings.HasPrefix(e.ContentType, "application/problem") &&
+		e.Status < http.StatusInternalServerError && e.Status != statusClientClosedRequest
 }
 
 // cacheControl reads the request's Cache-Control (RFC 9111): fresh says r

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/cache"
 	"github.com/pxgate/pxgate/handlers"
@@ -113,6 +115,30 @@ func TestCacheKeepsNoErrors(t *testing.T) {
 	}
 	if n := len(e.fake.Requests()); n != 2 {
 		t.Errorf("the fake saw %d queries, want 2 (errors are not cached)", n)
+	}
+}
+
+// TestCachedProbes: a probe answer is kept once and served to every
+// scraper, whatever its Accept-Encoding (a gzipped body stored without its
+// Content-Encoding would not parse, and the probe's alert would never
+// fire); a probe Vizier ended is a failing result.
+func TestCachedProbes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakevizier.StaticHandler(letPlan()), withCache)
+	gzip := http.Header{"Accept-Encoding": {"gzip"}}
+	for _, h := range []http.Header{gzip, nil, gzip} {
+		if got := e.probe(t, "script=service_let", h).value(t, "pxgate_probe_success", nil); got != 1 {
+			t.Errorf("pxgate_probe_success: got %v, want 1", got)
+		}
+	}
+	if n := len(e.fake.Requests()); n != 1 {
+		t.Errorf("the fake saw %d queries, want 1", n)
+	}
+	canceled := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 2, AbortCode: codes.Canceled}), withCache)
+	for range 2 {
+		if got := canceled.probe(t, "script=service_let", nil).value(t, "pxgate_probe_success", nil); got != 0 {
+			t.Errorf("pxgate_probe_success: got %v, want 0", got)
+		}
 	}
 }
 

@@ -44,7 +44,6 @@ type probeRequest struct {
 	scrape time.Duration
 }
 
-// probe serves GET /probe.
 // probeCached serves GET /probe through the result cache, except debug
 // answers.
 func (s *server) probeCached(w http.ResponseWriter, r *http.Request) {
@@ -55,6 +54,7 @@ func (s *server) probeCached(w http.ResponseWriter, r *http.Request) {
 	s.cached(w, r, s.probe)
 }
 
+// probe serves GET /probe.
 func (s *server) probe(w http.ResponseWriter, r *http.Request) {
 	pr, ok := s.probeRequest(w, r)
 	if !ok {
@@ -89,7 +89,9 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request) {
 		s.writeProbeDebug(w, r, pr, res, ex, reg)
 		return
 	}
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
+	// Uncompressed: the answer may be cached and served to callers that
+	// did not ask for gzip.
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, DisableCompression: true}).ServeHTTP(w, r)
 }
 
 // probeRequest reads and checks a /probe request, in a fixed order

@@ -11,6 +11,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"google.golang.org/grpc/codes"
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
@@ -143,6 +144,7 @@ func TestProbeOutcomes(t *testing.T) {
 	down.fake.Close()
 	hang := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 1)}, Hang: true}))
 	compile := newEnv(t, fakevizier.CompileErrorHandler(fakevizier.CompilerError(3, 1, "invalid syntax")))
+	canceled := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 2, AbortCode: codes.Canceled}))
 
 	for _, tc := range []struct {
 		name       string
@@ -156,6 +158,7 @@ func TestProbeOutcomes(t *testing.T) {
 		{name: "a failing tolerance is success 0 with status 200", env: let, query: "script=service_let&expect=p99(latency_p99)%3C100ms"},
 		{name: "Pixie down is success 0 with the error type", env: down, query: "script=service_let", wantErr: "pixie-unavailable"},
 		{name: "a compile error is success 0 with the error type", env: compile, query: "script=service_let", wantErr: "compile-error"},
+		{name: "Vizier canceling the query is success 0", env: canceled, query: "script=service_let&expect=count()>0", wantErr: "pixie-execution"},
 		{
 			name: "Prometheus' scrape timeout caps the query", env: hang, query: "script=service_let&timeout=30s",
 			header: http.Header{"X-Prometheus-Scrape-Timeout-Seconds": {"1.5"}}, wantErr: "pixie-timeout", maxSeconds: 1.4,

@@ -98,7 +98,7 @@ func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRe
 	case out.format == formatCSV && p.set.Len() > 0:
 		s.serveHeldCSV(w, r, p, out)
 	case out.streamed():
-		s.serveStream(w, r, p, out)
+		s.serveStream(w, r, p, out, false)
 	default:
 		s.serveJSON(w, r, p)
 	}
@@ -107,21 +107,21 @@ func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRe
 // serveHeldCSV answers CSV with tolerances: a CSV body cannot carry a
 // verdict, and `curl -f` reads only the status, so the answer is held
 // until the verdict is known (at most MaxRows rows per table, like JSON)
-// and its status says the verdict. NDJSON keeps streaming: its final line
-// carries the verdict.
+// and its status says the verdict, or the failure that ended the query
+// after rows had come. NDJSON keeps streaming: its final line carries the
+// verdict.
 func (s *server) serveHeldCSV(w http.ResponseWriter, r *http.Request, p *runPlan, out output) {
 	p.maxRows = min(p.maxRows, s.opts.MaxRows)
 	rec := &recorder{header: http.Header{}, status: http.StatusOK}
-	s.serveStream(rec, r, p, out)
-	status := rec.status
-	if status == http.StatusOK && rec.header.Get(api.TrailerVerdict) == "fail" {
-		status = api.DefaultFailStatus
-		if p.req.FailStatus != nil {
-			status = *p.req.FailStatus
+	status := s.serveStream(rec, r, p, out, true)
+	if status == 0 { // not run: rec holds execute's answer (429), if any
+		status = rec.status
+		if !rec.wrote {
+			status = statusClientClosedRequest
 		}
-		if rec.header.Get(api.TrailerError) != "" {
-			status = http.StatusBadGateway // the query failed after rows had come
-		}
+	}
+	if status == http.StatusOK && rec.header.Get(api.TrailerVerdict) != "pass" {
+		status = http.StatusInternalServerError // fail closed: a 200 must carry a pass
 	}
 	h := w.Header()
 	for k, v := range rec.header {

@@ -72,8 +72,11 @@ func (e *streamEnd) errorWord() string {
 	}, v)
 }
 
-// serveStream runs p with a streamed answer in out's format.
-func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan, out output) {
+// serveStream runs p with a streamed answer in out's format. held says w
+// holds the whole answer until its end (serveHeldCSV), which then gets the
+// status returned: the failure's or the verdict's, whatever was written;
+// 0 when the query did not run (execute answered, or the caller left).
+func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan, out output, held bool) (status int) {
 	var sink streamSink
 	if out.format == formatCSV {
 		sink = newCSVSink(newStreamOut(w, api.ContentTypeCSV+"; charset=utf-8"), out, p.maxRows)
@@ -83,7 +86,7 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 	feeder := newVerdictSink(p.set)
 	ex, ok := s.execute(w, r, p, pixie.Tee(feeder, sink))
 	if !ok {
-		return
+		return 0
 	}
 	if ex.err == nil {
 		ex.err = sink.check()
@@ -103,11 +106,11 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 		if !sink.started() {
 			s.record(r, p, o)
 			s.answerFailure(w, r, f)
-			return
+			return o.status
 		}
 		if f.canceled { // the 200 went out, and nobody reads the rest
 			s.record(r, p, o)
-			return
+			return o.status
 		}
 		prob := completeProblem(r, f.problem)
 		end.Error = &prob
@@ -117,7 +120,7 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 			if !sink.started() {
 				s.record(r, p, o)
 				s.writeProblem(w, r, *prob)
-				return
+				return o.status
 			}
 			full := completeProblem(r, *prob)
 			end.Error = &full
@@ -128,7 +131,8 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 		end.Verdict, end.Stats, end.status = &verdict, &st, verdictStatus(p.req, verdict)
 		o.verdict, o.status = &verdict, end.status
 	}
-	if sink.started() {
+	status = o.status
+	if sink.started() && !held {
 		o.status = http.StatusOK
 	}
 	s.record(r, p, o)
@@ -136,6 +140,7 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "writing the end of a streamed answer",
 			slog.String("request_id", middleware.GetReqID(r.Context())), slog.String("err", err.Error()))
 	}
+	return status
 }
 
 // streamOut writes a streamed answer: the status and headers go out with

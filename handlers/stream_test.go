@@ -176,6 +176,10 @@ func TestStreamedFormatsAndStatuses(t *testing.T) {
 	compile := newEnv(t, fakevizier.CompileErrorHandler(fakevizier.CompilerError(3, 1, "invalid syntax")))
 	// The stream breaks after the metadata and the first batch.
 	broken := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 2}))
+	// Vizier itself ends the stream with Canceled after the first batch.
+	canceled := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 2, AbortCode: codes.Canceled}))
+	// The timeout strikes after the first batch (or before it on a slow machine).
+	slow := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, Delay: 200 * time.Millisecond}))
 
 	for _, tc := range []struct {
 		name        string
@@ -265,6 +269,22 @@ func TestStreamedFormatsAndStatuses(t *testing.T) {
 					t.Errorf("X-Pxgate-Error trailer: got %q", got)
 				}
 			},
+		},
+		{
+			name: "a held CSV broken after rows is a 502", env: broken, path: letRun + "?format=csv&expect=count()>0",
+			wantStatus: 502, wantType: "text/csv; charset=utf-8", wantVerdict: "fail",
+		},
+		{
+			name: "a held CSV that Vizier cancels is a 502, not a pass", env: canceled, path: letRun + "?format=csv&expect=count()>0",
+			wantStatus: 502, wantType: "text/csv; charset=utf-8", wantVerdict: "fail",
+		},
+		{
+			name: "a JSON run that Vizier cancels is a 502", env: canceled, path: letRun + "?expect=count()>0",
+			wantStatus: 502, wantType: api.ProblemPixieExecution,
+		},
+		{
+			name: "a held CSV timing out is a 504", env: slow, path: letRun + "?format=csv&expect=count()>0&timeout=500ms",
+			wantStatus: 504, wantType: "text/csv; charset=utf-8", wantVerdict: "fail",
 		},
 		{
 			name: "max_rows caps each table and says so", env: let, path: letRun + "?format=ndjson&max_rows=3&expect=count()==12",

@@ -200,6 +200,8 @@ func TestExecuteErrors(t *testing.T) {
 		{"grpc internal auth failure", &fakevizier.Plan{GRPCError: status.Error(codes.Internal, "Auth middleware failed: bad key")}, pixie.KindUnauthenticated, "Auth middleware failed"},
 		{"grpc not found", &fakevizier.Plan{GRPCError: status.Error(codes.NotFound, "cluster not found")}, pixie.KindNotFound, "cluster not found"},
 		{"abort mid-stream", &fakevizier.Plan{Tables: good.Tables, BatchRows: 2, AbortAfter: 3}, pixie.KindUnavailable, ""},
+		{"canceled by Vizier", &fakevizier.Plan{Tables: good.Tables, BatchRows: 2, AbortAfter: 3, AbortCode: codes.Canceled}, pixie.KindExecution, "Vizier canceled the query"},
+		{"canceled by Vizier at once", &fakevizier.Plan{GRPCError: status.Error(codes.Canceled, "context canceled")}, pixie.KindExecution, "Vizier canceled"},
 		{"batch for unknown table", malformed(fakevizier.Malformed{BadTableID: true}), pixie.KindProtocol, "unknown table"},
 		{"column count mismatch", malformed(fakevizier.Malformed{ColumnCountMismatch: true}), pixie.KindProtocol, "columns"},
 		{"wrong column type", malformed(fakevizier.Malformed{WrongColumnType: true}), pixie.KindProtocol, "carries other data"},

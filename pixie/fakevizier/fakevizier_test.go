@@ -479,10 +479,16 @@ func TestAbortAfter(t *testing.T) {
 		&fakevizier.Plan{Tables: []*fakevizier.Table{tbl}, BatchRows: 2, AbortAfter: 3})})
 	resps, err := execute(t.Context(), t, vizier(t, s), query(displayPxL))
 	wantCode(t, err, codes.Unavailable)
-	if !strings.Contains(err.Error(), "RST_STREAM") {
-		t.Errorf("got %v, want a message mentioning RST_STREAM", err)
+	if !strings.Contains(err.Error(), "aborted after 3 messages") {
+		t.Errorf("got %v, want a message saying where the stream was aborted", err)
 	}
 	wantKinds(t, resps, "meta:output", "batch:output:2", "batch:output:2")
+
+	s = start(t, fakevizier.Options{Handler: fakevizier.StaticHandler(
+		&fakevizier.Plan{Tables: []*fakevizier.Table{tbl}, BatchRows: 2, AbortAfter: 2, AbortCode: codes.Canceled})})
+	resps, err = execute(t.Context(), t, vizier(t, s), query(displayPxL))
+	wantCode(t, err, codes.Canceled)
+	wantKinds(t, resps, "meta:output", "batch:output:2")
 }
 
 func TestHangReleasedByClientCancel(t *testing.T) {

@@ -85,6 +85,10 @@ type Plan struct {
 	// been sent. A stream with fewer messages ends normally.
 	AbortAfter int
 
+	// AbortCode is the code AbortAfter fails the stream with; the zero
+	// value (codes.OK) means codes.Unavailable.
+	AbortCode codes.Code
+
 	// ResetAfter, when positive, breaks the stream once that many messages
 	// have been sent the way a transport reset does (codes.Internal,
 	// "RST_STREAM"), which Pixie's clients answer by resuming: the fake

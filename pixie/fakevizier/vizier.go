@@ -86,7 +86,10 @@ func (s *Server) execute(ctx context.Context, req *vizierpb.ExecuteScriptRequest
 	if err := p.Validate(); err != nil {
 		return status.Errorf(codes.Internal, "fakevizier: invalid plan: %v", err)
 	}
-	w.delay, w.abortAfter, w.fault = p.Delay, p.AbortAfter, p.Encryption
+	w.delay, w.abortAfter, w.abortCode, w.fault = p.Delay, p.AbortAfter, p.AbortCode, p.Encryption
+	if w.abortCode == codes.OK {
+		w.abortCode = codes.Unavailable
+	}
 	if p.ResetAfter > 0 {
 		w.resetAfter = p.ResetAfter
 		w.onReset = func(sent int) { s.keepResumable(w.queryID, &resumable{plan: p, req: req, ids: w.ids, sent: sent}) }
@@ -227,6 +230,7 @@ type streamWriter struct {
 	fault      EncryptionFault
 	delay      time.Duration
 	abortAfter int
+	abortCode  codes.Code
 	sent       int
 
 	ids        []string       // table ids of this query (kept for a resume)
@@ -264,8 +268,8 @@ func (w *streamWriter) send(resp *vizierpb.ExecuteScriptResponse) error {
 		return status.Error(codes.Internal, "stream terminated by RST_STREAM with error code: INTERNAL_ERROR")
 	}
 	if w.abortAfter > 0 && w.sent >= w.abortAfter {
-		return status.Errorf(codes.Unavailable,
-			"fakevizier: stream reset (RST_STREAM) after %d messages", w.sent)
+		return status.Errorf(w.abortCode,
+			"fakevizier: stream aborted after %d messages", w.sent)
 	}
 	if w.delay > 0 {
 		t := time.NewTimer(w.delay)
