@@ -33,12 +33,13 @@ type Library interface {
 type Catalog struct {
 	local map[string]*Script // embedded, overridden by user scripts
 
-	lib    Library
-	libTTL time.Duration
-	mu     sync.Mutex
-	libAt  time.Time
-	libIDs map[string]pixie.LibraryScript // name -> entry
-	libSrc map[string]*Script             // name -> parsed script (fetched lazily)
+	lib     Library
+	libTTL  time.Duration
+	libWait time.Duration
+	mu      sync.Mutex
+	libAt   time.Time
+	libIDs  map[string]pixie.LibraryScript // name -> entry
+	libSrc  map[string]*Script             // name -> parsed script (fetched lazily)
 }
 
 // Options configure Load.
@@ -49,6 +50,9 @@ type Options struct {
 	Library Library
 	// LibraryTTL is how long the library's list is cached (default 5m).
 	LibraryTTL time.Duration
+	// LibraryTimeout bounds each call to the library (default 10s): a
+	// request naming a script must not hang on an unresponsive cloud.
+	LibraryTimeout time.Duration
 }
 
 // Load builds the catalog: the embedded scripts, then the user directory's
@@ -57,9 +61,12 @@ type Options struct {
 // set, and also returned as problems for the start-up log; an unreadable
 // directory is an error.
 func Load(opts Options) (*Catalog, []error, error) {
-	c := &Catalog{local: map[string]*Script{}, lib: opts.Library, libTTL: opts.LibraryTTL}
+	c := &Catalog{local: map[string]*Script{}, lib: opts.Library, libTTL: opts.LibraryTTL, libWait: opts.LibraryTimeout}
 	if c.libTTL <= 0 {
 		c.libTTL = 5 * time.Minute
+	}
+	if c.libWait <= 0 {
+		c.libWait = 10 * time.Second
 	}
 	sub, err := fs.Sub(embedded, "embedded")
 	if err != nil {
@@ -181,6 +188,8 @@ func (c *Catalog) Get(ctx context.Context, name string) (*Script, error) {
 	if entry == nil {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
 	}
+	ctx, cancel := context.WithTimeout(ctx, c.libWait)
+	defer cancel()
 	src, err := c.lib.LibraryScriptSource(ctx, entry.ID)
 	if err != nil {
 		return nil, err
@@ -206,6 +215,8 @@ func (c *Catalog) libraryEntries(ctx context.Context) ([]pixie.LibraryScript, er
 		return out, nil
 	}
 	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, c.libWait)
+	defer cancel()
 	entries, err := c.lib.LibraryScripts(ctx)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
@@ -86,5 +87,40 @@ func TestPixieLibraryIsListedAndFetchedLazily(t *testing.T) {
 	}
 	if _, err := c.Get(t.Context(), "px/nope"); err == nil {
 		t.Error("unknown library script found")
+	}
+}
+
+// TestUnresponsiveLibraryIsBounded: a cloud that never answers costs a
+// lookup LibraryTimeout, not the caller's whole patience, and says so.
+func TestUnresponsiveLibraryIsBounded(t *testing.T) {
+	t.Parallel()
+	serverTLS, _, err := fakevizier.SelfSignedTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := fakevizier.Start(fakevizier.Options{APIKey: "px-api-s3cr3t-library", TLS: serverTLS, LibraryHang: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	lib, err := pixie.New(pixie.Config{CloudAddr: s.Addr(), APIKey: "px-api-s3cr3t-library", SkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lib.Close() })
+	c, _, err := Load(Options{Library: lib, LibraryTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = c.Get(t.Context(), "px/service_let")
+	if pixie.KindOf(err) != pixie.KindTimeout {
+		t.Errorf("got %v, want a timeout", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the lookup took %v", d)
+	}
+	if _, err := c.List(t.Context()); pixie.KindOf(err) != pixie.KindTimeout {
+		t.Errorf("List: got %v, want a timeout", err)
 	}
 }

@@ -76,7 +76,11 @@ func (m *scriptMgrService) GetLiveViews(context.Context, *cloudpb.GetLiveViewsRe
 }
 
 // GetScripts lists Options.Scripts.
-func (m *scriptMgrService) GetScripts(context.Context, *cloudpb.GetScriptsReq) (*cloudpb.GetScriptsResp, error) {
+func (m *scriptMgrService) GetScripts(ctx context.Context, _ *cloudpb.GetScriptsReq) (*cloudpb.GetScriptsResp, error) {
+	if m.s.opts.LibraryHang {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	resp := &cloudpb.GetScriptsResp{}
 	for _, l := range m.s.opts.Scripts {
 		resp.Scripts = append(resp.Scripts, l.metadata())
@@ -85,7 +89,11 @@ func (m *scriptMgrService) GetScripts(context.Context, *cloudpb.GetScriptsReq) (
 }
 
 // GetScriptContents returns one script of Options.Scripts by id.
-func (m *scriptMgrService) GetScriptContents(_ context.Context, req *cloudpb.GetScriptContentsReq) (*cloudpb.GetScriptContentsResp, error) {
+func (m *scriptMgrService) GetScriptContents(ctx context.Context, req *cloudpb.GetScriptContentsReq) (*cloudpb.GetScriptContentsResp, error) {
+	if m.s.opts.LibraryHang {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	for _, l := range m.s.opts.Scripts {
 		if l.ID == req.GetScriptId() {
 			return &cloudpb.GetScriptContentsResp{Metadata: l.metadata(), Contents: l.Contents}, nil

@@ -64,6 +64,8 @@ type Options struct {
 
 	// Scripts are the script library served by ScriptMgr.
 	Scripts []LibraryScript
+	// LibraryHang makes ScriptMgr's calls wait until the client gives up.
+	LibraryHang bool
 
 	// Handler answers ExecuteScript; nil means DefaultHandler. SetHandler
 	// replaces it at run time.
