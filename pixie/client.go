@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -176,9 +177,25 @@ func (c *Client) clusterID(id string) string {
 	return c.cfg.ClusterID
 }
 
+// checkCluster refuses, in direct mode, a cluster other than the configured
+// one: a Vizier dialled directly answers whatever cluster_id it is sent,
+// so the answer would be another cluster's data under the name asked for.
+func (c *Client) checkCluster(id string) error {
+	if !c.cfg.Direct() || id == "" || strings.EqualFold(id, c.cfg.ClusterID) {
+		return nil
+	}
+	if c.cfg.ClusterID == "" {
+		return errorf(KindNotFound, nil, "cluster %s: the gateway talks directly to one Vizier, whose cluster id is not configured (PIXIE_CLUSTER_ID); leave cluster_id out", id)
+	}
+	return errorf(KindNotFound, nil, "cluster %s: the gateway talks directly to one Vizier, cluster %s; leave cluster_id out or name that one", id, c.cfg.ClusterID)
+}
+
 // Health asks the cluster's Vizier whether it can serve queries. It returns
 // nil when healthy, an *Error otherwise.
 func (c *Client) Health(ctx context.Context, clusterID string) error {
+	if err := c.checkCluster(clusterID); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // the health stream stays open on a real Vizier: stop it after the first answer
 	stream, err := c.vizier.HealthCheck(ctx, &vizierpb.HealthCheckRequest{ClusterId: c.clusterID(clusterID)})

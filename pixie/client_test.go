@@ -503,3 +503,36 @@ func TestExecuteDoesNotResumeAnAbort(t *testing.T) {
 		t.Errorf("got %d requests, want 1", n)
 	}
 }
+
+// TestDirectModeServesOnlyItsCluster: a Vizier dialled directly answers
+// any cluster_id (as a standalone Vizier does, and this fake without
+// Options.ClusterID), so the client itself refuses another cluster rather
+// than return this one's data under that name.
+func TestDirectModeServesOnlyItsCluster(t *testing.T) {
+	t.Parallel()
+	s, err := fakevizier.Start(fakevizier.Options{Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{allTypes("output", 1)}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	const other = "11111111-2222-4333-8444-555555555555"
+	for _, cfg := range []pixie.Config{
+		{DirectAddr: s.Addr(), Plaintext: true, ClusterID: testCluster},
+		{DirectAddr: s.Addr(), Plaintext: true},
+	} {
+		c := newClient(t, cfg)
+		_, err := c.Execute(t.Context(), pixie.Request{Script: script, ClusterID: other}, &pixie.Collector{})
+		if pixie.KindOf(err) != pixie.KindNotFound || !strings.Contains(err.Error(), "directly to one Vizier") {
+			t.Errorf("configured %q: got %v, want not found", cfg.ClusterID, err)
+		}
+		if err := c.Health(t.Context(), other); pixie.KindOf(err) != pixie.KindNotFound {
+			t.Errorf("health, configured %q: got %v, want not found", cfg.ClusterID, err)
+		}
+		if _, err := c.Execute(t.Context(), pixie.Request{Script: script, ClusterID: cfg.ClusterID}, &pixie.Collector{}); err != nil {
+			t.Errorf("configured %q, the same cluster: %v", cfg.ClusterID, err)
+		}
+	}
+	if n := len(s.Requests()); n != 2 {
+		t.Errorf("the fake saw %d queries, want 2 (the refused ones never reach it)", n)
+	}
+}

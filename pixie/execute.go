@@ -63,6 +63,9 @@ func (c *Client) request(r Request) *vizierpb.ExecuteScriptRequest {
 // the query id and execution statistics; errors are *CompileError, *Error,
 // or an error returned by sink.
 func (c *Client) Execute(ctx context.Context, r Request, sink Sink) (Summary, error) {
+	if err := c.checkCluster(r.ClusterID); err != nil {
+		return Summary{}, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the server stream on every early return
 	req := c.request(r)
