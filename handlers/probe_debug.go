@@ -17,8 +17,9 @@ import (
 // writeProbeDebug answers /probe?debug=true: in plain text, the request as
 // pxgate understood it, what happened, each check's message, the tables'
 // row counts and first rows, and the metrics the probe would have
-// answered. Argument values whose names suggest a secret are masked;
-// pxgate's own credentials are never part of a request.
+// answered. Argument values whose names suggest a secret are masked, also
+// where messages quote them; pxgate's own credentials are never part of a
+// request.
 func (s *server) writeProbeDebug(w http.ResponseWriter, r *http.Request, pr *probeRequest, res *probeResult, ex execution, reg *prometheus.Registry) {
 	p := pr.plan
 	var b bytes.Buffer
@@ -40,7 +41,7 @@ func (s *server) writeProbeDebug(w http.ResponseWriter, r *http.Request, pr *pro
 	fmt.Fprintf(&b, "  duration:   %s\n", res.elapsed.Round(time.Microsecond))
 	fmt.Fprintf(&b, "  query_id:   %s\n", orNone(ex.summary.QueryID))
 	if res.problem != nil {
-		fmt.Fprintf(&b, "  error:      %s: %s\n", res.problem.Type, res.problem.Detail)
+		fmt.Fprintf(&b, "  error:      %s: %s\n", res.problem.Type, redact(res.problem.Detail, p.secrets))
 	}
 
 	if res.verdict != nil {
@@ -53,7 +54,7 @@ func (s *server) writeProbeDebug(w http.ResponseWriter, r *http.Request, pr *pro
 			if !c.Passed {
 				word = "FAIL"
 			}
-			fmt.Fprintf(&b, "  %s %s: %s\n", word, c.Name, c.Message)
+			fmt.Fprintf(&b, "  %s %s: %s\n", word, c.Name, redact(c.Message, p.secrets))
 		}
 	}
 

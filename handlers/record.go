@@ -93,13 +93,56 @@ func secretValues(args map[string]string) []string {
 	return out
 }
 
-// redact hides every occurrence of the secrets in s: an error from Pixie
-// or from argument checks may quote an argument's value.
+// shortSecret is the length below which a secret value is hidden only
+// where it stands as a word of its own: "1" or "on" hidden inside every
+// word and number would make the message unreadable (and the pattern of
+// masks would tell the value anyway).
+const shortSecret = 6
+
+// redact hides the secrets in s: an error from Pixie or from argument
+// checks may quote an argument's value.
 func redact(s string, secrets []string) string {
 	for _, v := range secrets {
-		s = strings.ReplaceAll(s, v, masked)
+		if len(v) >= shortSecret {
+			s = strings.ReplaceAll(s, v, masked)
+		} else {
+			s = redactWord(s, v)
+		}
 	}
 	return s
+}
+
+// redactWord hides the occurrences of v in s that no letter or digit
+// adjoins.
+func redactWord(s, v string) string {
+	var b strings.Builder
+	for i := 0; ; {
+		j := strings.Index(s[i:], v)
+		if j < 0 {
+			if i == 0 {
+				return s
+			}
+			b.WriteString(s[i:])
+			return b.String()
+		}
+		start, end := i+j, i+j+len(v)
+		b.WriteString(s[i:start])
+		if wordByteAt(s, start-1) || wordByteAt(s, end) {
+			b.WriteString(v)
+		} else {
+			b.WriteString(masked)
+		}
+		i = end
+	}
+}
+
+// wordByteAt says whether s[i] exists and is an ASCII letter or digit.
+func wordByteAt(s string, i int) bool {
+	if i < 0 || i >= len(s) {
+		return false
+	}
+	c := s[i]
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 // record adds a finished run to the history. It keeps no PxL: an inline

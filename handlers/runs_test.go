@@ -165,4 +165,10 @@ func TestSecretValuesHiddenInErrors(t *testing.T) {
 	if list := e.do(t, http.MethodGet, "/v1/runs", "", nil); bytes.Contains(list.body, []byte(secret)) {
 		t.Errorf("/v1/runs shows the secret value: %s", list.body)
 	}
+	// /probe?debug=true masks secret-looking arguments, also where the
+	// error quotes them.
+	debug := e.do(t, http.MethodGet, "/probe?script=errors_with_token&start_time=-5m&api_token="+secret+"&debug=true", "", nil)
+	if !bytes.Contains(debug.body, []byte("refusing arguments")) || bytes.Contains(debug.body, []byte(secret)) {
+		t.Errorf("the probe's debug text shows the secret value or no error:\n%s", debug.body)
+	}
 }
