@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"io"
 	"math"
 	"time"
@@ -19,11 +18,9 @@ type DemoLoad struct {
 
 // DecodeDemoLoad reads and validates a DemoLoad body.
 func DecodeDemoLoad(r io.Reader) (*DemoLoad, error) {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
 	var d DemoLoad
-	if err := dec.Decode(&d); err != nil {
-		return nil, &RequestError{FieldError: FieldError{Message: "the body is not a demo load request {service, rps, duration}: " + err.Error()}, Err: err}
+	if err := decodeObject(r, &d); err != nil {
+		return nil, err
 	}
 	switch {
 	case d.Service == "":

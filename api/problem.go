@@ -94,7 +94,7 @@ const (
 	// 429: the gateway runs its maximum of concurrent queries; retry after
 	// the Retry-After header's seconds.
 	ProblemTooManyQueries = ProblemTypePrefix + "too-many-queries"
-	// 409: the demo cluster has no room for more load on that service now
+	// 429: the demo cluster has no room for more load on that service now
 	// (POST /v1/demo/load).
 	ProblemDemoLoadLimit = ProblemTypePrefix + "demo-load-limit"
 )

@@ -90,17 +90,8 @@ func DecodeRunRequest(r io.Reader) (*RunRequest, error) {
 		RunRequest
 		Tolerances []json.RawMessage `json:"tolerances,omitempty"`
 	}
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&wire); err != nil {
-		return nil, decodeError("", err)
-	}
-	// One object only: the next token must be the end of input.
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err != nil && !isSyntaxError(err) {
-			return nil, decodeError("", err)
-		}
-		return nil, fieldErrorf("", "unexpected data after the JSON object; send exactly one object")
+	if err := decodeObject(r, &wire); err != nil {
+		return nil, err
 	}
 	req := wire.RunRequest
 	if wire.Tolerances != nil {
@@ -124,6 +115,24 @@ func isSyntaxError(err error) bool {
 // decodeError turns an encoding/json error into a RequestError that names
 // the field at fault in the request's own terms; prefix is the path of the
 // value being decoded ("" for the body).
+// decodeObject decodes exactly one JSON object from r into v, refusing
+// unknown fields and anything after the object.
+func decodeObject(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError("", err)
+	}
+	// One object only: the next token must be the end of input.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err != nil && !isSyntaxError(err) {
+			return decodeError("", err)
+		}
+		return fieldErrorf("", "unexpected data after the JSON object; send exactly one object")
+	}
+	return nil
+}
+
 func decodeError(prefix string, err error) *RequestError {
 	var (
 		se *json.SyntaxError

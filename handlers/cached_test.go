@@ -150,17 +150,28 @@ func TestDemoLoadKnob(t *testing.T) {
 	if resp.status != http.StatusAccepted || !strings.Contains(string(resp.body), `"until"`) {
 		t.Fatalf("got %d %s", resp.status, resp.body)
 	}
-	for _, body := range []string{`{"service": "default/nope", "rps": 1, "duration": "1s"}`, `{"service": "default/consumer", "rps": -1, "duration": "1s"}`,
-		`{"service": "default/consumer", "rps": 1, "duration": "forever"}`, `{"service": "default/consumer", "rps": 1, "duration": "2h"}`, `{"svc": "x"}`} {
-		e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(body)).problem(t, http.StatusBadRequest, api.ProblemInvalidRequest)
+	for _, tc := range []struct{ body, field string }{
+		{`{"service": "default/nope", "rps": 1, "duration": "1s"}`, "service"},
+		{`{"service": "default/consumer", "rps": -1, "duration": "1s"}`, "rps"},
+		{`{"service": "default/consumer", "rps": 5000, "duration": "1s"}`, "rps"},
+		{`{"service": "default/consumer", "rps": 1, "duration": "forever"}`, "duration"},
+		{`{"service": "default/consumer", "rps": 1, "duration": "2h"}`, "duration"},
+		{`{"svc": "x"}`, "svc"},
+		{`{"service": "default/consumer", "rps": 1, "duration": "1s"} {"rps": 1900}`, ""},
+	} {
+		p := e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(tc.body)).problem(t, http.StatusBadRequest, api.ProblemInvalidRequest)
+		if len(p.Errors) != 1 || p.Errors[0].Field != tc.field {
+			t.Errorf("%s: errors %+v, want one about %q", tc.body, p.Errors, tc.field)
+		}
 	}
-	// Loads stack up to the demo's limit per service; past it, 409.
+	// Loads stack up to the demo's limit per service; past it, 429 until
+	// the load in the way ends.
 	resp = e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(`{"service": "default/consumer", "rps": 1950, "duration": "60s"}`))
-	if p := resp.problem(t, http.StatusConflict, api.ProblemDemoLoadLimit); !strings.Contains(p.Detail, "already carries up to 100 extra requests per second") {
-		t.Errorf("409 detail: %q", p.Detail)
+	if p := resp.problem(t, http.StatusTooManyRequests, api.ProblemDemoLoadLimit); !strings.Contains(p.Detail, "already carries up to 100 extra requests per second") {
+		t.Errorf("429 detail: %q", p.Detail)
 	}
-	if resp := e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(`{"service": "default/consumer", "rps": 1950, "duration": "1s"}`)); resp.status != http.StatusConflict {
-		t.Errorf("a second load within the first: got %d, want 409", resp.status)
+	if retry, err := strconv.Atoi(resp.header.Get("Retry-After")); err != nil || retry < 58 || retry > 60 {
+		t.Errorf("Retry-After: got %q, want the 60 s of the first load", resp.header.Get("Retry-After"))
 	}
 	if resp := e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(`{"service": "default/frontend", "rps": 1900, "duration": "60s"}`)); resp.status != http.StatusAccepted {
 		t.Errorf("another service has its own limit: got %d %s", resp.status, resp.body)

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/pxgate/pxgate/api"
@@ -11,8 +13,9 @@ import (
 // DemoCluster is the embedded demo cluster's load knob (*demo.Cluster).
 type DemoCluster interface {
 	// AddLoad adds extraRPS requests per second to a service for d. An
-	// error with a LoadLimit() method returning true means the cluster has
-	// no room for the load now (409); any other, a bad request (400).
+	// error with a RetryAfter() method means the cluster has no room for
+	// the load until then (429); any other is a bad request (400), about
+	// the argument its Field() method names, if it has one.
 	AddLoad(service string, extraRPS float64, d time.Duration) error
 	// Services lists the demo's services (namespace/name).
 	Services() []string
@@ -54,12 +57,19 @@ func (s *server) demoLoad(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.opts.DemoCluster.AddLoad(req.Service, req.RPS, d); err != nil {
-		var full interface{ LoadLimit() bool }
-		if errors.As(err, &full) && full.LoadLimit() {
-			s.writeProblem(w, r, newProblem(api.ProblemDemoLoadLimit, http.StatusConflict, err.Error()))
-			return
+		var (
+			full interface{ RetryAfter() time.Duration }
+			arg  interface{ Field() string }
+		)
+		switch {
+		case errors.As(err, &full):
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(full.RetryAfter().Seconds())))))
+			s.writeProblem(w, r, newProblem(api.ProblemDemoLoadLimit, http.StatusTooManyRequests, err.Error()))
+		case errors.As(err, &arg):
+			s.invalidRequest(w, r, fieldError(arg.Field(), "%s", err))
+		default:
+			s.invalidRequest(w, r, err)
 		}
-		s.invalidRequest(w, r, fieldError("service", "%s", err))
 		return
 	}
 	s.writeJSON(w, r, http.StatusAccepted, api.DemoLoadAccepted{

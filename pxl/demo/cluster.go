@@ -24,12 +24,26 @@ const MaxLoads = 64
 // LoadLimitError is AddLoad's error when the new load would take a
 // service past MaxExtraRPS or the cluster past MaxLoads: the request is
 // valid, the cluster has no room for it now.
-type LoadLimitError struct{ msg string }
+type LoadLimitError struct {
+	msg   string
+	retry time.Duration
+}
 
 func (e *LoadLimitError) Error() string { return e.msg }
 
-// LoadLimit marks the error for callers that do not import this package.
-func (e *LoadLimitError) LoadLimit() bool { return true }
+// RetryAfter is how long until the first load in the way ends: the
+// earliest moment the same request may fit.
+func (e *LoadLimitError) RetryAfter() time.Duration { return e.retry }
+
+// LoadArgError is AddLoad's error for an argument it cannot take.
+type LoadArgError struct {
+	field, msg string
+}
+
+func (e *LoadArgError) Error() string { return e.msg }
+
+// Field names the argument at fault: service, rps or duration.
+func (e *LoadArgError) Field() string { return e.field }
 
 // DefaultMaxRows bounds the rows stored (all tables): under extreme load
 // the oldest seconds are dropped before the window is over, which bounds
@@ -188,13 +202,13 @@ func (c *Cluster) Scan(ctx context.Context, req pxl.ScanRequest) (*pxl.Table, er
 func (c *Cluster) AddLoad(service string, extraRPS float64, d time.Duration) error {
 	s, ok := c.svcByName[service]
 	if !ok || s.external || s.name == "loadgen" || len(s.endpoints) == 0 {
-		return fmt.Errorf("demo: no service %q to load (services: %s)", service, strings.Join(c.loadable(), ", "))
+		return &LoadArgError{"service", fmt.Sprintf("demo: no service %q to load (services: %s)", service, strings.Join(c.loadable(), ", "))}
 	}
 	if !(extraRPS > 0) || extraRPS > MaxExtraRPS {
-		return fmt.Errorf("demo: extra load must be in (0, %d] requests per second, got %v", MaxExtraRPS, extraRPS)
+		return &LoadArgError{"rps", fmt.Sprintf("demo: extra load must be in (0, %d] requests per second, got %v", MaxExtraRPS, extraRPS)}
 	}
 	if d <= 0 {
-		return fmt.Errorf("demo: load duration must be positive, got %v", d)
+		return &LoadArgError{"duration", fmt.Sprintf("demo: load duration must be positive, got %v", d)}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -202,14 +216,27 @@ func (c *Cluster) AddLoad(service string, extraRPS float64, d time.Duration) err
 	c.advance(now)
 	l := load{svc: s, rps: extraRPS, from: now.UnixNano(), to: now.Add(d).UnixNano()}
 	if len(c.loads) >= MaxLoads {
-		return &LoadLimitError{fmt.Sprintf("demo: %d loads are still running (at most %d); wait for one to end", len(c.loads), MaxLoads)}
+		return &LoadLimitError{fmt.Sprintf("demo: %d loads are still running (at most %d); wait for one to end", len(c.loads), MaxLoads),
+			c.firstEnd(now, nil)}
 	}
 	if peak := c.peakRPS(l); peak+extraRPS > MaxExtraRPS {
 		return &LoadLimitError{fmt.Sprintf("demo: %s already carries up to %g extra requests per second in that time; %g more would pass the demo's limit of %d per service",
-			service, peak, extraRPS, MaxExtraRPS)}
+			service, peak, extraRPS, MaxExtraRPS), c.firstEnd(now, s)}
 	}
 	c.loads = append(c.loads, l)
 	return nil
+}
+
+// firstEnd is the time from now until the first stored load (on svc, or
+// any when nil) ends. c.mu must be held.
+func (c *Cluster) firstEnd(now time.Time, svc *service) time.Duration {
+	first := int64(math.MaxInt64)
+	for _, l := range c.loads {
+		if svc == nil || l.svc == svc {
+			first = min(first, l.to)
+		}
+	}
+	return max(time.Duration(first-now.UnixNano()), 0)
 }
 
 // peakRPS is the highest extra load the stored loads put on n's service at

@@ -306,12 +306,17 @@ px.display(df)
 func TestAddLoadErrors(t *testing.T) {
 	c := newCluster(6, newClock())
 	for _, tc := range []struct {
-		svc string
-		rps float64
-		d   time.Duration
-	}{{"nope", 10, time.Second}, {"kubernetes", 10, time.Second}, {"consumer", 0, time.Second}, {"consumer", 1e9, time.Second}, {"consumer", 10, 0}} {
-		if err := c.AddLoad(tc.svc, tc.rps, tc.d); err == nil {
-			t.Errorf("AddLoad(%q, %v, %v) succeeded", tc.svc, tc.rps, tc.d)
+		svc   string
+		rps   float64
+		d     time.Duration
+		field string
+	}{
+		{"nope", 10, time.Second, "service"}, {"kubernetes", 10, time.Second, "service"}, {"consumer", 0, time.Second, "rps"},
+		{"consumer", 1e9, time.Second, "rps"}, {"consumer", 10, 0, "duration"},
+	} {
+		var ae *demo.LoadArgError
+		if err := c.AddLoad(tc.svc, tc.rps, tc.d); !errors.As(err, &ae) || ae.Field() != tc.field {
+			t.Errorf("AddLoad(%q, %v, %v): %v, want an error about %s", tc.svc, tc.rps, tc.d, err, tc.field)
 		}
 	}
 	if err := c.AddLoad("consumer", 10, time.Second); err != nil {
@@ -325,9 +330,9 @@ func TestAddLoadErrors(t *testing.T) {
 func TestAddLoadLimits(t *testing.T) {
 	clock := newClock()
 	c := newCluster(6, clock)
-	limited := func(err error) bool {
+	limited := func(err error, retry time.Duration) bool {
 		var le *demo.LoadLimitError
-		return errors.As(err, &le) && le.LoadLimit()
+		return errors.As(err, &le) && le.RetryAfter() == retry
 	}
 	// 1500 rps for 60 s, then 400 more from 30 s on for 60 s: peak 1900.
 	if err := c.AddLoad("consumer", 1500, time.Minute); err != nil {
@@ -337,9 +342,9 @@ func TestAddLoadLimits(t *testing.T) {
 	if err := c.AddLoad("consumer", 400, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	// 200 more now would make 2100 while both run.
-	if err := c.AddLoad("consumer", 200, time.Second); !limited(err) {
-		t.Errorf("2100 rps on one service: %v, want a LoadLimitError", err)
+	// 200 more now would make 2100 while both run; the first ends in 30 s.
+	if err := c.AddLoad("consumer", 200, time.Second); !limited(err, 30*time.Second) {
+		t.Errorf("2100 rps on one service: %v, want a LoadLimitError to retry in 30s", err)
 	}
 	// Another service has its own budget.
 	if err := c.AddLoad("frontend", demo.MaxExtraRPS, time.Second); err != nil {
@@ -357,8 +362,8 @@ func TestAddLoadLimits(t *testing.T) {
 			t.Fatalf("load %d: %v", i, err)
 		}
 	}
-	if err := c.AddLoad("cart", 1, time.Minute); !limited(err) {
-		t.Errorf("load %d: %v, want a LoadLimitError", demo.MaxLoads+1, err)
+	if err := c.AddLoad("cart", 1, time.Minute); !limited(err, time.Minute) {
+		t.Errorf("load %d: %v, want a LoadLimitError to retry in 1m", demo.MaxLoads+1, err)
 	}
 	clock.add(2 * time.Minute)
 	if err := c.AddLoad("cart", 1, time.Minute); err != nil {
