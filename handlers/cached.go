@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"net/http"
 	"net/url"
@@ -29,17 +30,19 @@ const (
 // that ran (JSON runs with their verdict, probe scrapes) are kept, never
 // errors. The query runs detached from the first caller's connection, so
 // that its leaving does not fail the callers sharing the query.
-func (s *server) cached(w http.ResponseWriter, r *http.Request, serve http.HandlerFunc) {
+//
+// q is r's query, parsed once by the caller.
+func (s *server) cached(w http.ResponseWriter, r *http.Request, q url.Values, serve http.HandlerFunc) {
 	if s.cache == nil || r.Method != http.MethodGet {
 		serve(w, r)
 		return
 	}
-	maxAge, fresh := cacheControl(r)
+	maxAge, fresh := cacheControl(r, q)
 	if fresh {
 		serve(w, r)
 		return
 	}
-	key := r.URL.Path + "?" + canonicalQuery(r.URL.Query()) + "|" + r.Header.Get(scrapeTimeoutHeader)
+	key := r.URL.Path + "?" + canonicalQuery(q) + "|" + r.Header.Get(scrapeTimeoutHeader)
 	e, state, _ := s.cache.DoFresh(key, maxAge, func() (*cache.Entry, bool, error) {
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
 		// Detached from the first caller, but bounded: the catalog lookup
@@ -73,7 +76,7 @@ func cacheable(e *cache.Entry) bool {
 // (expect=) without a max-age, since a steady-state check after a fault
 // must never see the answer from before it); otherwise maxAge bounds the
 // age of an answer it takes (no bound when it gave none).
-func cacheControl(r *http.Request) (maxAge time.Duration, fresh bool) {
+func cacheControl(r *http.Request, q url.Values) (maxAge time.Duration, fresh bool) {
 	maxAge, given := time.Duration(math.MaxInt64), false
 	for _, header := range r.Header.Values("Cache-Control") {
 		for d := range strings.SplitSeq(header, ",") {
@@ -83,6 +86,9 @@ func cacheControl(r *http.Request) (maxAge time.Duration, fresh bool) {
 				return 0, true
 			case "max-age":
 				n, err := strconv.ParseUint(strings.Trim(value, `"`), 10, 32)
+				if errors.Is(err, strconv.ErrRange) {
+					n, err = 1<<31, nil // RFC 9111 1.2.2: too large a delta is 2^31
+				}
 				if err != nil {
 					return 0, true // unreadable: the safe reading
 				}
@@ -90,7 +96,7 @@ func cacheControl(r *http.Request) (maxAge time.Duration, fresh bool) {
 			}
 		}
 	}
-	if maxAge == 0 || r.URL.Query().Has("expect") && !given {
+	if maxAge == 0 || q.Has("expect") && !given {
 		return 0, true
 	}
 	return maxAge, false

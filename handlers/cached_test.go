@@ -77,6 +77,7 @@ func TestCachedGETRuns(t *testing.T) {
 	for _, tc := range []struct{ cc, want string }{
 		{"max-age=30", "hit"}, {"max-age=1", "miss"}, {"public, max-age=5", "hit"},
 		{"max-age=0", ""}, {"max-age=soon", ""}, {"no-store", ""},
+		{"max-age=99999999999999999999", "hit"}, // RFC 9111: an overflow is 2^31 seconds
 	} {
 		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+check, nil)
 		req.Header.Set("Cache-Control", tc.cc)

@@ -3,6 +3,7 @@ package handlers
 import (
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,8 +45,7 @@ func (o output) streamed() bool { return o.format != formatJSON }
 // (whose best supported media type counts; anything else means JSON), and
 // ?table= names the table to return, as a one-element tables list that
 // the request's own tables must agree with. It adjusts req.Tables.
-func outputOf(r *http.Request, req *api.RunRequest) (output, error) {
-	q := r.URL.Query()
+func outputOf(r *http.Request, q url.Values, req *api.RunRequest) (output, error) {
 	for _, key := range []string{"format", "table", "csv_formulas"} {
 		if n := len(q[key]); n > 1 {
 			return output{}, fieldError(key, "%s is given %d times; give it once", key, n)

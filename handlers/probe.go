@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -47,16 +48,18 @@ type probeRequest struct {
 // probeCached serves GET /probe through the result cache, except debug
 // answers.
 func (s *server) probeCached(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Get("debug") != "" {
-		s.probe(w, r)
+	q := r.URL.Query()
+	serve := func(w http.ResponseWriter, r *http.Request) { s.probe(w, r, q) }
+	if q.Get("debug") != "" {
+		serve(w, r)
 		return
 	}
-	s.cached(w, r, s.probe)
+	s.cached(w, r, q, serve)
 }
 
-// probe serves GET /probe.
-func (s *server) probe(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.probeRequest(w, r)
+// probe serves GET /probe with query q.
+func (s *server) probe(w http.ResponseWriter, r *http.Request, q url.Values) {
+	pr, ok := s.probeRequest(w, r, q)
 	if !ok {
 		return
 	}
@@ -97,8 +100,7 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request) {
 // probeRequest reads and checks a /probe request, in a fixed order
 // (script, its options, arguments and expect, scrape timeout, then what
 // every run checks), answering a problem itself when one fails.
-func (s *server) probeRequest(w http.ResponseWriter, r *http.Request) (*probeRequest, bool) {
-	q := r.URL.Query()
+func (s *server) probeRequest(w http.ResponseWriter, r *http.Request, q url.Values) (*probeRequest, bool) {
 	for _, key := range []string{"script", "rows", "debug"} {
 		if n := len(q[key]); n > 1 {
 			s.invalidRequest(w, r, fieldError(key, "%s is given %d times; give it once", key, n))

@@ -85,11 +85,16 @@ func (s *server) decodeRun(w http.ResponseWriter, r *http.Request) (*api.RunRequ
 // in the format asked for: JSON collects the tables and answers at the
 // end; CSV and NDJSON stream (stream.go).
 func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRequest) {
-	out, err := outputOf(r, req)
+	out, err := outputOf(r, r.URL.Query(), req)
 	if err != nil {
 		s.invalidRequest(w, r, err)
 		return
 	}
+	s.serveOutput(w, r, req, out)
+}
+
+// serveOutput is serveRun once the output is known.
+func (s *server) serveOutput(w http.ResponseWriter, r *http.Request, req *api.RunRequest, out output) {
 	p, ok := s.prepare(w, r, req, out.format)
 	if !ok {
 		return

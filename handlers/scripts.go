@@ -43,7 +43,8 @@ func (s *server) scriptGet(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, r, http.StatusOK, apiScript(sc, true))
 		return
 	}
-	req, err := runRequestFromQuery(sc.Name, r.URL.Query(), reservedQuery)
+	q := r.URL.Query()
+	req, err := runRequestFromQuery(sc.Name, q, reservedQuery)
 	if err != nil {
 		s.queryError(w, r, err)
 		return
@@ -52,11 +53,16 @@ func (s *server) scriptGet(w http.ResponseWriter, r *http.Request) {
 		s.invalidRequest(w, r, err)
 		return
 	}
-	if out, err := outputOf(r, req); err == nil && !out.streamed() {
-		s.cached(w, r, func(w http.ResponseWriter, r *http.Request) { s.serveRun(w, r, req) })
+	out, err := outputOf(r, q, req)
+	if err != nil {
+		s.invalidRequest(w, r, err)
 		return
 	}
-	s.serveRun(w, r, req) // streamed formats are never cached (constant memory)
+	if out.streamed() { // streamed formats are never cached (constant memory)
+		s.serveOutput(w, r, req, out)
+		return
+	}
+	s.cached(w, r, q, func(w http.ResponseWriter, r *http.Request) { s.serveOutput(w, r, req, out) })
 }
 
 // scriptPost serves POST /v1/scripts/{name}/run with a RunRequest body
