@@ -305,32 +305,15 @@ func appendUUID(b []byte, v pixie.UInt128) []byte {
 
 // appendTime appends ns (nanoseconds since the Unix epoch) as RFC 3339 in
 // UTC with all nine fractional digits: 2006-01-02T15:04:05.000000000Z.
+// Encoders of many values keep a dayCache instead.
 func appendTime(b []byte, ns int64) []byte {
-	t := time.Unix(0, ns).UTC()
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
-		return t.AppendFormat(b, time.RFC3339Nano) // outside RFC 3339; never from Pixie
-	}
-	hour, minute, sec := t.Clock()
-	b = appendDigits(b, year, 4)
-	b = append(b, '-')
-	b = appendDigits(b, int(month), 2)
-	b = append(b, '-')
-	b = appendDigits(b, day, 2)
-	b = append(b, 'T')
-	b = appendDigits(b, hour, 2)
-	b = append(b, ':')
-	b = appendDigits(b, minute, 2)
-	b = append(b, ':')
-	b = appendDigits(b, sec, 2)
-	b = append(b, '.')
-	b = appendDigits(b, t.Nanosecond(), 9)
-	return append(b, 'Z')
+	var c dayCache
+	return c.appendTime(b, ns)
 }
 
 // dayCache formats times as appendTime does, computing the date only when
 // the day changes: the times of a result are mostly within a day or two,
-// and the calendar arithmetic of time.Time.Date is most of appendTime's work.
+// and the calendar arithmetic of time.Time.Date is most of the work.
 type dayCache struct {
 	day  int64    // days since the Unix epoch of date; valid when ok
 	date [11]byte // "2006-01-02T"
@@ -339,16 +322,17 @@ type dayCache struct {
 
 const nsPerDay = 24 * int64(time.Hour)
 
-// appendTime appends ns as appendTime(b, ns) does.
+// appendTime appends ns as RFC 3339 (see the function appendTime).
 func (c *dayCache) appendTime(b []byte, ns int64) []byte {
 	day, rem := ns/nsPerDay, ns%nsPerDay
 	if rem < 0 {
 		day, rem = day-1, rem+nsPerDay
 	}
 	if !c.ok || day != c.day {
-		year, month, d := time.Unix(0, ns).UTC().Date()
+		t := time.Unix(0, ns).UTC()
+		year, month, d := t.Date()
 		if year < 0 || year > 9999 {
-			return appendTime(b, ns) // never from Pixie (int64 nanoseconds reach 1677 to 2262)
+			return t.AppendFormat(b, time.RFC3339Nano) // outside RFC 3339; never from Pixie
 		}
 		date := appendDigits(c.date[:0], year, 4)
 		date = append(date, '-')

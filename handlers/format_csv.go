@@ -46,6 +46,7 @@ type csvSink struct {
 	written, total int
 	truncated      bool
 
+	day     dayCache // for TIME64NS values
 	record  []string
 	scratch []byte
 	ends    []int
@@ -153,7 +154,7 @@ func (c *csvSink) header() error {
 func (c *csvSink) row(cols []pixie.ColumnData, i int) error {
 	c.scratch = c.scratch[:0]
 	for k := range cols {
-		c.scratch = appendCSVValue(c.scratch, &cols[k], c.kinds[k], i, c.escape)
+		c.scratch = c.appendValue(c.scratch, &cols[k], c.kinds[k], i)
 		c.ends[k] = len(c.scratch)
 	}
 	line := string(c.scratch)
@@ -165,9 +166,10 @@ func (c *csvSink) row(cols []pixie.ColumnData, i int) error {
 	return c.cw.Write(c.record)
 }
 
-// appendCSVValue appends value i of column d as CSV field text (unquoted;
-// encoding/csv quotes), escaping formula-like text when escape is set.
-func appendCSVValue(b []byte, d *pixie.ColumnData, kind, i int, escape bool) []byte {
+// appendValue appends value i of column d as CSV field text (unquoted;
+// encoding/csv quotes), escaping formula-like text unless the caller keeps
+// formulas.
+func (c *csvSink) appendValue(b []byte, d *pixie.ColumnData, kind, i int) []byte {
 	switch kind {
 	case kindFloat64:
 		f := d.Float64[i]
@@ -177,7 +179,7 @@ func appendCSVValue(b []byte, d *pixie.ColumnData, kind, i int, escape bool) []b
 		return appendFloat(b, f)
 	case kindString:
 		s := d.String[i]
-		if escape && formulaLike(s) {
+		if c.escape && formulaLike(s) {
 			b = append(b, '\'')
 		}
 		if utf8.Valid(s) {
@@ -185,7 +187,7 @@ func appendCSVValue(b []byte, d *pixie.ColumnData, kind, i int, escape bool) []b
 		}
 		return append(b, bytes.ToValidUTF8(s, []byte("\uFFFD"))...)
 	case kindTime:
-		return appendTime(b, d.Int64[i])
+		return c.day.appendTime(b, d.Int64[i])
 	case kindUInt128:
 		return appendUUID(b, d.UInt128[i])
 	}
