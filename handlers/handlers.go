@@ -252,7 +252,9 @@ func New(opts Options) http.Handler {
 	r.Get("/probe", s.probeCached) // GET /probe
 	metricsHandler := promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{})
 	r.Get("/healthz", s.healthz)                         // GET /healthz
+	r.Head("/healthz", s.healthz)                        // HEAD /healthz (load balancers)
 	r.Get("/readyz", s.readyz)                           // GET /readyz
+	r.Head("/readyz", s.readyz)                          // HEAD /readyz
 	r.Get("/version", s.version)                         // GET /version
 	r.Get("/openapi.yaml", s.openapi)                    // GET /openapi.yaml
 	r.Method(http.MethodGet, "/metrics", metricsHandler) // GET /metrics

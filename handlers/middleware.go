@@ -88,6 +88,8 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 			route := routePattern(r)
 			level := slog.LevelInfo
 			switch {
+			case status == http.StatusServiceUnavailable && route == "/readyz":
+				level = slog.LevelDebug // not ready (starting, shutting down) is a state, not a fault
 			case status >= 500:
 				level = slog.LevelError
 			case status >= 400, quietRoutes[route]:

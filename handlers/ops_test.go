@@ -55,6 +55,16 @@ func TestReadyzFollowsReady(t *testing.T) {
 	if resp := e.do(t, http.MethodGet, "/healthz", "", nil); resp.status != http.StatusOK {
 		t.Errorf("healthz while not ready: got %d, want %d", resp.status, http.StatusOK)
 	}
+	if resp := e.do(t, http.MethodHead, "/readyz", "", nil); resp.status != http.StatusServiceUnavailable || len(resp.body) != 0 {
+		t.Errorf("HEAD /readyz while not ready: got %d %q", resp.status, resp.body)
+	}
+	if resp := e.do(t, http.MethodHead, "/healthz", "", nil); resp.status != http.StatusOK {
+		t.Errorf("HEAD /healthz: got %d, want %d", resp.status, http.StatusOK)
+	}
+	// Not being ready is a state (starting, draining), not a fault.
+	if strings.Contains(e.logs.String(), `"level":"ERROR"`) {
+		t.Errorf("a not-ready answer was logged as an error:\n%s", e.logs.String())
+	}
 }
 
 func TestVersion(t *testing.T) {
