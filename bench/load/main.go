@@ -48,7 +48,8 @@ func main() {
 	limit := flag.Int("limit", 8, "the gateway's concurrency limit (PXGATE_MAX_CONCURRENT) in the overload phase")
 	maxRequests := flag.Int64("n", 2_000_000, "stop a phase after this many requests")
 	vizierDelay := flag.Duration("vizier-delay", 2*time.Millisecond, "per-message delay of the fake Vizier in the realistic phase")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the gateway phase to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of one phase (-profile-phase) to this file")
+	profilePhase := flag.String("profile-phase", "gateway", "the phase -cpuprofile covers: gateway (POST /v1/run) or cached (cached GET)")
 	memProfile := flag.String("memprofile", "", "write an allocation profile (whole run up to the gateway phase's end) to this file")
 	flag.Parse()
 	log.SetFlags(0)
@@ -75,19 +76,11 @@ func main() {
 	srv, url := serve(handlers.Options{Pixie: timed})
 	body := []byte(`{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')\n", "tolerances": [{"expect": "p99(latency_p99) < 300ms"}]}`)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency * 2}}
-	var profile *os.File
-	if *cpuProfile != "" {
-		profile, err = os.Create(*cpuProfile)
-		must(err)
-		must(pprof.StartCPUProfile(profile))
-	}
+	stopProfile := startProfile(*cpuProfile, *profilePhase == "gateway")
 	gw := run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
 		return post(ctx, hc, url+"/v1/run", body, http.StatusOK)
 	})
-	pprof.StopCPUProfile()
-	if profile != nil {
-		must(profile.Close())
-	}
+	stopProfile()
 	if *memProfile != "" {
 		f, err := os.Create(*memProfile)
 		must(err)
@@ -96,7 +89,7 @@ func main() {
 	}
 	gw.print("gateway (POST /v1/run)")
 	inside := timed.p50()
-	sent, err := capture(context.Background(), hc, url+"/v1/run", body)
+	sent, err := capture(context.Background(), hc, http.MethodPost, url+"/v1/run", body)
 	must(err)
 	srv.Close()
 	fmt.Printf("overhead ratio p50 %.2fx, throughput %.2fx (goal <= 1.3x for %d rows), added p50 %s\n",
@@ -144,12 +137,25 @@ func main() {
 	// Cached GET: the answer of an identical request within the TTL.
 	srv, url = serve(handlers.Options{Pixie: client, Cache: cache.New(time.Minute, 100, 64<<20)})
 	getURL := url + "/v1/scripts/service_let/run?service=default/consumer&start_time=-5m" // a dashboard panel: no expect=, so cacheable
+	stopProfile = startProfile(*cpuProfile, *profilePhase == "cached")
 	cached := run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
 		return get(ctx, hc, getURL, http.StatusOK)
 	})
+	stopProfile()
+	hit, err := capture(context.Background(), hc, http.MethodGet, getURL, nil)
+	must(err)
 	srv.Close()
 	cached.print("cached GET /v1/scripts/service_let/run")
-	fmt.Printf("cached GET: %.0f req/s (goal >= 20000 on 2 cores)\n", cached.rps())
+	// Its floor: a bare net/http server sending the same bytes to the
+	// same GET, what serving any stored answer costs at least here.
+	srv, url = serveBytes(hit)
+	cachedFloor := run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
+		return get(ctx, hc, url+"/v1/scripts/service_let/run", hit.status)
+	})
+	srv.Close()
+	cachedFloor.print(fmt.Sprintf("floor (bare net/http GET, same %d B answer)", len(hit.body)))
+	fmt.Printf("cached GET: %.0f req/s (goal >= 20000 on 2 cores), %.0f%% of the bare net/http floor (%.0f req/s)\n",
+		cached.rps(), 100*cached.rps()/cachedFloor.rps(), cachedFloor.rps())
 
 	// Overload: a Vizier that takes ~200 ms per query (longer than the
 	// gateway's 100 ms queue wait), twice as many callers
@@ -287,13 +293,15 @@ type answer struct {
 	body   []byte
 }
 
-// capture sends one POST and keeps its answer.
-func capture(ctx context.Context, hc *http.Client, url string, body []byte) (*answer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+// capture sends one request and keeps its answer.
+func capture(ctx context.Context, hc *http.Client, method, url string, body []byte) (*answer, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err
@@ -304,6 +312,21 @@ func capture(ctx context.Context, hc *http.Client, url string, body []byte) (*an
 		return nil, err
 	}
 	return &answer{status: resp.StatusCode, header: resp.Header, body: b}, nil
+}
+
+// startProfile starts a CPU profile into path when on (and path is set),
+// and returns what stops it.
+func startProfile(path string, on bool) (stop func()) {
+	if path == "" || !on {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	must(err)
+	must(pprof.StartCPUProfile(f))
+	return func() {
+		pprof.StopCPUProfile()
+		must(f.Close())
+	}
 }
 
 // serveBytes serves a on loopback to every request, after reading its
