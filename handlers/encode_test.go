@@ -68,11 +68,35 @@ func TestAppendFloat(t *testing.T) {
 		{math.NaN(), "null"},
 		{math.Inf(1), "null"},
 		{math.Inf(-1), "null"},
+		{math.Copysign(0, -1), "-0"},
+		{1 << 53, "9007199254740992"},
+		{-(1<<53 - 1), "-9007199254740991"},
+		{210000000, "210000000"},
 	} {
 		if got := string(appendFloat(nil, tc.in)); got != tc.want {
 			t.Errorf("appendFloat(%v): got %s, want %s", tc.in, got, tc.want)
 		}
 	}
+}
+
+// FuzzAppendFloat: the whole-number shortcut writes what encoding/json
+// writes for the same float.
+func FuzzAppendFloat(f *testing.F) {
+	for _, v := range []float64{0, -1, 1.5, 2.1e8, 1 << 53, 1<<53 + 2, -1e21, 1e-7} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return
+		}
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendFloat(nil, v); string(got) != string(want) {
+			t.Errorf("appendFloat(%v) = %s, encoding/json says %s", v, got, want)
+		}
+	})
 }
 
 func TestAppendTime(t *testing.T) {
