@@ -3,8 +3,9 @@
 // `#` comments ignored. The file is re-read when it changes (checked at most
 // once per second, on use) or on Reload (SIGHUP), so tokens rotate without a
 // restart; a file that becomes unreadable or empty keeps the last good set
-// and is reported, because dropping to "no tokens" must never open the
-// gateway. Tokens are compared in constant time and never logged.
+// and is reported (once per version of the file), because dropping to "no
+// tokens" must never open the gateway. Tokens are compared in constant time
+// and never logged.
 package auth
 
 import (
@@ -19,10 +20,10 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/internal/filewatch"
 )
 
 // ProblemUnauthorized is the problem type of a 401: no token, or a wrong one.
@@ -32,59 +33,65 @@ const ProblemUnauthorized = api.ProblemTypePrefix + "unauthorized"
 // the platform, not from callers holding tokens.
 var DefaultOpenPaths = []string{"/healthz", "/readyz", "/metrics"}
 
+// checkEvery bounds how often a request looks at the tokens file.
+const checkEvery = time.Second
+
 // Tokens is a set of caller tokens backed by a file. Safe for concurrent use.
 type Tokens struct {
-	path string
-	log  *slog.Logger
+	w *filewatch.Watcher[tokenSet]
+}
 
-	mu      sync.Mutex
-	hashes  [][sha256.Size]byte // SHA-256 of each token: fixed-length constant-time compares
-	modTime time.Time
-	size    int64
-	checked time.Time
+// tokenSet holds the SHA-256 of each token: fixed-length constant-time compares.
+type tokenSet struct {
+	hashes [][sha256.Size]byte
 }
 
 // Load reads the token file. It fails when the file cannot be read or holds
 // no token: a gateway asked to require tokens must not start open.
 func Load(path string, log *slog.Logger) (*Tokens, error) {
+	return load(path, log, checkEvery)
+}
+
+func load(path string, log *slog.Logger, every time.Duration) (*Tokens, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	t := &Tokens{path: path, log: log}
-	if err := t.reload(); err != nil {
-		return nil, err
+	w, err := filewatch.New(filewatch.Options[tokenSet]{
+		Files: []string{path},
+		Every: every,
+		Load:  func() (*tokenSet, error) { return readTokens(path) },
+		Loaded: func(s *tokenSet) {
+			log.Info("caller tokens reloaded", "file", path, "tokens", len(s.hashes))
+		},
+		Failed: func(err error) {
+			log.Error("caller tokens not reloaded; the previous tokens stay in force", "file", path, "err", err)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("PXGATE_AUTH_TOKENS_FILE: %w", err)
 	}
-	return t, nil
+	return &Tokens{w: w}, nil
 }
 
 // Len returns the number of tokens in force.
 func (t *Tokens) Len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.hashes)
+	return len(t.w.Current().hashes)
 }
 
-// Reload re-reads the file now (SIGHUP). On failure the previous tokens
-// stay in force and the error is returned.
+// Reload re-reads the file now, changed or not (SIGHUP). On failure the
+// previous tokens stay in force, and the error is logged and returned.
 func (t *Tokens) Reload() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	err := t.reload()
-	if err != nil {
-		t.log.Error("caller tokens not reloaded; the previous tokens stay in force", "file", t.path, "err", err)
+	if err := t.w.Reload(); err != nil {
+		return fmt.Errorf("PXGATE_AUTH_TOKENS_FILE: %w", err)
 	}
-	return err
+	return nil
 }
 
-// reload reads the file; t.mu is held (or t is not shared yet).
-func (t *Tokens) reload() error {
-	st, err := os.Stat(t.path)
+// readTokens reads the file; its errors never quote the file's contents.
+func readTokens(path string) (*tokenSet, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("PXGATE_AUTH_TOKENS_FILE: %w", err)
-	}
-	b, err := os.ReadFile(t.path)
-	if err != nil {
-		return fmt.Errorf("PXGATE_AUTH_TOKENS_FILE: %w", err)
+		return nil, err
 	}
 	var hashes [][sha256.Size]byte
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -96,50 +103,24 @@ func (t *Tokens) reload() error {
 		hashes = append(hashes, sha256.Sum256([]byte(line)))
 	}
 	if len(hashes) == 0 {
-		return errors.New("PXGATE_AUTH_TOKENS_FILE: " + t.path + " holds no token (one per line)")
+		return nil, errors.New(path + " holds no token (one per line)")
 	}
-	changed := t.hashes != nil
-	t.hashes, t.modTime, t.size, t.checked = hashes, st.ModTime(), st.Size(), time.Now()
-	if changed {
-		t.log.Info("caller tokens reloaded", "file", t.path, "tokens", len(hashes))
-	}
-	return nil
-}
-
-// refresh re-reads the file when its size or modification time changed,
-// checking at most once a second.
-func (t *Tokens) refresh() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if time.Since(t.checked) < time.Second {
-		return
-	}
-	t.checked = time.Now()
-	st, err := os.Stat(t.path)
-	if err != nil || (st.ModTime().Equal(t.modTime) && st.Size() == t.size) {
-		if err != nil {
-			t.log.Warn("caller tokens file unreadable; the previous tokens stay in force", "file", t.path, "err", err)
-		}
-		return
-	}
-	if err := t.reload(); err != nil {
-		t.log.Error("caller tokens not reloaded; the previous tokens stay in force", "file", t.path, "err", err)
-	}
+	return &tokenSet{hashes: hashes}, nil
 }
 
 // Valid reports whether token is one of the tokens, comparing against every
-// token in constant time.
+// token in constant time. It first re-reads the file if it changed (looking
+// at most once a second).
 func (t *Tokens) Valid(token string) bool {
 	if token == "" {
 		return false
 	}
-	t.refresh()
+	t.w.Check()
+	set := t.w.Current()
 	h := sha256.Sum256([]byte(token))
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	ok := 0
-	for i := range t.hashes {
-		ok |= subtle.ConstantTimeCompare(h[:], t.hashes[i][:])
+	for i := range set.hashes {
+		ok |= subtle.ConstantTimeCompare(h[:], set.hashes[i][:])
 	}
 	return ok == 1
 }

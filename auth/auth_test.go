@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -148,4 +149,94 @@ func TestRotation(t *testing.T) {
 			t.Errorf("logs contain token %q", tok)
 		}
 	}
+}
+
+// TestReloadRereadsUnchangedStamps: SIGHUP re-reads the file even when its
+// size and modification time are those of the tokens in force (cp -p,
+// tar x, rsync -t).
+func TestReloadRereadsUnchangedStamps(t *testing.T) {
+	t.Parallel()
+	path := tokenFile(t, "first-s3cr3t-aa\n")
+	mtime := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := load(path, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("other-s3cr3t-bb\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	if !tokens.Valid("first-s3cr3t-aa") {
+		t.Fatal("the stamp did not change, yet a request re-read the file") // the test's premise
+	}
+	if err := tokens.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if tokens.Valid("first-s3cr3t-aa") || !tokens.Valid("other-s3cr3t-bb") {
+		t.Error("Reload (SIGHUP) did not re-read a file with an unchanged stamp")
+	}
+}
+
+// TestABrokenFileIsReportedOnce: a file that turns empty is read and
+// reported once per version, not on every request; the last good tokens
+// stay, and a fixed file is picked up.
+func TestABrokenFileIsReportedOnce(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	path := tokenFile(t, "good-s3cr3t\n")
+	tokens, err := load(path, slog.New(slog.NewTextHandler(&logs, nil)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("# all gone\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(time.Minute)
+	if err := os.Chtimes(path, future, future); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if !tokens.Valid("good-s3cr3t") {
+			t.Fatal("an emptied file dropped the last good tokens")
+		}
+	}
+	if n := strings.Count(logs.String(), "not reloaded"); n != 1 {
+		t.Errorf("5 requests on one broken file logged %d errors, want 1:\n%s", n, logs.String())
+	}
+	if err := os.WriteFile(path, []byte("fixed-s3cr3t\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	later := future.Add(time.Minute)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if !tokens.Valid("fixed-s3cr3t") || tokens.Valid("good-s3cr3t") {
+		t.Error("the fixed file was not picked up")
+	}
+	if strings.Contains(logs.String(), "s3cr3t") {
+		t.Errorf("logs contain a token:\n%s", logs.String())
+	}
+}
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

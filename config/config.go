@@ -5,6 +5,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -98,6 +99,7 @@ func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
+	cloudVar := c.cloudVar(false) // the name the user set the cloud address by
 	if c.ServerURL != "" {
 		if c.CloudAddr != "" {
 			bad("PIXIE_CLOUD_ADDR and PIXIE_SERVER_URL are both set: keep one (PIXIE_SERVER_URL is the older name)")
@@ -108,13 +110,13 @@ func (c *Config) Validate() error {
 	if c.CloudAddr != "" {
 		addr, err := normaliseAddr(c.CloudAddr, "443")
 		if err != nil {
-			bad("PIXIE_CLOUD_ADDR: %v", err)
+			bad("%s: %v", cloudVar, err)
 		}
 		c.CloudAddr = addr
 	}
 	if c.DirectAddr != "" {
 		if c.CloudAddr != "" {
-			bad("PIXIE_DIRECT_ADDR and PIXIE_CLOUD_ADDR are both set: a direct Vizier connection does not go through the cloud; keep one")
+			bad("PIXIE_DIRECT_ADDR and %s are both set: a direct Vizier connection does not go through the cloud; keep one", cloudVar)
 		}
 		addr, err := normaliseAddr(c.DirectAddr, "")
 		if err != nil {
@@ -172,11 +174,21 @@ func (c *Config) Validate() error {
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		bad("PXGATE_TLS_CERT_FILE and PXGATE_TLS_KEY_FILE go together: set both to serve HTTPS, or neither")
 	}
+	tlsFilesFound := c.TLSCertFile != "" && c.TLSKeyFile != ""
 	for _, f := range []struct{ name, path string }{{"PXGATE_TLS_CERT_FILE", c.TLSCertFile}, {"PXGATE_TLS_KEY_FILE", c.TLSKeyFile}} {
 		if f.path != "" {
 			if _, err := os.Stat(f.path); err != nil {
 				bad("%s: %v", f.name, err)
+				tlsFilesFound = false
 			}
+		}
+	}
+	if tlsFilesFound {
+		// Parse the pair as serving would: a garbage file or a key that is
+		// not the certificate's is a configuration error. The error names
+		// the problem, never the files' contents.
+		if _, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile); err != nil {
+			bad("PXGATE_TLS_CERT_FILE (%s) and PXGATE_TLS_KEY_FILE (%s) are not a usable key pair: %v", c.TLSCertFile, c.TLSKeyFile, err)
 		}
 	}
 	if c.MaxConcurrent < 1 {
@@ -260,6 +272,31 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// cloudVar names the variable the cloud address came from: PIXIE_SERVER_URL
+// (the seed's name) when the user set that one, else PIXIE_CLOUD_ADDR.
+// Before Validate both may be set; after it succeeds CloudAddr holds
+// PIXIE_SERVER_URL's address.
+func (c *Config) cloudVar(validated bool) string {
+	if c.ServerURL != "" && (validated || c.CloudAddr == "") {
+		return "PIXIE_SERVER_URL"
+	}
+	return "PIXIE_CLOUD_ADDR"
+}
+
+// RedactAddr returns s, an address or URL as a user wrote it, with any
+// user info (user:password@) replaced by xxxxx, for messages and logs.
+func RedactAddr(s string) string {
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return s
+	}
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 && i < at {
+		start = i + len("://")
+	}
+	return s[:start] + "xxxxx" + s[at:]
+}
+
 // loopback reports whether addr's host is a loopback address or localhost.
 func loopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
@@ -274,17 +311,24 @@ func loopback(addr string) bool {
 }
 
 // normaliseAddr accepts host:port, a bare host (with defPort), or a URL
-// such as https://work.withpixie.ai, and returns host:port.
+// such as https://work.withpixie.ai, and returns host:port. A URL's user
+// info is dropped (Pixie takes PIXIE_API_KEY, not passwords in addresses);
+// errors never repeat it.
 func normaliseAddr(s, defPort string) (string, error) {
 	if strings.Contains(s, "://") {
 		u, err := url.Parse(s)
-		if err != nil || u.Host == "" {
-			return "", fmt.Errorf("%q is not an address (want host:port)", s)
+		if err != nil || u.Host == "" || (u.User == nil && strings.Contains(s, "@")) {
+			// The last: an '@' the URL parser did not take for user info
+			// (a password with a '/'): the host would be part of it.
+			return "", fmt.Errorf("%q is not an address (want host:port)", RedactAddr(s))
 		}
 		s = u.Host
 		if defPort == "" && u.Scheme == "https" {
 			defPort = "443"
 		}
+	}
+	if strings.Contains(s, "@") {
+		return "", fmt.Errorf("%q is not an address (want host:port, or a URL for user info)", RedactAddr(s))
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
@@ -326,9 +370,9 @@ func (c *Config) CloudOrDefault() string {
 // Print writes the effective configuration, one variable per line, with
 // secrets redacted, for `server -check-config`.
 func (c *Config) Print(w io.Writer) error {
-	mode := "pixie cloud " + c.CloudOrDefault()
+	mode := "pixie cloud " + RedactAddr(c.CloudOrDefault())
 	if c.DirectAddr != "" {
-		mode = "direct vizier " + c.DirectAddr
+		mode = "direct vizier " + RedactAddr(c.DirectAddr)
 	}
 	if c.DemoOn {
 		mode = "demo"
@@ -338,18 +382,18 @@ func (c *Config) Print(w io.Writer) error {
 	rows := []struct{ k, v string }{
 		{"PIXIE_API_KEY", redacted(c.APIKey)},
 		{"PIXIE_CLUSTER_ID", c.ClusterID},
-		{"PIXIE_CLOUD_ADDR", c.CloudAddr},
-		{"PIXIE_DIRECT_ADDR", c.DirectAddr},
+		{c.cloudVar(true), RedactAddr(c.CloudAddr)},
+		{"PIXIE_DIRECT_ADDR", RedactAddr(c.DirectAddr)},
 		{"PIXIE_DIRECT_PLAINTEXT", fmt.Sprint(c.DirectPlain)},
 		{"PIXIE_TLS_CA_FILE", c.TLSCAFile},
 		{"PIXIE_TLS_SKIP_VERIFY", fmt.Sprint(c.TLSSkipVerify)},
 		{"PIXIE_E2E_ENCRYPTION", fmt.Sprintf("%s (encrypting: %v)", c.E2EEncryption, c.Encrypt())},
 		{"PIXIE_MAX_RECV_MIB", fmt.Sprint(c.MaxRecvMiB)},
-		{"PXGATE_LISTEN_ADDR", c.ListenAddr},
+		{"PXGATE_LISTEN_ADDR", RedactAddr(c.ListenAddr)},
 		{"PXGATE_TLS_CERT_FILE", c.TLSCertFile},
 		{"PXGATE_TLS_KEY_FILE", c.TLSKeyFile},
 		{"PXGATE_DEMO", c.Demo},
-		{"PXGATE_DEMO_VIZIER_ADDR", c.DemoVizierAddr},
+		{"PXGATE_DEMO_VIZIER_ADDR", RedactAddr(c.DemoVizierAddr)},
 		{"PXGATE_SCRIPTS_DIR", c.ScriptsDir},
 		{"PXGATE_ALLOW_INLINE", fmt.Sprint(c.AllowInline)},
 		{"PXGATE_ALLOW_MUTATIONS", fmt.Sprint(c.AllowMutations)},

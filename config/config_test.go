@@ -3,10 +3,13 @@ package config
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pxgate/pxgate/pixie/fakevizier"
 )
 
 const cluster = "7a1c2b3d-0000-4000-8000-00000000abcd"
@@ -201,5 +204,147 @@ func TestNormaliseAddr(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("normaliseAddr(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+// TestAddressUserInfoIsNeverPrinted: a user:password@ in an address is
+// redacted in every error and in -check-config's output, and messages name
+// the variable the user set (PIXIE_SERVER_URL, not PIXIE_CLOUD_ADDR).
+func TestAddressUserInfoIsNeverPrinted(t *testing.T) {
+	const pw = "pw-s3cr3t-url"
+	cloud := map[string]string{"PIXIE_API_KEY": "px-api-s3cr3t-config", "PIXIE_CLUSTER_ID": cluster}
+	with := func(k, v string) map[string]string {
+		m := map[string]string{k: v}
+		for k, v := range cloud {
+			m[k] = v
+		}
+		return m
+	}
+	invalid := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"server URL without a host", with("PIXIE_SERVER_URL", "https://admin:"+pw+"@"), "PIXIE_SERVER_URL: "},
+		{"server URL with a bad port", with("PIXIE_SERVER_URL", "https://admin:"+pw+"@pixie.example.com:port"), "PIXIE_SERVER_URL: "},
+		{"server URL, a password with a slash", with("PIXIE_SERVER_URL", "https://admin:x/"+pw+"@pixie.example.com"), "PIXIE_SERVER_URL: "},
+		{"server address with user info", with("PIXIE_SERVER_URL", "admin:"+pw+"@pixie.example.com:443"), "PIXIE_SERVER_URL: "},
+		{"cloud address with user info", with("PIXIE_CLOUD_ADDR", "admin:"+pw+"@pixie.example.com"), "PIXIE_CLOUD_ADDR: "},
+		{"direct address with user info", map[string]string{"PIXIE_DIRECT_ADDR": "admin:" + pw + "@vizier:51400"}, "PIXIE_DIRECT_ADDR: "},
+		{"direct URL with user info", map[string]string{"PIXIE_DIRECT_ADDR": "https://admin:" + pw + "@"}, "PIXIE_DIRECT_ADDR: "},
+		{"listen address with user info", map[string]string{"PXGATE_LISTEN_ADDR": "admin:" + pw + "@0.0.0.0:8080"}, "PXGATE_LISTEN_ADDR: "},
+		{"server URL with a direct address", map[string]string{"PIXIE_SERVER_URL": "https://admin:" + pw + "@pixie.example.com", "PIXIE_DIRECT_ADDR": "vizier:51400"},
+			"PIXIE_DIRECT_ADDR and PIXIE_SERVER_URL are both set"},
+	}
+	for _, tc := range invalid {
+		t.Run(tc.name, func(t *testing.T) {
+			setEnv(t, tc.env)
+			_, err := Load()
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not mention %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), pw) {
+				t.Errorf("error leaks the password: %q", err)
+			}
+			if _, set := tc.env["PIXIE_SERVER_URL"]; set && strings.Contains(err.Error(), "PIXIE_CLOUD_ADDR") {
+				t.Errorf("PIXIE_SERVER_URL was set, yet the error names PIXIE_CLOUD_ADDR: %q", err)
+			}
+		})
+	}
+
+	// Accepted: the URL's user info is dropped, and never printed.
+	setEnv(t, with("PIXIE_SERVER_URL", "https://admin:"+pw+"@pixie.example.com"))
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := c.Print(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); strings.Contains(out, pw) || strings.Contains(out, "admin") || !strings.Contains(out, "pixie.example.com:443") ||
+		!strings.Contains(out, "PIXIE_SERVER_URL") || strings.Contains(out, "PIXIE_CLOUD_ADDR") {
+		t.Errorf("printed config: want pixie.example.com:443 under PIXIE_SERVER_URL, no user info, no PIXIE_CLOUD_ADDR:\n%s", out)
+	}
+}
+
+func TestRedactAddr(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"pixie.example.com:443":                "pixie.example.com:443",
+		"https://u:s3cr3t@pixie.example.com/x": "https://xxxxx@pixie.example.com/x",
+		"https://s3cr3t@pixie.example.com":     "https://xxxxx@pixie.example.com",
+		"u:s3cr3t@host:443":                    "xxxxx@host:443",
+		"https://u:a@b/s3cr3t@host":            "https://xxxxx@host",
+	} {
+		if got := RedactAddr(in); got != want {
+			t.Errorf("RedactAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestTLSPairIsParsed: -check-config loads the serving key pair, so a
+// mismatched or garbage pair is reported (naming both variables, showing
+// no key material), not only a missing file.
+func TestTLSPairIsParsed(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	certPEM, keyPEM, err := fakevizier.SelfSignedPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCert, _, err := fakevizier.SelfSignedPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key := write("tls.crt", certPEM), write("tls.key", keyPEM)
+	other := write("other.crt", otherCert)
+	garbage := write("garbage.key", []byte("-----BEGIN PRIVATE KEY-----\nczNjcjN0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----\n"))
+	base := map[string]string{"PIXIE_DIRECT_ADDR": "127.0.0.1:51400", "PIXIE_DIRECT_PLAINTEXT": "true"}
+	env := func(cert, key string) map[string]string {
+		m := map[string]string{"PXGATE_TLS_CERT_FILE": cert, "PXGATE_TLS_KEY_FILE": key}
+		for k, v := range base {
+			m[k] = v
+		}
+		return m
+	}
+
+	setEnv(t, env(cert, key))
+	if _, err := Load(); err != nil {
+		t.Fatalf("a good pair: %v", err)
+	}
+	for name, e := range map[string]map[string]string{
+		"a key that is not the certificate's": env(other, key),
+		"a garbage key":                       env(cert, garbage),
+		"a key as the certificate":            env(key, key),
+	} {
+		t.Run(name, func(t *testing.T) {
+			setEnv(t, e)
+			_, err := Load()
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			msg := err.Error()
+			for _, want := range []string{"PXGATE_TLS_CERT_FILE", "PXGATE_TLS_KEY_FILE", "not a usable key pair"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error %q does not mention %q", msg, want)
+				}
+			}
+			for _, leak := range []string{"BEGIN", "czNjcjN0", string(keyPEM[40:80])} {
+				if strings.Contains(msg, leak) {
+					t.Errorf("error shows the files' contents (%q): %q", leak, msg)
+				}
+			}
+		})
 	}
 }

@@ -614,6 +614,37 @@ func TestRefusedValues(t *testing.T) {
 	}
 }
 
+// TestServiceMonitorOverHTTPSNeedsTLSConfig: with HTTPS serving, a
+// ServiceMonitor without tlsConfig would scrape https with no CA and fail
+// verification against a private CA: the chart refuses it, saying what to set.
+func TestServiceMonitorOverHTTPSNeedsTLSConfig(t *testing.T) {
+	https := map[string]any{"gateway.tls.secretName": "pxgate-serving-tls", "serviceMonitor.enabled": true}
+	_, err := renderRaw(t, values(t, nil, https))
+	if err == nil {
+		t.Fatal("an https ServiceMonitor without tlsConfig rendered")
+	}
+	for _, want := range []string{"serviceMonitor.tlsConfig", "ca", "insecureSkipVerify"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not mention %q: %v", want, err)
+		}
+	}
+	for name, tlsConfig := range map[string]map[string]any{
+		"a CA":                  {"ca": map[string]any{"secret": map[string]any{"name": "pxgate-serving-tls", "key": "ca.crt"}}},
+		"no verification, said": {"insecureSkipVerify": true},
+	} {
+		vals := values(t, nil, https)
+		vals["serviceMonitor"].(map[string]any)["tlsConfig"] = tlsConfig
+		m := render(t, vals)
+		if ep := m.ServiceMonitor.Spec.Endpoints; len(ep) != 1 || ep[0].Scheme != "https" || len(ep[0].TLSConfig) == 0 {
+			t.Errorf("%s: ServiceMonitor endpoints %+v, want https with the tlsConfig", name, ep)
+		}
+	}
+	// Plain HTTP needs no tlsConfig.
+	if _, err := renderRaw(t, values(t, nil, map[string]any{"serviceMonitor.enabled": true})); err != nil {
+		t.Errorf("an http ServiceMonitor: %v", err)
+	}
+}
+
 // TestSchema: values.schema.json accepts both values files and rejects
 // wrong types, unknown keys and values pxgate would refuse.
 func TestSchema(t *testing.T) {

@@ -30,7 +30,6 @@ func writePair(t *testing.T, dir string) (certPEM []byte) {
 // served returns the leaf certificate a handshake would get now.
 func served(t *testing.T, r *Reloader) []byte {
 	t.Helper()
-	r.checked = time.Time{} // look at the files now, not within checkEvery
 	c, err := r.GetCertificate(&tls.ClientHelloInfo{})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +41,8 @@ func TestReloadsChangedFilesAndKeepsTheLastGoodPair(t *testing.T) {
 	dir := t.TempDir()
 	writePair(t, dir)
 	var logs bytes.Buffer
-	r, err := Load(filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"), slog.New(slog.NewTextHandler(&logs, nil)))
+	// Every handshake looks at the files, not once per checkEvery.
+	r, err := load(filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"), slog.New(slog.NewTextHandler(&logs, nil)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,5 +102,94 @@ func TestLoadRefusesABadPair(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "nope.crt"), filepath.Join(dir, "tls.key"), slog.Default()); err == nil {
 		t.Error("a missing file loaded")
+	}
+}
+
+// writeSamePair writes a new pair padded to fixed sizes (PEM ignores the
+// trailing blank lines) with a fixed modification time: a rotation that
+// size and mtime cannot tell apart, as cp -p, tar x or rsync -t make.
+func writeSamePair(t *testing.T, dir string, mtime time.Time) []byte {
+	t.Helper()
+	certPEM, keyPEM, err := fakevizier.SelfSignedPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"tls.crt": certPEM, "tls.key": keyPEM} {
+		const size = 8192
+		if len(b) > size {
+			t.Fatalf("%s is %d bytes, more than the padding", name, len(b))
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, append(b, bytes.Repeat([]byte("\n"), size-len(b))...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return certPEM
+}
+
+// TestReloadRereadsUnchangedStamps: SIGHUP re-reads the files even when
+// their sizes and modification times are those of the pair in use.
+func TestReloadRereadsUnchangedStamps(t *testing.T) {
+	dir := t.TempDir()
+	mtime := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	writeSamePair(t, dir, mtime)
+	var logs bytes.Buffer
+	r, err := load(filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"), slog.New(slog.NewTextHandler(&logs, nil)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := served(t, r)
+	writeSamePair(t, dir, mtime)
+	if !bytes.Equal(served(t, r), first) {
+		t.Fatal("the stamp did not change, yet a handshake re-read the files") // the test's premise
+	}
+	r.Reload()
+	if bytes.Equal(served(t, r), first) {
+		t.Errorf("after Reload (SIGHUP) the old certificate is still served:\n%s", logs.String())
+	}
+}
+
+// TestABrokenPairIsReportedOnce: a bad pair is loaded and warned about once
+// per version of the files, not on every handshake; a Reload tries again,
+// and a fixed pair is picked up.
+func TestABrokenPairIsReportedOnce(t *testing.T) {
+	dir := t.TempDir()
+	writePair(t, dir)
+	var logs bytes.Buffer
+	r, err := load(filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"), slog.New(slog.NewTextHandler(&logs, nil)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := served(t, r)
+	other, _, err := fakevizier.SelfSignedPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(time.Minute)
+	if err := os.WriteFile(filepath.Join(dir, "tls.crt"), other, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(filepath.Join(dir, "tls.crt"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if !bytes.Equal(served(t, r), first) {
+			t.Fatal("a mismatched pair replaced the good one")
+		}
+	}
+	if n := strings.Count(logs.String(), "not reloaded"); n != 1 {
+		t.Errorf("5 handshakes on one broken pair logged %d warnings, want 1:\n%s", n, logs.String())
+	}
+	r.Reload()
+	if n := strings.Count(logs.String(), "not reloaded"); n != 2 {
+		t.Errorf("a Reload of the broken pair: %d warnings in all, want 2", n)
+	}
+	time.Sleep(10 * time.Millisecond) // a distinct modification time
+	writePair(t, dir)
+	if bytes.Equal(served(t, r), first) {
+		t.Error("the fixed pair is not served")
 	}
 }

@@ -169,4 +169,7 @@ Settings that pxgate would refuse at start-up, refused at install time instead.
 {{- if and .Values.autoscaling.enabled (kindIs "invalid" .Values.autoscaling.targetCPUUtilizationPercentage) (kindIs "invalid" .Values.autoscaling.targetMemoryUtilizationPercentage) }}
 {{- fail "autoscaling needs targetCPUUtilizationPercentage or targetMemoryUtilizationPercentage" }}
 {{- end }}
+{{- if and .Values.serviceMonitor.enabled .Values.gateway.tls.secretName (empty .Values.serviceMonitor.tlsConfig) }}
+{{- fail "serviceMonitor.enabled with gateway.tls.secretName needs serviceMonitor.tlsConfig: Prometheus scrapes pxgate over HTTPS and cannot verify its certificate without a CA; set serviceMonitor.tlsConfig.ca (e.g. {ca: {secret: {name: <tls secret>, key: ca.crt}}, serverName: <service>.<namespace>.svc}), or knowingly {insecureSkipVerify: true}" }}
+{{- end }}
 {{- end }}
