@@ -78,6 +78,35 @@ func TestRunCheckConfigRedactsTheKey(t *testing.T) {
 	}
 }
 
+// TestRunCheckConfigRedactsURLUserInfo: -check-config never shows a
+// password given in PIXIE_SERVER_URL, valid or not, and names that variable.
+func TestRunCheckConfigRedactsURLUserInfo(t *testing.T) {
+	const pw = "url-s3cr3t-pw"
+	for _, tc := range []struct {
+		url  string
+		code int
+	}{
+		{"https://admin:" + pw + "@pixie.example.com", 0},
+		{"https://admin:" + pw + "@", 2},
+	} {
+		clearEnv(t)
+		t.Setenv("PIXIE_API_KEY", secretKey)
+		t.Setenv("PIXIE_CLUSTER_ID", clusterID)
+		t.Setenv("PIXIE_SERVER_URL", tc.url)
+		var out, errOut bytes.Buffer
+		if code := run([]string{"-check-config"}, &out, &errOut); code != tc.code {
+			t.Fatalf("exit %d, want %d: %s", code, tc.code, errOut.String())
+		}
+		all := out.String() + errOut.String()
+		if strings.Contains(all, pw) || strings.Contains(all, secretKey) {
+			t.Errorf("-check-config printed a secret")
+		}
+		if !strings.Contains(all, "PIXIE_SERVER_URL") || strings.Contains(all, "PIXIE_CLOUD_ADDR") {
+			t.Errorf("want PIXIE_SERVER_URL named, not PIXIE_CLOUD_ADDR:\n%s", strings.ReplaceAll(all, pw, "<pw>"))
+		}
+	}
+}
+
 // syncBuffer is a log sink written by the server's goroutines.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -282,12 +311,22 @@ func TestServeCallerTokens(t *testing.T) {
 }
 
 // TestServeShutdownDrains: on shutdown /readyz fails at once while the port
-// keeps accepting for PXGATE_SHUTDOWN_DELAY; then the port closes, and a
-// query in flight all along still gets its whole answer.
+// keeps accepting for PXGATE_SHUTDOWN_DELAY, with every response saying
+// Connection: close; then the port closes, and a query in flight all along,
+// longer than the delay, still gets its whole answer after the port closed
+// (within PXGATE_SHUTDOWN_GRACE).
 func TestServeShutdownDrains(t *testing.T) {
+	const (
+		delay = 600 * time.Millisecond
+		// The fake waits this long before each of the stream's three
+		// messages, so the query takes 1.2s and outlasts the delay: it is
+		// still running when the port closes, and only the grace period
+		// lets it finish.
+		vizierDelay = 400 * time.Millisecond
+	)
 	fake, err := fakevizier.Start(fakevizier.Options{
 		ClusterID: clusterID,
-		Handler: fakevizier.StaticHandler(&fakevizier.Plan{Delay: 150 * time.Millisecond, Tables: []*fakevizier.Table{
+		Handler: fakevizier.StaticHandler(&fakevizier.Plan{Delay: vizierDelay, Tables: []*fakevizier.Table{
 			fakevizier.NewTable("output", fakevizier.Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, 120e6)),
 		}}),
 	})
@@ -295,7 +334,6 @@ func TestServeShutdownDrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
-	const delay = 700 * time.Millisecond
 	cfg := testConfig(fake.Addr())
 	cfg.ClusterID, cfg.ShutdownDelay = clusterID, delay
 	base, _, stop := serve(t, cfg, nil)
@@ -306,18 +344,19 @@ func TestServeShutdownDrains(t *testing.T) {
 		status int
 		body   string
 		err    error
+		at     time.Time
 	}
 	inflight := make(chan answer, 1)
 	go func() {
 		body := `{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')", "tolerances": [{"expect": "max(latency_p99) < 300ms"}]}`
 		resp, err := fresh.Post(base+"/v1/run", "application/json", strings.NewReader(body))
 		if err != nil {
-			inflight <- answer{err: err}
+			inflight <- answer{err: err, at: time.Now()}
 			return
 		}
-		b, _ := io.ReadAll(resp.Body)
+		b, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		inflight <- answer{status: resp.StatusCode, body: string(b)}
+		inflight <- answer{status: resp.StatusCode, body: string(b), err: err, at: time.Now()}
 	}()
 	time.Sleep(100 * time.Millisecond) // the query is now waiting on the slow Vizier
 
@@ -349,21 +388,37 @@ func TestServeShutdownDrains(t *testing.T) {
 	if code, err := status("/healthz"); err != nil || code != http.StatusOK {
 		t.Errorf("a new connection during the shutdown delay: %d, %v; want 200", code, err)
 	}
+	// A client that would keep its connection is told to close it.
+	keeping := &http.Client{Transport: &http.Transport{}, Timeout: 5 * time.Second}
+	if resp, err := keeping.Get(base + "/healthz"); err != nil {
+		t.Errorf("a keep-alive client during the shutdown delay: %v", err)
+	} else {
+		resp.Body.Close()
+		if !resp.Close || resp.StatusCode != http.StatusOK {
+			t.Errorf("a response during the shutdown delay: %d, Connection: %q; want 200 with Connection: close",
+				resp.StatusCode, resp.Header.Get("Connection"))
+		}
+	}
+	var portClosed time.Time
 	for {
 		if _, err := status("/healthz"); err != nil {
-			break // the port is closed
+			portClosed = time.Now()
+			break
 		}
 		if time.Since(began) > delay+3*time.Second {
 			t.Fatal("the port still accepts long after the shutdown delay")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if closed := time.Since(began); closed < delay {
+	if closed := portClosed.Sub(began); closed < delay {
 		t.Errorf("the port closed %s after shutdown began, before the %s delay", closed, delay)
 	}
 	a := <-inflight
 	if a.err != nil || a.status != http.StatusOK || !strings.Contains(a.body, `"passed":true`) {
 		t.Errorf("the in-flight query: %d %s %v; want its whole 200 answer", a.status, a.body, a.err)
+	}
+	if !a.at.After(portClosed) {
+		t.Errorf("the in-flight query ended %s before the port closed: it does not test the grace period", portClosed.Sub(a.at))
 	}
 	<-stopped
 }

@@ -37,8 +37,9 @@ type Hooks struct {
 
 // Serve wires configuration -> Pixie client -> handlers -> http.Server and
 // serves until ctx is cancelled, then drains: /readyz fails first and the
-// server keeps answering for cfg.ShutdownDelay (so load balancers and
-// Kubernetes endpoints stop sending before the port closes), then the
+// server keeps answering for cfg.ShutdownDelay, with keep-alives off (so load
+// balancers and Kubernetes endpoints stop sending, and clients stop reusing
+// connections, before the port closes), then the
 // listener closes, in-flight requests get cfg.ShutdownGrace to finish, and
 // the Pixie connection closes last.
 func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
@@ -165,6 +166,13 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
+	// From now on every response says Connection: close (and idle
+	// keep-alive connections are closed), so clients open new connections,
+	// which the load balancer sends elsewhere, instead of reusing one to
+	// this pod until the port closes under a request (a POST on a reused
+	// connection that closes is not retried). Before readiness fails: a
+	// caller that sees /readyz fail sees Connection: close too.
+	srv.SetKeepAlivesEnabled(false)
 	ready.Store(false)
 	if cfg.ShutdownDelay > 0 {
 		logger.Info("not ready; serving on before draining", "delay_seconds", cfg.ShutdownDelay.Seconds())
