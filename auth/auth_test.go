@@ -9,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/internal/testlog"
 )
 
 func tokenFile(t *testing.T, content string) string {
@@ -187,7 +187,7 @@ func TestReloadRereadsUnchangedStamps(t *testing.T) {
 // stay, and a fixed file is picked up.
 func TestABrokenFileIsReportedOnce(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs testlog.Buffer
 	path := tokenFile(t, "good-s3cr3t\n")
 	tokens, err := load(path, slog.New(slog.NewTextHandler(&logs, nil)), 0)
 	if err != nil {
@@ -221,22 +221,4 @@ func TestABrokenFileIsReportedOnce(t *testing.T) {
 	if strings.Contains(logs.String(), "s3cr3t") {
 		t.Errorf("logs contain a token:\n%s", logs.String())
 	}
-}
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

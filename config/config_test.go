@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -102,16 +103,7 @@ func TestLoadValid(t *testing.T) {
 
 func TestLoadInvalid(t *testing.T) {
 	cloud := map[string]string{"PIXIE_API_KEY": "px-api-s3cr3t-config", "PIXIE_CLUSTER_ID": cluster}
-	with := func(extra map[string]string) map[string]string {
-		m := map[string]string{}
-		for k, v := range cloud {
-			m[k] = v
-		}
-		for k, v := range extra {
-			m[k] = v
-		}
-		return m
-	}
+	with := func(extra map[string]string) map[string]string { return merged(cloud, extra) }
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -170,16 +162,7 @@ func TestLoadInvalid(t *testing.T) {
 }
 
 func TestPrintRedactsSecrets(t *testing.T) {
-	setEnv(t, map[string]string{"PIXIE_API_KEY": "px-api-s3cr3t-config", "PIXIE_CLUSTER_ID": cluster})
-	c, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := c.Print(&buf); err != nil {
-		t.Fatal(err)
-	}
-	out := buf.String()
+	out := printed(t, map[string]string{"PIXIE_API_KEY": "px-api-s3cr3t-config", "PIXIE_CLUSTER_ID": cluster})
 	if strings.Contains(out, "px-api-s3cr3t-config") {
 		t.Errorf("printed config leaks the API key:\n%s", out)
 	}
@@ -213,13 +196,7 @@ func TestNormaliseAddr(t *testing.T) {
 func TestAddressUserInfoIsNeverPrinted(t *testing.T) {
 	const pw = "pw-s3cr3t-url"
 	cloud := map[string]string{"PIXIE_API_KEY": "px-api-s3cr3t-config", "PIXIE_CLUSTER_ID": cluster}
-	with := func(k, v string) map[string]string {
-		m := map[string]string{k: v}
-		for k, v := range cloud {
-			m[k] = v
-		}
-		return m
-	}
+	with := func(k, v string) map[string]string { return merged(cloud, map[string]string{k: v}) }
 	invalid := []struct {
 		name string
 		env  map[string]string
@@ -256,16 +233,7 @@ func TestAddressUserInfoIsNeverPrinted(t *testing.T) {
 	}
 
 	// Accepted: the URL's user info is dropped, and never printed.
-	setEnv(t, with("PIXIE_SERVER_URL", "https://admin:"+pw+"@pixie.example.com"))
-	c, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := c.Print(&buf); err != nil {
-		t.Fatal(err)
-	}
-	if out := buf.String(); strings.Contains(out, pw) || strings.Contains(out, "admin") || !strings.Contains(out, "pixie.example.com:443") ||
+	if out := printed(t, with("PIXIE_SERVER_URL", "https://admin:"+pw+"@pixie.example.com")); strings.Contains(out, pw) || strings.Contains(out, "admin") || !strings.Contains(out, "pixie.example.com:443") ||
 		!strings.Contains(out, "PIXIE_SERVER_URL") || strings.Contains(out, "PIXIE_CLOUD_ADDR") {
 		t.Errorf("printed config: want pixie.example.com:443 under PIXIE_SERVER_URL, no user info, no PIXIE_CLOUD_ADDR:\n%s", out)
 	}
@@ -347,4 +315,26 @@ func TestTLSPairIsParsed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// merged is base with extra's variables added (extra wins).
+func merged(base, extra map[string]string) map[string]string {
+	m := maps.Clone(base)
+	maps.Copy(m, extra)
+	return m
+}
+
+// printed is what -check-config prints for the environment env.
+func printed(t *testing.T, env map[string]string) string {
+	t.Helper()
+	setEnv(t, env)
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := c.Print(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
 }

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/handlers"
+	"github.com/pxgate/pxgate/internal/testlog"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
@@ -36,7 +36,7 @@ type env struct {
 	srv    *httptest.Server
 	reg    *prometheus.Registry
 	ready  *atomic.Bool
-	logs   *syncBuffer
+	logs   *testlog.Buffer
 }
 
 // newEnv starts an env whose fake answers with handler (nil: the fake's
@@ -68,7 +68,7 @@ func newEnvAt(t testing.TB, addr, apiKey string, mods ...func(*handlers.Options)
 	}
 	t.Cleanup(func() { _ = client.Close() })
 
-	e := &env{client: client, reg: prometheus.NewRegistry(), ready: new(atomic.Bool), logs: new(syncBuffer)}
+	e := &env{client: client, reg: prometheus.NewRegistry(), ready: new(atomic.Bool), logs: new(testlog.Buffer)}
 	// The gateway's whole log goes to the test log, which CI searches for
 	// the test secrets (.ci/run).
 	t.Cleanup(func() { t.Logf("gateway log:\n%s", e.logs.String()) })
@@ -90,24 +90,6 @@ func newEnvAt(t testing.TB, addr, apiKey string, mods ...func(*handlers.Options)
 	e.srv = httptest.NewServer(handlers.New(opts))
 	t.Cleanup(e.srv.Close) // runs first: waits for requests in flight
 	return e
-}
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // response is an HTTP answer, read completely.

@@ -37,15 +37,22 @@ func served(t *testing.T, r *Reloader) []byte {
 	return c.Certificate[0]
 }
 
-func TestReloadsChangedFilesAndKeepsTheLastGoodPair(t *testing.T) {
-	dir := t.TempDir()
-	writePair(t, dir)
-	var logs bytes.Buffer
-	// Every handshake looks at the files, not once per checkEvery.
-	r, err := load(filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"), slog.New(slog.NewTextHandler(&logs, nil)), 0)
+// loadDir loads dir's tls.crt and tls.key, looking at the files on every
+// handshake (not once per checkEvery), logging into the buffer returned.
+func loadDir(t *testing.T, dir string) (*Reloader, *bytes.Buffer) {
+	t.Helper()
+	logs := new(bytes.Buffer)
+	r, err := load(filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"), slog.New(slog.NewTextHandler(logs, nil)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r, logs
+}
+
+func TestReloadsChangedFilesAndKeepsTheLastGoodPair(t *testing.T) {
+	dir := t.TempDir()
+	writePair(t, dir)
+	r, logs := loadDir(t, dir)
 	first := served(t, r)
 	if !bytes.Equal(served(t, r), first) {
 		t.Fatal("unchanged files: the certificate changed")
@@ -136,11 +143,7 @@ func TestReloadRereadsUnchangedStamps(t *testing.T) {
 	dir := t.TempDir()
 	mtime := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	writeSamePair(t, dir, mtime)
-	var logs bytes.Buffer
-	r, err := load(filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"), slog.New(slog.NewTextHandler(&logs, nil)), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, logs := loadDir(t, dir)
 	first := served(t, r)
 	writeSamePair(t, dir, mtime)
 	if !bytes.Equal(served(t, r), first) {
@@ -158,11 +161,7 @@ func TestReloadRereadsUnchangedStamps(t *testing.T) {
 func TestABrokenPairIsReportedOnce(t *testing.T) {
 	dir := t.TempDir()
 	writePair(t, dir)
-	var logs bytes.Buffer
-	r, err := load(filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"), slog.New(slog.NewTextHandler(&logs, nil)), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, logs := loadDir(t, dir)
 	first := served(t, r)
 	other, _, err := fakevizier.SelfSignedPEM()
 	if err != nil {

@@ -11,12 +11,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pxgate/pxgate/config"
+	"github.com/pxgate/pxgate/internal/testlog"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
@@ -107,24 +107,6 @@ func TestRunCheckConfigRedactsURLUserInfo(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink written by the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestServeEndToEndAndGracefulShutdown runs the real wiring against a fake
 // Vizier: it serves, answers a query, then drains and stops on cancel.
 func TestServeEndToEndAndGracefulShutdown(t *testing.T) {
@@ -150,7 +132,7 @@ func TestServeEndToEndAndGracefulShutdown(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var logs syncBuffer
+	var logs testlog.Buffer
 	t.Cleanup(func() { t.Logf("server output:\n%s", logs.String()) })
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
@@ -225,13 +207,13 @@ func testConfig(addr string) *config.Config {
 }
 
 // serve starts Serve with cfg and hooks; stop cancels it and waits.
-func serve(t *testing.T, cfg *config.Config, reload <-chan os.Signal) (base string, logs *syncBuffer, stop func()) {
+func serve(t *testing.T, cfg *config.Config, reload <-chan os.Signal) (base string, logs *testlog.Buffer, stop func()) {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
-	logs = new(syncBuffer)
+	logs = new(testlog.Buffer)
 	// The server's whole output goes to the test log, which CI searches
 	// for the test secrets (.ci/run).
 	t.Cleanup(func() { t.Logf("server output:\n%s", logs.String()) })
