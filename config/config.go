@@ -283,9 +283,9 @@ func (c *Config) cloudVar(validated bool) string {
 	return "PIXIE_CLOUD_ADDR"
 }
 
-// RedactAddr returns s, an address or URL as a user wrote it, with any
+// redactAddr returns s, an address or URL as a user wrote it, with any
 // user info (user:password@) replaced by xxxxx, for messages and logs.
-func RedactAddr(s string) string {
+func redactAddr(s string) string {
 	at := strings.LastIndex(s, "@")
 	if at < 0 {
 		return s
@@ -320,7 +320,7 @@ func normaliseAddr(s, defPort string) (string, error) {
 		if err != nil || u.Host == "" || (u.User == nil && strings.Contains(s, "@")) {
 			// The last: an '@' the URL parser did not take for user info
 			// (a password with a '/'): the host would be part of it.
-			return "", fmt.Errorf("%q is not an address (want host:port)", RedactAddr(s))
+			return "", fmt.Errorf("%q is not an address (want host:port)", redactAddr(s))
 		}
 		s = u.Host
 		if defPort == "" && u.Scheme == "https" {
@@ -328,7 +328,7 @@ func normaliseAddr(s, defPort string) (string, error) {
 		}
 	}
 	if strings.Contains(s, "@") {
-		return "", fmt.Errorf("%q is not an address (want host:port, or a URL for user info)", RedactAddr(s))
+		return "", fmt.Errorf("%q is not an address (want host:port, or a URL for user info)", redactAddr(s))
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
@@ -370,9 +370,9 @@ func (c *Config) CloudOrDefault() string {
 // Print writes the effective configuration, one variable per line, with
 // secrets redacted, for `server -check-config`.
 func (c *Config) Print(w io.Writer) error {
-	mode := "pixie cloud " + RedactAddr(c.CloudOrDefault())
+	mode := "pixie cloud " + redactAddr(c.CloudOrDefault())
 	if c.DirectAddr != "" {
-		mode = "direct vizier " + RedactAddr(c.DirectAddr)
+		mode = "direct vizier " + redactAddr(c.DirectAddr)
 	}
 	if c.DemoOn {
 		mode = "demo"
@@ -382,18 +382,18 @@ func (c *Config) Print(w io.Writer) error {
 	rows := []struct{ k, v string }{
 		{"PIXIE_API_KEY", redacted(c.APIKey)},
 		{"PIXIE_CLUSTER_ID", c.ClusterID},
-		{c.cloudVar(true), RedactAddr(c.CloudAddr)},
-		{"PIXIE_DIRECT_ADDR", RedactAddr(c.DirectAddr)},
+		{c.cloudVar(true), redactAddr(c.CloudAddr)},
+		{"PIXIE_DIRECT_ADDR", redactAddr(c.DirectAddr)},
 		{"PIXIE_DIRECT_PLAINTEXT", fmt.Sprint(c.DirectPlain)},
 		{"PIXIE_TLS_CA_FILE", c.TLSCAFile},
 		{"PIXIE_TLS_SKIP_VERIFY", fmt.Sprint(c.TLSSkipVerify)},
 		{"PIXIE_E2E_ENCRYPTION", fmt.Sprintf("%s (encrypting: %v)", c.E2EEncryption, c.Encrypt())},
 		{"PIXIE_MAX_RECV_MIB", fmt.Sprint(c.MaxRecvMiB)},
-		{"PXGATE_LISTEN_ADDR", RedactAddr(c.ListenAddr)},
+		{"PXGATE_LISTEN_ADDR", redactAddr(c.ListenAddr)},
 		{"PXGATE_TLS_CERT_FILE", c.TLSCertFile},
 		{"PXGATE_TLS_KEY_FILE", c.TLSKeyFile},
 		{"PXGATE_DEMO", c.Demo},
-		{"PXGATE_DEMO_VIZIER_ADDR", RedactAddr(c.DemoVizierAddr)},
+		{"PXGATE_DEMO_VIZIER_ADDR", redactAddr(c.DemoVizierAddr)},
 		{"PXGATE_SCRIPTS_DIR", c.ScriptsDir},
 		{"PXGATE_ALLOW_INLINE", fmt.Sprint(c.AllowInline)},
 		{"PXGATE_ALLOW_MUTATIONS", fmt.Sprint(c.AllowMutations)},

@@ -118,16 +118,7 @@ func (s *server) serveOutput(w http.ResponseWriter, r *http.Request, req *api.Ru
 func (s *server) serveHeldCSV(w http.ResponseWriter, r *http.Request, p *runPlan, out output) {
 	p.maxRows = min(p.maxRows, s.opts.MaxRows)
 	rec := &recorder{header: http.Header{}, status: http.StatusOK}
-	status := s.serveStream(rec, r, p, out, true)
-	if status == 0 { // not run: rec holds execute's answer (429), if any
-		status = rec.status
-		if !rec.wrote {
-			status = statusClientClosedRequest
-		}
-	}
-	if status == http.StatusOK && rec.header.Get(api.TrailerVerdict) != "pass" {
-		status = http.StatusInternalServerError // fail closed: a 200 must carry a pass
-	}
+	status := heldStatus(s.serveStream(rec, r, p, out, true), rec)
 	h := w.Header()
 	for k, v := range rec.header {
 		if k != "Trailer" {
@@ -136,6 +127,21 @@ func (s *server) serveHeldCSV(w http.ResponseWriter, r *http.Request, p *runPlan
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(rec.body.Bytes())
+}
+
+// heldStatus is the status of a held answer that serveStream, returning
+// status, wrote into rec. It fails closed: 200 only with a passing verdict.
+func heldStatus(status int, rec *recorder) int {
+	if status == 0 { // not run: rec holds execute's answer (429), if any
+		status = rec.status
+		if !rec.wrote {
+			status = statusClientClosedRequest
+		}
+	}
+	if status == http.StatusOK && rec.header.Get(api.TrailerVerdict) != "pass" {
+		return http.StatusInternalServerError
+	}
+	return status
 }
 
 // serveJSON runs p, feeding every row to the tolerances while keeping

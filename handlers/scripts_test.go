@@ -192,6 +192,8 @@ func TestRunNamedScriptBadArguments(t *testing.T) {
 		// url.URL.Query would drop expect here, and the run would pass unchecked.
 		{"a ; separator", "/v1/scripts/service_let/run?expect=count()>1000;rows=all", api.ProblemInvalidRequest, "query"},
 		{"a bad escape", "/v1/scripts/service_let/run?expect=count()>1000%zz", api.ProblemInvalidRequest, "query"},
+		// Past Go's limit on parameters, url.URL.Query returns none at all.
+		{"too many parameters", "/v1/scripts/service_let/run?expect=count()>1000" + strings.Repeat("&x=1", 10000), api.ProblemInvalidRequest, "query"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := e.do(t, http.MethodGet, tc.path, "", nil).problem(t, http.StatusBadRequest, tc.wantType)

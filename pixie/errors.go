@@ -130,9 +130,9 @@ func fromRPC(ctx context.Context, what string, err error) error {
 	case codes.DeadlineExceeded:
 		return errorf(KindTimeout, err, "%s", msg)
 	case codes.Canceled:
-		// Our context is live (checked above), so Vizier ended the query
-		// itself: a failed execution, not a caller that went away.
-		return errorf(KindExecution, err, "%s (Vizier canceled the query)", msg)
+		// Our context is live (checked above), so the server ended the
+		// call itself: a failure, not a caller that went away.
+		return errorf(KindExecution, err, "%s (the server canceled the call)", msg)
 	case codes.Unauthenticated, codes.PermissionDenied:
 		return errorf(KindUnauthenticated, err, "%s", msg)
 	case codes.Internal:

@@ -1,6 +1,7 @@
 package scripts
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,6 +10,12 @@ import (
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 )
+
+// testLibrary is the fake cloud's script library.
+var testLibrary = []fakevizier.LibraryScript{
+	{ID: "id-1", Name: "px/service_let", Desc: "Service LET.", Contents: "import px\n\ndef svc(start_time: str, service: px.Service):\n    ''' LET of a service.\n\n    @service: the service\n    '''\n    return px.DataFrame('http_events', start_time=start_time)\n"},
+	{ID: "id-2", Name: "px/cluster", Desc: "Cluster overview.", Contents: "import px\npx.display(px.DataFrame('process_stats').head(3))\n"},
+}
 
 // libraryClient runs a fake Pixie Cloud (TLS, as the cloud always is) that
 // serves a small script library, and a cloud-mode client for it.
@@ -19,12 +26,9 @@ func libraryClient(t *testing.T) *pixie.Client {
 		t.Fatal(err)
 	}
 	s, err := fakevizier.Start(fakevizier.Options{
-		APIKey: "px-api-s3cr3t-library",
-		TLS:    serverTLS,
-		Scripts: []fakevizier.LibraryScript{
-			{ID: "id-1", Name: "px/service_let", Desc: "Service LET.", Contents: "import px\n\ndef svc(start_time: str, service: px.Service):\n    ''' LET of a service.\n\n    @service: the service\n    '''\n    return px.DataFrame('http_events', start_time=start_time)\n"},
-			{ID: "id-2", Name: "px/cluster", Desc: "Cluster overview.", Contents: "import px\npx.display(px.DataFrame('process_stats').head(3))\n"},
-		},
+		APIKey:  "px-api-s3cr3t-library",
+		TLS:     serverTLS,
+		Scripts: testLibrary,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +102,7 @@ func TestUnresponsiveLibraryIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := fakevizier.Start(fakevizier.Options{APIKey: "px-api-s3cr3t-library", TLS: serverTLS, LibraryHang: true})
+	s, err := fakevizier.Start(fakevizier.Options{APIKey: "px-api-s3cr3t-library", TLS: serverTLS, Scripts: testLibrary, LibraryHang: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,15 +116,32 @@ func TestUnresponsiveLibraryIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The caller would wait 3 s; the catalog's own bound must end it first.
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
 	start := time.Now()
-	_, err = c.Get(t.Context(), "px/service_let")
+	_, err = c.Get(ctx, "px/service_let")
 	if pixie.KindOf(err) != pixie.KindTimeout {
 		t.Errorf("got %v, want a timeout", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("the lookup took %v", d)
 	}
-	if _, err := c.List(t.Context()); pixie.KindOf(err) != pixie.KindTimeout {
+	start = time.Now()
+	if _, err := c.List(ctx); pixie.KindOf(err) != pixie.KindTimeout || time.Since(start) > 2*time.Second {
 		t.Errorf("List: got %v, want a timeout", err)
+	}
+
+	// The list answers, the script's source does not.
+	s.SetLibraryHang(false)
+	if _, err := c.List(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s.SetLibraryHang(true)
+	ctx, cancel = context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	start = time.Now()
+	if _, err := c.Get(ctx, "px/service_let"); pixie.KindOf(err) != pixie.KindTimeout || time.Since(start) > 2*time.Second {
+		t.Errorf("fetching the source: got %v, want a timeout", err)
 	}
 }

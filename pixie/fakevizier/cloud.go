@@ -77,7 +77,7 @@ func (m *scriptMgrService) GetLiveViews(context.Context, *cloudpb.GetLiveViewsRe
 
 // GetScripts lists Options.Scripts.
 func (m *scriptMgrService) GetScripts(ctx context.Context, _ *cloudpb.GetScriptsReq) (*cloudpb.GetScriptsResp, error) {
-	if m.s.opts.LibraryHang {
+	if m.s.libraryHang.Load() {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}
@@ -90,7 +90,7 @@ func (m *scriptMgrService) GetScripts(ctx context.Context, _ *cloudpb.GetScripts
 
 // GetScriptContents returns one script of Options.Scripts by id.
 func (m *scriptMgrService) GetScriptContents(ctx context.Context, req *cloudpb.GetScriptContentsReq) (*cloudpb.GetScriptContentsResp, error) {
-	if m.s.opts.LibraryHang {
+	if m.s.libraryHang.Load() {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -64,7 +65,8 @@ type Options struct {
 
 	// Scripts are the script library served by ScriptMgr.
 	Scripts []LibraryScript
-	// LibraryHang makes ScriptMgr's calls wait until the client gives up.
+	// LibraryHang makes ScriptMgr's calls wait until the client gives up
+	// (SetLibraryHang changes it at run time).
 	LibraryHang bool
 
 	// Handler answers ExecuteScript; nil means DefaultHandler. SetHandler
@@ -116,6 +118,8 @@ type Server struct {
 	resumables map[string]*resumable
 	active     int           // running ExecuteScript streams
 	idle       chan struct{} // closed when active drops to 0
+
+	libraryHang atomic.Bool // Options.LibraryHang, or SetLibraryHang's
 }
 
 // Start listens on opts.Addr (default DefaultAddr) and serves in a
@@ -142,6 +146,7 @@ func Start(opts Options) (*Server, error) {
 		idle:    make(chan struct{}),
 	}
 	close(s.idle)
+	s.libraryHang.Store(opts.LibraryHang)
 	// Keep our own copies of what the caller may still hold.
 	opts.Clusters = cloneAll(opts.Clusters)
 	opts.Scripts = append([]LibraryScript(nil), opts.Scripts...)
@@ -193,6 +198,9 @@ func (s *Server) SetHandler(h Handler) {
 	s.handler = h
 	s.mu.Unlock()
 }
+
+// SetLibraryHang makes ScriptMgr's calls hang (or answer again).
+func (s *Server) SetLibraryHang(hang bool) { s.libraryHang.Store(hang) }
 
 // SetHealth replaces the status HealthCheck reports to new health streams;
 // nil means healthy.
