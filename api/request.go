@@ -201,6 +201,10 @@ const (
 	MaxFailStatus = 599
 )
 
+// StatusClientClosedRequest (499, nginx's) is pxgate's status for a caller
+// that went away; a failed verdict may not use it.
+const StatusClientClosedRequest = 499
+
 // Validate checks the request's own consistency, in a fixed order, and
 // returns the first problem as a *RequestError naming the field. Limits that
 // depend on configuration (the maximum of max_rows, the timeout cap) and the
@@ -247,6 +251,9 @@ func (r *RunRequest) Validate() error {
 	// and curl -f's status checks.
 	if r.FailStatus != nil && (*r.FailStatus < MinFailStatus || *r.FailStatus > MaxFailStatus) {
 		return fieldErrorf("fail_status", "fail_status must be an HTTP error status from %d to %d, got %d", MinFailStatus, MaxFailStatus, *r.FailStatus)
+	}
+	if r.FailStatus != nil && *r.FailStatus == StatusClientClosedRequest {
+		return fieldErrorf("fail_status", "fail_status %d is the gateway's status for a caller that went away; choose another (default %d)", StatusClientClosedRequest, DefaultFailStatus)
 	}
 	for i, t := range r.Tables {
 		if t == "" {

@@ -95,6 +95,7 @@ func TestValidate(t *testing.T) {
 		{"max_rows 0 is refused", api.RunRequest{Script: "x", MaxRows: ptr(0)}, "max_rows"},
 		{"a 2xx fail_status is refused", api.RunRequest{Script: "x", FailStatus: ptr(204)}, "fail_status"},
 		{"a fail_status above 599 is refused", api.RunRequest{Script: "x", FailStatus: ptr(600)}, "fail_status"},
+		{"fail_status 499 (a caller that left) is refused", api.RunRequest{Script: "x", FailStatus: ptr(499)}, "fail_status"},
 		{"an empty table name is refused", api.RunRequest{Script: "x", Tables: []string{"a", ""}}, "tables[1]"},
 		{"the first problem wins", api.RunRequest{Script: "x", Timeout: "bad", MaxRows: ptr(0)}, "timeout"},
 	} {

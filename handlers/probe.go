@@ -163,7 +163,8 @@ func scrapeTimeout(r *http.Request) (time.Duration, error) {
 		return 0, nil
 	}
 	secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || secs <= 0 || secs > 1e6 {
+	// !(secs >= 0.001) also refuses NaN; below a millisecond no query fits.
+	if err != nil || !(secs >= 0.001) || secs > 1e6 {
 		return 0, fieldError(scrapeTimeoutHeader, "header %s must be a positive number of seconds; got %q", scrapeTimeoutHeader, v)
 	}
 	return time.Duration(secs * float64(time.Second)), nil

@@ -216,6 +216,19 @@ func TestProbeBadRequests(t *testing.T) {
 			}
 		})
 	}
+	// Prometheus' scrape timeout header: a number of seconds that leaves
+	// room for a query.
+	for _, v := range []string{"NaN", "1e-300", "0", "-1", "soon", "1e7"} {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, e.srv.URL+"/probe?script=service_let", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", v)
+		p := e.send(t, req).problem(t, http.StatusBadRequest, api.ProblemInvalidRequest)
+		if len(p.Errors) != 1 || p.Errors[0].Field != "X-Prometheus-Scrape-Timeout-Seconds" {
+			t.Errorf("scrape timeout %q: errors %+v", v, p.Errors)
+		}
+	}
 	if n := len(e.fake.Requests()); n != 0 {
 		t.Errorf("bad probes reached Pixie %d times", n)
 	}

@@ -18,7 +18,7 @@ import (
 
 // statusClientClosedRequest is recorded (nginx-style) when the caller went
 // away before the answer; nobody reads it.
-const statusClientClosedRequest = 499
+const statusClientClosedRequest = api.StatusClientClosedRequest
 
 // problemTitles holds the one title of each problem type.
 var problemTitles = map[string]string{
