@@ -41,6 +41,10 @@ type output struct {
 // streamed reports whether the answer is written as batches arrive.
 func (o output) streamed() bool { return o.format != formatJSON }
 
+// outputQuery are the query parameters outputOf reads, the only ones a
+// POST run takes.
+var outputQuery = map[string]bool{"format": true, "table": true, "csv_formulas": true}
+
 // outputOf reads the format of a run request: ?format= wins over Accept
 // (whose best supported media type counts; anything else means JSON), and
 // ?table= names the table to return, as a one-element tables list that

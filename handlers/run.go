@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -85,7 +86,17 @@ func (s *server) decodeRun(w http.ResponseWriter, r *http.Request) (*api.RunRequ
 // in the format asked for: JSON collects the tables and answers at the
 // end; CSV and NDJSON stream (stream.go).
 func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRequest) {
-	out, err := outputOf(r, r.URL.Query(), req)
+	q := r.URL.Query()
+	// A POST reads its request from the body: an expect= or fail_status=
+	// in the URL, silently ignored, would pass a run the caller meant to
+	// check.
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if !outputQuery[k] {
+			s.invalidRequest(w, r, fieldError(k, "query parameter %q is not read by a POST run: send it in the JSON body (expect= goes in \"tolerances\": [{\"expect\": ...}]); the query string takes only format, table and csv_formulas", k))
+			return
+		}
+	}
+	out, err := outputOf(r, q, req)
 	if err != nil {
 		s.invalidRequest(w, r, err)
 		return

@@ -40,6 +40,10 @@ func (s *server) scriptGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !run {
+		if r.URL.RawQuery != "" { // arguments or expect= meant for /run
+			s.invalidRequest(w, r, fieldError("query", "GET /v1/scripts/%s describes the script and takes no query parameters; to run it: GET /v1/scripts/%s/run?<arguments>&expect=...", name, name))
+			return
+		}
 		s.writeJSON(w, r, http.StatusOK, apiScript(sc, true))
 		return
 	}

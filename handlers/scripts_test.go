@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -326,5 +327,38 @@ func TestAuthenticateIsLoggedAndCounted(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), `"status":401`) {
 		t.Errorf("the 401 is not logged")
+	}
+}
+
+// TestQueryParametersNobodyReads: a check or argument put where the route
+// does not read it is refused, never silently dropped (the run would pass
+// unchecked).
+func TestQueryParametersNobodyReads(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakevizier.StaticHandler(letPlan()))
+	body := `{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')\n"}`
+	for _, tc := range []struct {
+		method, path, body, field string
+	}{
+		{http.MethodPost, "/v1/run?expect=count()>1000", body, "expect"},
+		{http.MethodPost, "/v1/run?format=csv&fail_status=503", body, "fail_status"},
+		{http.MethodPost, "/v1/scripts/service_let/run?expect=count()>1000", `{}`, "expect"},
+		{http.MethodGet, "/v1/scripts/service_let?service=default/consumer&expect=count()>1000", "", "query"},
+	} {
+		var rd io.Reader
+		if tc.body != "" {
+			rd = strings.NewReader(tc.body)
+		}
+		p := e.do(t, tc.method, tc.path, "application/json", rd).problem(t, http.StatusBadRequest, api.ProblemInvalidRequest)
+		if len(p.Errors) != 1 || p.Errors[0].Field != tc.field {
+			t.Errorf("%s %s: errors %+v, want one about %s", tc.method, tc.path, p.Errors, tc.field)
+		}
+	}
+	if n := len(e.fake.Requests()); n != 0 {
+		t.Errorf("the fake saw %d queries, want 0", n)
+	}
+	// What a POST does read from the query string still works.
+	if resp := e.do(t, http.MethodPost, "/v1/run?format=ndjson", "application/json", strings.NewReader(body)); resp.status != http.StatusOK {
+		t.Errorf("POST ?format=ndjson: got %d %s", resp.status, resp.body)
 	}
 }
