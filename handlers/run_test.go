@@ -137,9 +137,14 @@ func TestRunNeverPassesWhatIsMissing(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		tolerance map[string]any
+		wantMsg   string
 	}{
-		{"a missing column fails", map[string]any{"column": "nope", "aggregate": "max", "below": 1e18}},
-		{"a missing table fails", map[string]any{"table": "nope", "column": "latency_p99", "aggregate": "max", "below": 1e18}},
+		{"a missing column fails", map[string]any{"column": "nope", "aggregate": "max", "below": 1e18}, "not found"},
+		{"a missing table fails", map[string]any{"table": "nope", "column": "latency_p99", "aggregate": "max", "below": 1e18}, "nope"},
+		// error_rate is ST_PERCENT: "5ms" would divide it by 1e6 and pass.
+		{"a unit on a percentage fails", map[string]any{"expect": "max(error_rate) < 5ms"}, "holds ST_PERCENT values"},
+		{"a unit on throughput fails", map[string]any{"column": "request_throughput", "aggregate": "max", "below": 1, "unit": "s"}, "holds ST_THROUGHPUT_PER_NS values"},
+		{"a unit on a time fails", map[string]any{"expect": "max(time_) < 100m"}, "holds TIME64NS values"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -147,10 +152,19 @@ func TestRunNeverPassesWhatIsMissing(t *testing.T) {
 			if resp.status != http.StatusExpectationFailed {
 				t.Fatalf("status: got %d, want %d\n%s", resp.status, http.StatusExpectationFailed, resp.body)
 			}
-			if got := resp.runResponse(t); got.Verdict.Passed {
+			got := resp.runResponse(t)
+			if got.Verdict.Passed {
 				t.Errorf("verdict passed: got true, want false")
 			}
+			if len(got.Verdict.Checks) != 1 || !contains(got.Verdict.Checks[0].Message, tc.wantMsg) {
+				t.Errorf("checks: got %+v, want a message with %q", got.Verdict.Checks, tc.wantMsg)
+			}
 		})
+	}
+	// Without the unit, the percentage is compared as it is.
+	resp := e.run(t, map[string]any{"script": letScript(t), "tolerances": []any{map[string]any{"expect": "max(error_rate) < 5"}}})
+	if resp.status != http.StatusOK {
+		t.Errorf("max(error_rate) < 5: got %d\n%s", resp.status, resp.body)
 	}
 }
 

@@ -29,12 +29,18 @@ func newVerdictSink(set *tolerance.Set) *verdictSink {
 
 // Table implements pixie.Sink.
 func (v *verdictSink) Table(meta *pixie.TableMeta) error {
-	cols := make([]string, len(meta.Columns))
+	schema := tolerance.TableSchema{Name: meta.Name, Columns: make([]string, len(meta.Columns))}
 	for i, c := range meta.Columns {
-		cols[i] = c.Name
+		schema.Columns[i] = c.Name
+		if what := notDuration(c); what != "" {
+			if schema.NotDurations == nil {
+				schema.NotDurations = map[string]string{}
+			}
+			schema.NotDurations[c.Name] = what
+		}
 	}
 	v.index[meta.ID] = len(v.schemas)
-	v.schemas = append(v.schemas, tolerance.TableSchema{Name: meta.Name, Columns: cols})
+	v.schemas = append(v.schemas, schema)
 	v.rows = append(v.rows, 0)
 	if v.ev != nil {
 		v.ev.Add(meta.Name, nil) // announce the table in stream order
@@ -135,4 +141,21 @@ func (c columnView) Text(i int) string {
 		return string(appendUUID(nil, c.data.UInt128[i]))
 	}
 	return ""
+}
+
+// notDuration says what a column holds when Pixie's types show it is not
+// a nanosecond duration (a unit cannot apply to it), "" when it is one or
+// may be: numbers typed as durations, or without a semantic type.
+func notDuration(c pixie.ColumnInfo) string {
+	switch c.Type {
+	case vizierpb.DataType_INT64, vizierpb.DataType_FLOAT64:
+	default:
+		return c.Type.String() + " values"
+	}
+	switch c.SemanticType {
+	case vizierpb.SemanticType_ST_UNSPECIFIED, vizierpb.SemanticType_ST_NONE,
+		vizierpb.SemanticType_ST_DURATION_NS, vizierpb.SemanticType_ST_DURATION_NS_QUANTILES:
+		return ""
+	}
+	return c.SemanticType.String() + " values"
 }

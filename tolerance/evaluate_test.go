@@ -285,6 +285,24 @@ func TestTableSelection(t *testing.T) {
 		}
 	})
 
+	t.Run("a unit on a column known not to hold durations", func(t *testing.T) {
+		t.Parallel()
+		withUnit := Spec{Column: "v", Aggregate: "max", Below: f(5), Unit: "ms"}
+		set, err := Compile([]Spec{withUnit, {Column: "v", Aggregate: "max", Below: f(5)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := set.NewEvaluator()
+		e.Add("a", a.split(1)[0])
+		schema := a.schema()
+		schema.NotDurations = map[string]string{"v": "ST_PERCENT values"}
+		got := e.Verdict([]TableSchema{schema})
+		want := `column "v" of table "a" holds ST_PERCENT values, not nanosecond durations, so the unit "ms" cannot apply; give the threshold without a unit, in the column's own terms: fail`
+		if got.Passed || got.Checks[0].Message != want || !got.Checks[1].Passed {
+			t.Errorf("got %+v, want the check with a unit to fail with %q and the other to pass", got.Checks, want)
+		}
+	})
+
 	t.Run("rows of a table missing from the verdict's tables", func(t *testing.T) {
 		t.Parallel()
 		set, err := Compile([]Spec{maxV})
