@@ -177,8 +177,8 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, timeout
 }
 
 // logFailure classifies err and logs it at the failure's level, with the
-// secrets (argument values) hidden. The problem it returns is complete (an
-// internal one points at the log).
+// secrets (argument values) hidden in the log and in the problem it
+// returns. That problem is complete (an internal one points at the log).
 func (s *server) logFailure(r *http.Request, err error, timeout time.Duration, secrets []string) failure {
 	f := classify(err, timeout)
 	attrs := []slog.Attr{
@@ -196,6 +196,9 @@ func (s *server) logFailure(r *http.Request, err error, timeout time.Duration, s
 	if f.problem.Type == api.ProblemInternal {
 		f.problem = internalProblem(r)
 	}
+	// Answers, trailers and the history never quote a secret argument
+	// either: answers end up in Chaos Toolkit journals and proxy logs.
+	f.problem.Detail = redact(f.problem.Detail, secrets)
 	return f
 }
 

@@ -263,11 +263,14 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request, req *api.RunReq
 		}
 		fn, err := sc.Bind(req.Args)
 		if err != nil {
-			p := newProblem(api.ProblemInvalidRequest, http.StatusBadRequest, err.Error())
+			// The messages quote values; secret ones stay hidden even here
+			// (Chaos Toolkit journals keep answers).
+			secrets := secretValues(req.Args)
+			p := newProblem(api.ProblemInvalidRequest, http.StatusBadRequest, redact(err.Error(), secrets))
 			var ae *scripts.ArgError
 			if errors.As(err, &ae) {
 				for _, ap := range ae.Problems {
-					p.Errors = append(p.Errors, api.FieldError{Field: "args." + ap.Arg, Message: ap.Arg + ": " + ap.Message})
+					p.Errors = append(p.Errors, api.FieldError{Field: "args." + ap.Arg, Message: redact(ap.Arg+": "+ap.Message, secrets)})
 				}
 			}
 			s.writeProblem(w, r, p)
