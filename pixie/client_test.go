@@ -200,6 +200,9 @@ func TestExecuteErrors(t *testing.T) {
 		{"grpc internal auth failure", &fakevizier.Plan{GRPCError: status.Error(codes.Internal, "Auth middleware failed: bad key")}, pixie.KindUnauthenticated, "Auth middleware failed"},
 		{"grpc not found", &fakevizier.Plan{GRPCError: status.Error(codes.NotFound, "cluster not found")}, pixie.KindNotFound, "cluster not found"},
 		{"abort mid-stream", &fakevizier.Plan{Tables: good.Tables, BatchRows: 2, AbortAfter: 3}, pixie.KindUnavailable, ""},
+		// Once the query runs, these codes are not about the cluster or the arguments.
+		{"not found mid-stream", &fakevizier.Plan{Tables: good.Tables, BatchRows: 2, AbortAfter: 3, AbortCode: codes.NotFound}, pixie.KindExecution, "ended after it had started"},
+		{"invalid argument mid-stream", &fakevizier.Plan{Tables: good.Tables, BatchRows: 2, AbortAfter: 3, AbortCode: codes.InvalidArgument}, pixie.KindExecution, "ended after it had started"},
 		{"canceled by Vizier", &fakevizier.Plan{Tables: good.Tables, BatchRows: 2, AbortAfter: 3, AbortCode: codes.Canceled}, pixie.KindExecution, "the server canceled the call"},
 		{"canceled by Vizier at once", &fakevizier.Plan{GRPCError: status.Error(codes.Canceled, "context canceled")}, pixie.KindExecution, "the server canceled"},
 		{"batch for unknown table", malformed(fakevizier.Malformed{BadTableID: true}), pixie.KindProtocol, "unknown table"},

@@ -101,12 +101,29 @@ func (c *Client) Execute(ctx context.Context, r Request, sink Sink) (Summary, er
 			}
 		}
 		if err != nil {
-			return rd.summary, fromRPC(ctx, "execute script", err)
+			return rd.summary, streamError(ctx, err, rd.summary.QueryID, resumes > 0)
 		}
 		if err := rd.handle(resp); err != nil {
 			return rd.summary, err
 		}
 	}
+}
+
+// streamError classifies an error that ended the stream of query queryID
+// ("" when no message had come). Once the query has started, NotFound and
+// InvalidArgument say nothing of the caller's cluster or arguments (a
+// resume of a query Vizier forgot answers NotFound): they are failures of
+// the execution, not a 404 or a 400.
+func streamError(ctx context.Context, err error, queryID string, resumed bool) error {
+	e := fromRPC(ctx, "execute script", err)
+	if k := KindOf(e); queryID == "" || k != KindNotFound && k != KindInvalidArgument {
+		return e
+	}
+	what := "query " + queryID + " ended after it had started"
+	if resumed {
+		what = "resuming query " + queryID + " failed"
+	}
+	return errorf(KindExecution, err, "execute script: %s: %s", what, status.Convert(err).Message())
 }
 
 // maxResumes bounds how often one query's stream is resumed.
