@@ -120,14 +120,15 @@ func TestCacheKeepsNoErrors(t *testing.T) {
 }
 
 // TestCachedProbes: a probe answer is kept once and served to every
-// scraper, whatever its Accept-Encoding (a gzipped body stored without its
-// Content-Encoding would not parse, and the probe's alert would never
-// fire); a probe Vizier ended is a failing result.
+// scraper, whatever its Accept or Accept-Encoding (a protobuf or gzip body
+// stored for one would not parse for the next, and the probe's alert would
+// never fire); a probe Vizier ended is a failing result.
 func TestCachedProbes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, fakevizier.StaticHandler(letPlan()), withCache)
 	gzip := http.Header{"Accept-Encoding": {"gzip"}}
-	for _, h := range []http.Header{gzip, nil, gzip} {
+	protobuf := http.Header{"Accept": {"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"}}
+	for _, h := range []http.Header{protobuf, gzip, nil, gzip} {
 		if got := e.probe(t, "script=service_let", h).value(t, "pxgate_probe_success", nil); got != 1 {
 			t.Errorf("pxgate_probe_success: got %v, want 1", got)
 		}

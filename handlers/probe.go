@@ -1,13 +1,15 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
@@ -92,9 +94,28 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request, q url.Values) {
 		s.writeProbeDebug(w, r, pr, res, ex, reg)
 		return
 	}
-	// Uncompressed: the answer may be cached and served to callers that
-	// did not ask for gzip.
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, DisableCompression: true}).ServeHTTP(w, r)
+	writeProbeText(w, reg)
+}
+
+// probeFormat is the one format /probe answers in, whatever the caller's
+// Accept or Accept-Encoding: the answer may be cached and served to
+// another caller (a protobuf or gzip body kept for one Prometheus would be
+// unreadable to the next curl), and every scraper reads plain text.
+var probeFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
+
+// writeProbeText writes reg's metrics in probeFormat.
+func writeProbeText(w http.ResponseWriter, reg *prometheus.Registry) {
+	mfs, err := reg.Gather() // a gathering error still leaves what was gathered
+	w.Header().Set(headerContentType, string(probeFormat))
+	enc := expfmt.NewEncoder(w, probeFormat)
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return // the caller went away
+		}
+	}
+	if err != nil {
+		_, _ = fmt.Fprintf(w, "# gathering: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+	}
 }
 
 // probeRequest reads and checks a /probe request, in a fixed order
