@@ -32,6 +32,9 @@ func (v *verdictSink) Table(meta *pixie.TableMeta) error {
 	schema := tolerance.TableSchema{Name: meta.Name, Columns: make([]string, len(meta.Columns))}
 	for i, c := range meta.Columns {
 		schema.Columns[i] = c.Name
+		if v.ev == nil {
+			continue // no checks: the names are enough
+		}
 		if what := notDuration(c); what != "" {
 			if schema.NotDurations == nil {
 				schema.NotDurations = map[string]string{}
@@ -143,19 +146,19 @@ func (c columnView) Text(i int) string {
 	return ""
 }
 
-// notDuration says what a column holds when Pixie's types show it is not
-// a nanosecond duration (a unit cannot apply to it), "" when it is one or
-// may be: numbers typed as durations, or without a semantic type.
+// notDuration names the type of a column that Pixie's types show is not a
+// nanosecond duration (a unit cannot apply to it), "" when it is one or may
+// be: numbers typed as durations, or without a semantic type.
 func notDuration(c pixie.ColumnInfo) string {
 	switch c.Type {
 	case vizierpb.DataType_INT64, vizierpb.DataType_FLOAT64:
 	default:
-		return c.Type.String() + " values"
+		return c.Type.String()
 	}
 	switch c.SemanticType {
 	case vizierpb.SemanticType_ST_UNSPECIFIED, vizierpb.SemanticType_ST_NONE,
 		vizierpb.SemanticType_ST_DURATION_NS, vizierpb.SemanticType_ST_DURATION_NS_QUANTILES:
 		return ""
 	}
-	return c.SemanticType.String() + " values"
+	return c.SemanticType.String()
 }

@@ -165,7 +165,7 @@ func (e *Evaluator) evaluate(i int, tables []TableSchema) Result {
 		return fail("column %q not found in table %q (columns: %s)", c.column, t.Name, strings.Join(t.Columns, ", "))
 	}
 	if what, ok := t.NotDurations[c.column]; ok && c.unit != "" && c.column != "" {
-		return fail("column %q of table %q holds %s, not nanosecond durations, so the unit %q cannot apply; give the threshold without a unit, in the column's own terms", c.column, t.Name, what, c.unit)
+		return fail("column %q of table %q holds %s values, not nanosecond durations, so the unit %q cannot apply; give the threshold without a unit, in the column's own terms", c.column, t.Name, what, c.unit)
 	}
 
 	if c.rows != rowsOff {

@@ -295,7 +295,7 @@ func TestTableSelection(t *testing.T) {
 		e := set.NewEvaluator()
 		e.Add("a", a.split(1)[0])
 		schema := a.schema()
-		schema.NotDurations = map[string]string{"v": "ST_PERCENT values"}
+		schema.NotDurations = map[string]string{"v": "ST_PERCENT"}
 		got := e.Verdict([]TableSchema{schema})
 		want := `column "v" of table "a" holds ST_PERCENT values, not nanosecond durations, so the unit "ms" cannot apply; give the threshold without a unit, in the column's own terms: fail`
 		if got.Passed || got.Checks[0].Message != want || !got.Checks[1].Passed {

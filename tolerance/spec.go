@@ -32,9 +32,10 @@ type TableSchema struct {
 	Name    string
 	Columns []string
 	// NotDurations maps the columns known not to hold nanosecond
-	// durations to what they do hold (for the message): a check with a
-	// unit on one fails rather than compare, say, a percentage divided by
-	// 1e6 with milliseconds. Columns not in it may take a unit.
+	// durations to the type they have (for the message, e.g. ST_PERCENT):
+	// a check with a unit on one fails rather than compare, say, a
+	// percentage divided by 1e6 with milliseconds. Columns not in it may
+	// take a unit.
 	NotDurations map[string]string
 }
 
