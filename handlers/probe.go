@@ -186,7 +186,7 @@ func scrapeTimeout(r *http.Request) (time.Duration, error) {
 	secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 	// !(secs >= 0.001) also refuses NaN; below a millisecond no query fits.
 	if err != nil || !(secs >= 0.001) || secs > 1e6 {
-		return 0, fieldError(scrapeTimeoutHeader, "header %s must be a positive number of seconds; got %q", scrapeTimeoutHeader, v)
+		return 0, fieldError(scrapeTimeoutHeader, "header %s must be a number of seconds from 0.001 to 1000000; got %q", scrapeTimeoutHeader, v)
 	}
 	return time.Duration(secs * float64(time.Second)), nil
 }

@@ -198,7 +198,15 @@ func (s *server) logFailure(r *http.Request, err error, timeout time.Duration, s
 	}
 	// Answers, trailers and the history never quote a secret argument
 	// either: answers end up in Chaos Toolkit journals and proxy logs.
-	f.problem.Detail = redact(f.problem.Detail, secrets)
+	if len(secrets) > 0 {
+		f.problem.Detail = redact(f.problem.Detail, secrets)
+		for i := range f.problem.CompileErrors { // messages quote the PxL's values
+			f.problem.CompileErrors[i].Message = redact(f.problem.CompileErrors[i].Message, secrets)
+		}
+		for i := range f.problem.Errors {
+			f.problem.Errors[i].Message = redact(f.problem.Errors[i].Message, secrets)
+		}
+	}
 	return f
 }
 

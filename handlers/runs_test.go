@@ -173,6 +173,14 @@ func TestSecretValuesHiddenInErrors(t *testing.T) {
 	if list := e.do(t, http.MethodGet, "/v1/runs", "", nil); bytes.Contains(list.body, []byte(secret)) {
 		t.Errorf("/v1/runs shows the secret value: %s", list.body)
 	}
+	// Compiler messages quote the values the PxL computed from arguments.
+	const quoted = "s3cr3t-table-name"
+	ce := newEnv(t, fakevizier.CompileErrorHandler(fakevizier.CompilerError(2, 5, "Table '"+quoted+"' not found.")),
+		withCatalog(t, map[string]string{"errors_with_token.pxl": secretScript}))
+	cresp := ce.run(t, map[string]any{"script_name": "errors_with_token", "args": map[string]string{"start_time": "-5m", "api_token": quoted}})
+	if p := cresp.problem(t, http.StatusBadRequest, api.ProblemCompileError); bytes.Contains(cresp.body, []byte(quoted)) || len(p.CompileErrors) != 1 || p.CompileErrors[0].Line != 2 {
+		t.Errorf("a compile error quoting a secret argument: %s", cresp.body)
+	}
 	// /probe?debug=true masks secret-looking arguments, also where the
 	// error quotes them.
 	debug := e.do(t, http.MethodGet, "/probe?script=errors_with_token&start_time=-5m&api_token="+secret+"&debug=true", "", nil)
