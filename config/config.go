@@ -99,7 +99,6 @@ func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	cloudVar := c.cloudVar(false) // the name the user set the cloud address by
 	if c.ServerURL != "" {
 		if c.CloudAddr != "" {
 			bad("PIXIE_CLOUD_ADDR and PIXIE_SERVER_URL are both set: keep one (PIXIE_SERVER_URL is the older name)")
@@ -107,6 +106,7 @@ func (c *Config) Validate() error {
 			c.CloudAddr = c.ServerURL
 		}
 	}
+	cloudVar := c.cloudVar()
 	if c.CloudAddr != "" {
 		addr, err := normaliseAddr(c.CloudAddr, "443")
 		if err != nil {
@@ -273,11 +273,10 @@ func (c *Config) Validate() error {
 }
 
 // cloudVar names the variable the cloud address came from: PIXIE_SERVER_URL
-// (the seed's name) when the user set that one, else PIXIE_CLOUD_ADDR.
-// Before Validate both may be set; after it succeeds CloudAddr holds
-// PIXIE_SERVER_URL's address.
-func (c *Config) cloudVar(validated bool) string {
-	if c.ServerURL != "" && (validated || c.CloudAddr == "") {
+// (the seed's name) when the user set that one, else PIXIE_CLOUD_ADDR
+// (Validate refuses both at once and copies PIXIE_SERVER_URL to CloudAddr).
+func (c *Config) cloudVar() string {
+	if c.ServerURL != "" {
 		return "PIXIE_SERVER_URL"
 	}
 	return "PIXIE_CLOUD_ADDR"
@@ -382,7 +381,7 @@ func (c *Config) Print(w io.Writer) error {
 	rows := []struct{ k, v string }{
 		{"PIXIE_API_KEY", redacted(c.APIKey)},
 		{"PIXIE_CLUSTER_ID", c.ClusterID},
-		{c.cloudVar(true), redactAddr(c.CloudAddr)},
+		{c.cloudVar(), redactAddr(c.CloudAddr)},
 		{"PIXIE_DIRECT_ADDR", redactAddr(c.DirectAddr)},
 		{"PIXIE_DIRECT_PLAINTEXT", fmt.Sprint(c.DirectPlain)},
 		{"PIXIE_TLS_CA_FILE", c.TLSCAFile},

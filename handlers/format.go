@@ -41,16 +41,16 @@ type output struct {
 // streamed reports whether the answer is written as batches arrive.
 func (o output) streamed() bool { return o.format != formatJSON }
 
-// outputQuery are the query parameters outputOf reads, the only ones a
+// outputParams are the query parameters outputOf reads, the only ones a
 // POST run takes.
-var outputQuery = map[string]bool{"format": true, "table": true, "csv_formulas": true}
+var outputParams = []string{"format", "table", "csv_formulas"}
 
 // outputOf reads the format of a run request: ?format= wins over Accept
 // (whose best supported media type counts; anything else means JSON), and
 // ?table= names the table to return, as a one-element tables list that
 // the request's own tables must agree with. It adjusts req.Tables.
 func outputOf(r *http.Request, q url.Values, req *api.RunRequest) (output, error) {
-	for _, key := range []string{"format", "table", "csv_formulas"} {
+	for _, key := range outputParams {
 		if n := len(q[key]); n > 1 {
 			return output{}, fieldError(key, "%s is given %d times; give it once", key, n)
 		}

@@ -174,7 +174,7 @@ func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
 	case o.problem != nil:
 		run.Outcome = history.OutcomeError
 		run.Error = historyError(o.problem)
-		run.Error.Detail = clip(redact(run.Error.Detail, p.secrets))
+		run.Error.Detail = clip(run.Error.Detail) // logFailure hid the secrets
 	case o.verdict != nil && o.verdict.Passed:
 		run.Outcome = history.OutcomePass
 	default:

@@ -95,7 +95,7 @@ func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRe
 	// in the URL, silently ignored, would pass a run the caller meant to
 	// check.
 	for _, k := range slices.Sorted(maps.Keys(q)) {
-		if !outputQuery[k] {
+		if !slices.Contains(outputParams, k) {
 			s.invalidRequest(w, r, fieldError(k, "query parameter %q is not read by a POST run: send it in the JSON body (expect= goes in \"tolerances\": [{\"expect\": ...}]); the query string takes only format, table and csv_formulas", k))
 			return
 		}
