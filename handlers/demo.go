@@ -64,7 +64,7 @@ func (s *server) demoLoad(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.As(err, &full):
 			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(full.RetryAfter().Seconds())))))
-			s.writeProblem(w, r, newProblem(api.ProblemDemoLoadLimit, http.StatusTooManyRequests, err.Error()))
+			s.writeProblem(w, r, api.NewProblem(api.ProblemDemoLoadLimit, http.StatusTooManyRequests, err.Error()))
 		case errors.As(err, &arg):
 			s.invalidRequest(w, r, fieldError(arg.Field(), "%s", err))
 		default:
@@ -81,7 +81,7 @@ func (s *server) demoMode(w http.ResponseWriter, r *http.Request) bool {
 	if s.opts.DemoCluster != nil {
 		return true
 	}
-	s.writeProblem(w, r, newProblem(api.ProblemNotFound, http.StatusNotFound,
+	s.writeProblem(w, r, api.NewProblem(api.ProblemNotFound, http.StatusNotFound,
 		"the demo load knob exists only when pxgate serves its embedded demo cluster (PXGATE_DEMO)"))
 	return false
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/render"
 	"github.com/pxgate/pxgate/tolerance"
 )
 
@@ -47,7 +48,7 @@ func (s *server) prepare(w http.ResponseWriter, r *http.Request, req *api.RunReq
 	}
 	set, err := tolerance.Compile(req.Tolerances)
 	if err != nil {
-		p := newProblem(api.ProblemInvalidTolerance, http.StatusBadRequest, err.Error())
+		p := api.NewProblem(api.ProblemInvalidTolerance, http.StatusBadRequest, err.Error())
 		p.Errors = []api.FieldError{{Field: toleranceField(err.Error()), Message: err.Error()}}
 		s.writeProblem(w, r, p)
 		return nil, false
@@ -65,7 +66,7 @@ type execution struct {
 	summary pixie.Summary
 	// err is nil, a *pixie.CompileError, a *pixie.Error (KindCanceled when
 	// the caller went away, also when that made a sink's write fail), or an
-	// error a sink raised (*problemError).
+	// error a sink raised (*api.ProblemError).
 	err     error
 	elapsed time.Duration
 }
@@ -90,7 +91,7 @@ func (s *server) execute(w http.ResponseWriter, r *http.Request, p *runPlan, sin
 		return s.opts.Pixie.Execute(ctx, p.query, sink)
 	}()
 	elapsed := time.Since(start)
-	var we *writeError
+	var we *render.WriteError
 	switch {
 	case err != nil && r.Context().Err() != nil:
 		// The caller went away: whatever Pixie said, nobody is listening.
@@ -109,8 +110,8 @@ func missingTable(req *api.RunRequest, produced []string) *api.Problem {
 		if slices.Contains(produced, name) {
 			continue
 		}
-		p := newProblem(api.ProblemUnknownTable, http.StatusBadRequest,
-			fmt.Sprintf("the query produced no table %q (it produced: %s)", name, quoteNames(produced)))
+		p := api.NewProblem(api.ProblemUnknownTable, http.StatusBadRequest,
+			fmt.Sprintf("the query produced no table %q (it produced: %s)", name, render.QuoteNames(produced)))
 		p.AvailableTables = produced
 		if p.AvailableTables == nil {
 			p.AvailableTables = []string{}
@@ -152,10 +153,3 @@ func stats(ex execution) api.Stats {
 		TotalMS:          milliseconds(ex.elapsed),
 	}
 }
-
-// problemError is a problem a sink raises while the query streams (such
-// as a CSV answer that cannot choose its table); it stops the query and is
-// answered as it is.
-type problemError struct{ problem api.Problem }
-
-func (e *problemError) Error() string { return e.problem.Detail }

@@ -1,7 +1,9 @@
 // Package handlers is pxgate's HTTP layer: the chi router, its middleware
-// (request id, logging, panic recovery, metrics), the handlers of every
-// route and the JSON encoders. It turns requests into pixie.Requests and
-// results into responses; it knows nothing about gRPC.
+// (request id, logging, panic recovery, metrics), admission (the query
+// slots), the handlers of every route and the mapping of errors to problem
+// answers. It turns requests into pixie.Requests and results into
+// responses, through package render (JSON, CSV, NDJSON) and package probe
+// (/probe's Prometheus answer); it knows nothing about gRPC.
 package handlers
 
 import (
@@ -30,7 +32,6 @@ const (
 	DefaultMaxTimeout    = 5 * time.Minute
 	DefaultMaxBodyBytes  = 1 << 20
 	DefaultQueueWait     = time.Second
-	defaultOutputTable   = "output"
 	maxRequestIDLength   = 128
 	requestIDHeader      = "X-Request-Id"
 	headerContentType    = "Content-Type"
@@ -204,7 +205,7 @@ type server struct {
 //	GET  /openapi.yaml       the API contract
 //
 // The run routes answer JSON, CSV or NDJSON (?format=, or Accept); CSV and
-// NDJSON stream (see stream.go).
+// NDJSON stream (see stream.go and package render).
 func New(opts Options) http.Handler {
 	if opts.Pixie == nil {
 		panic("handlers.New: Options.Pixie is nil")

@@ -159,7 +159,7 @@ func (s *server) recoverer(next http.Handler) http.Handler {
 
 // notFound answers requests no route matches.
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.writeProblem(w, r, newProblem(api.ProblemNotFound, http.StatusNotFound,
+	s.writeProblem(w, r, api.NewProblem(api.ProblemNotFound, http.StatusNotFound,
 		fmt.Sprintf("no route %s %s; see GET /openapi.yaml for the API", r.Method, r.URL.Path)))
 }
 
@@ -181,6 +181,6 @@ func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 // notAllowed answers 405 naming the methods the path takes.
 func (s *server) notAllowed(w http.ResponseWriter, r *http.Request, allowed ...string) {
 	w.Header().Set("Allow", strings.Join(allowed, ", "))
-	s.writeProblem(w, r, newProblem(api.ProblemMethodNotAllowed, http.StatusMethodNotAllowed,
+	s.writeProblem(w, r, api.NewProblem(api.ProblemMethodNotAllowed, http.StatusMethodNotAllowed,
 		fmt.Sprintf("%s does not take %s (allowed: %s)", r.URL.Path, r.Method, strings.Join(allowed, ", "))))
 }

@@ -69,7 +69,7 @@ func (s *server) getCluster(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.writeProblem(w, r, newProblem(api.ProblemUnknownCluster, http.StatusNotFound,
+	s.writeProblem(w, r, api.NewProblem(api.ProblemUnknownCluster, http.StatusNotFound,
 		fmt.Sprintf("no cluster with id %q is visible with the gateway's credentials; GET /v1/clusters lists them", id)))
 }
 

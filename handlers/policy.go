@@ -20,19 +20,19 @@ import (
 func (s *server) permitted(w http.ResponseWriter, r *http.Request, req *api.RunRequest, q *pixie.Request) bool {
 	if mutates(q.Script) {
 		if !s.opts.AllowMutations {
-			s.writeProblem(w, r, newProblem(api.ProblemMutationForbidden, http.StatusForbidden,
+			s.writeProblem(w, r, api.NewProblem(api.ProblemMutationForbidden, http.StatusForbidden,
 				"the script changes the cluster (it uses pxtrace to deploy or delete tracepoints); this gateway runs read-only scripts only (PXGATE_ALLOW_MUTATIONS=false)"))
 			return false
 		}
 		q.Mutation = true // Vizier must know, and reports the mutations' states
 	}
 	if s.opts.NamedOnly && req.Script != "" {
-		s.writeProblem(w, r, newProblem(api.ProblemInlineForbidden, http.StatusForbidden,
+		s.writeProblem(w, r, api.NewProblem(api.ProblemInlineForbidden, http.StatusForbidden,
 			"this gateway runs only named scripts from its catalog (GET /v1/scripts); send script_name instead of script"))
 		return false
 	}
 	if !s.clusterAllowed(q.ClusterID) {
-		p := newProblem(api.ProblemClusterForbidden, http.StatusForbidden,
+		p := api.NewProblem(api.ProblemClusterForbidden, http.StatusForbidden,
 			fmt.Sprintf("cluster %q is not one this gateway may query", q.ClusterID))
 		p.Errors = []api.FieldError{{Field: "cluster_id", Message: p.Detail}}
 		s.writeProblem(w, r, p)
@@ -99,7 +99,7 @@ func (s *server) admit(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	s.metrics.rejected.Inc()
 	retry := max(1, int(s.opts.QueueWait.Round(time.Second)/time.Second))
 	w.Header().Set("Retry-After", strconv.Itoa(retry))
-	s.writeProblem(w, r, newProblem(api.ProblemTooManyQueries, http.StatusTooManyRequests,
+	s.writeProblem(w, r, api.NewProblem(api.ProblemTooManyQueries, http.StatusTooManyRequests,
 		fmt.Sprintf("the gateway is running its maximum of %d Pixie queries; retry in %d s", cap(s.slots), retry)))
 	return nil, false
 }

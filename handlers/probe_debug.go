@@ -12,6 +12,8 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/pxgate/pxgate/render"
 )
 
 // writeProbeDebug answers /probe?debug=true: in plain text, the request as
@@ -70,9 +72,9 @@ func (s *server) writeProbeDebug(w http.ResponseWriter, r *http.Request, pr *pro
 		fmt.Fprintf(&b, "  %s: %d rows; columns: %s\n", t.meta.Name, t.rows, strings.Join(cols, ", "))
 		if first := res.sink.first.Lookup(t.meta.Name); first != nil && first.NumRows > 0 {
 			fmt.Fprintf(&b, "    first rows:\n")
-			enc := newRowEncoding(t.meta)
+			enc := render.NewRowEncoding(t.meta)
 			for i := range first.NumRows {
-				fmt.Fprintf(&b, "      %s\n", enc.appendRow(nil, first.Cols, i))
+				fmt.Fprintf(&b, "      %s\n", enc.AppendRow(nil, first.Cols, i))
 			}
 		}
 	}

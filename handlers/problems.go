@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,40 +12,12 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/render"
 )
 
 // statusClientClosedRequest is recorded (nginx-style) when the caller went
 // away before the answer; nobody reads it.
 const statusClientClosedRequest = api.StatusClientClosedRequest
-
-// problemTitles holds the one title of each problem type.
-var problemTitles = map[string]string{
-	api.ProblemInvalidRequest:       "Invalid request",
-	api.ProblemInvalidTolerance:     "Invalid tolerance",
-	api.ProblemCompileError:         "PxL compilation failed",
-	api.ProblemInvalidArgument:      "Pixie rejected the request",
-	api.ProblemUnknownTable:         "Unknown table",
-	api.ProblemUnknownScript:        "Unknown script",
-	api.ProblemUnknownCluster:       "Unknown cluster",
-	api.ProblemUnknownRun:           "Unknown run",
-	api.ProblemNotFound:             "Not found",
-	api.ProblemMethodNotAllowed:     "Method not allowed",
-	api.ProblemBodyTooLarge:         "Request body too large",
-	api.ProblemUnsupportedMediaType: "Unsupported media type",
-	api.ProblemPixieUnavailable:     "Pixie unavailable",
-	api.ProblemPixieAuth:            "Pixie refused the gateway's credentials",
-	api.ProblemPixieExecution:       "Script failed on Pixie",
-	api.ProblemPixieProtocol:        "Invalid answer from Pixie",
-	api.ProblemPixieUnsupported:     "Not supported by Pixie",
-	api.ProblemPixieTimeout:         "Pixie timed out",
-	api.ProblemInternal:             "Internal error",
-	api.ProblemBrokenScript:         "Broken script",
-	api.ProblemInlineForbidden:      "Inline PxL not allowed",
-	api.ProblemClusterForbidden:     "Cluster not allowed",
-	api.ProblemMutationForbidden:    "Cluster mutation not allowed",
-	api.ProblemTooManyQueries:       "Too many queries",
-	api.ProblemDemoLoadLimit:        "The demo has no room for this load",
-}
 
 // fieldError is a caller's mistake in one field, shown as it is (400).
 func fieldError(field, format string, args ...any) *api.RequestError {
@@ -61,17 +31,13 @@ func (s *server) tooLarge(w http.ResponseWriter, r *http.Request, err error) boo
 	if !errors.As(err, &mb) {
 		return false
 	}
-	s.writeProblem(w, r, newProblem(api.ProblemBodyTooLarge, http.StatusRequestEntityTooLarge,
+	s.writeProblem(w, r, api.NewProblem(api.ProblemBodyTooLarge, http.StatusRequestEntityTooLarge,
 		fmt.Sprintf("the request body is larger than the gateway's limit of %d bytes", mb.Limit)))
 	return true
 }
 
-func newProblem(typ string, status int, detail string) api.Problem {
-	return api.Problem{Type: typ, Title: problemTitles[typ], Status: status, Detail: detail}
-}
-
 func internalProblem(r *http.Request) api.Problem {
-	return newProblem(api.ProblemInternal, http.StatusInternalServerError,
+	return api.NewProblem(api.ProblemInternal, http.StatusInternalServerError,
 		fmt.Sprintf("pxgate failed to answer; its log has the details under request id %s", middleware.GetReqID(r.Context())))
 }
 
@@ -94,13 +60,13 @@ const displayHint = "end the script with px.display(df, 'output') so that it out
 // answer. It is the only place that chooses statuses for Pixie's errors.
 // timeout is the effective query timeout, quoted in 504 answers.
 func classify(err error, timeout time.Duration) failure {
-	var sinkProblem *problemError
+	var sinkProblem *api.ProblemError
 	if errors.As(err, &sinkProblem) {
-		return failure{problem: sinkProblem.problem, level: slog.LevelDebug}
+		return failure{problem: sinkProblem.Problem, level: slog.LevelDebug}
 	}
 	var ce *pixie.CompileError
 	if errors.As(err, &ce) {
-		p := newProblem(api.ProblemCompileError, http.StatusBadRequest, compileDetail(ce))
+		p := api.NewProblem(api.ProblemCompileError, http.StatusBadRequest, compileDetail(ce))
 		for _, e := range ce.Errors {
 			p.CompileErrors = append(p.CompileErrors, api.CompileError{Line: e.Line, Column: e.Column, Message: e.Message})
 			if needsDisplay(e.Message) {
@@ -117,16 +83,16 @@ func classify(err error, timeout time.Duration) failure {
 		return failure{problem: api.Problem{Type: api.ProblemInternal, Status: http.StatusInternalServerError}, level: slog.LevelError}
 	}
 	warn := func(typ string, status int, detail string) failure {
-		return failure{problem: newProblem(typ, status, detail), level: slog.LevelWarn}
+		return failure{problem: api.NewProblem(typ, status, detail), level: slog.LevelWarn}
 	}
 	switch pe.Kind {
 	case pixie.KindCanceled:
 		return failure{canceled: true, level: slog.LevelDebug,
 			problem: api.Problem{Status: statusClientClosedRequest}}
 	case pixie.KindInvalidArgument:
-		return failure{problem: newProblem(api.ProblemInvalidArgument, http.StatusBadRequest, pe.Message), level: slog.LevelDebug}
+		return failure{problem: api.NewProblem(api.ProblemInvalidArgument, http.StatusBadRequest, pe.Message), level: slog.LevelDebug}
 	case pixie.KindNotFound:
-		return failure{problem: newProblem(api.ProblemUnknownCluster, http.StatusNotFound, pe.Message), level: slog.LevelDebug}
+		return failure{problem: api.NewProblem(api.ProblemUnknownCluster, http.StatusNotFound, pe.Message), level: slog.LevelDebug}
 	case pixie.KindTimeout:
 		f := warn(api.ProblemPixieTimeout, http.StatusGatewayTimeout,
 			fmt.Sprintf("Pixie did not answer within the timeout of %s; ask for a longer \"timeout\" (within the gateway's cap) or query less data", timeout))
@@ -225,7 +191,7 @@ func completeProblem(r *http.Request, p api.Problem) api.Problem {
 	p.RequestID = middleware.GetReqID(r.Context())
 	p.Instance = r.URL.Path
 	if p.Title == "" {
-		p.Title = problemTitles[p.Type]
+		p.Title = api.ProblemTitle(p.Type)
 	}
 	return p
 }
@@ -234,7 +200,7 @@ func completeProblem(r *http.Request, p api.Problem) api.Problem {
 // and the request path as instance.
 func (s *server) writeProblem(w http.ResponseWriter, r *http.Request, p api.Problem) {
 	p = completeProblem(r, p)
-	body, err := marshalJSON(p)
+	body, err := render.MarshalJSON(p)
 	if err != nil {
 		s.log.Error("encoding a problem", "err", err)
 		body = []byte(`{"type":"` + api.ProblemInternal + `","title":"Internal error","status":500}`)
@@ -251,7 +217,7 @@ func (s *server) writeProblem(w http.ResponseWriter, r *http.Request, p api.Prob
 // body is encoded before the header is written, so an encoding failure still
 // becomes a clean 500.
 func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	body, err := marshalJSON(v)
+	body, err := render.MarshalJSON(v)
 	if err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "encoding a response",
 			slog.String("request_id", middleware.GetReqID(r.Context())), slog.String("err", err.Error()))
@@ -261,16 +227,4 @@ func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 	w.Header().Set(headerContentType, api.ContentTypeJSON)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-}
-
-// marshalJSON is json.Marshal without HTML escaping: "<=" in a check's name
-// stays readable in curl's output.
-func marshalJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/render"
 	"github.com/pxgate/pxgate/scripts"
 )
 
@@ -45,7 +46,7 @@ func checkContentType(r *http.Request) (api.Problem, bool) {
 	default:
 		detail = fmt.Sprintf("Content-Type %q is not JSON; %s", ct, jsonHint)
 	}
-	return newProblem(api.ProblemUnsupportedMediaType, http.StatusUnsupportedMediaType, detail), false
+	return api.NewProblem(api.ProblemUnsupportedMediaType, http.StatusUnsupportedMediaType, detail), false
 }
 
 // run serves POST /v1/run: it checks the request completely before
@@ -190,25 +191,25 @@ func (s *server) serveJSON(w http.ResponseWriter, r *http.Request, p *runPlan) {
 	verdict := s.verdict(p, feeder)
 	o.verdict, o.status = &verdict, verdictStatus(p.req, verdict)
 	s.record(r, p, o)
-	res := &runResult{
-		clusterID:  p.query.ClusterID,
-		queryID:    ex.summary.QueryID,
-		scriptName: p.req.ScriptName,
-		demo:       s.opts.Demo,
-		timeout:    p.timeout,
-		verdict:    verdict,
-		stats:      stats(ex),
-		tables:     collector.Tables,
+	res := &render.Run{
+		ClusterID:  p.query.ClusterID,
+		QueryID:    ex.summary.QueryID,
+		ScriptName: p.req.ScriptName,
+		Demo:       s.opts.Demo,
+		Timeout:    p.timeout,
+		Verdict:    verdict,
+		Stats:      stats(ex),
+		Tables:     collector.Tables,
 	}
 	s.writeRun(w, r, o.status, res)
 }
 
 // writeRun sends a RunResponse with the given status.
-func (s *server) writeRun(w http.ResponseWriter, r *http.Request, status int, res *runResult) {
+func (s *server) writeRun(w http.ResponseWriter, r *http.Request, status int, res *render.Run) {
 	h := w.Header()
 	h.Set(headerContentType, api.ContentTypeJSON)
 	sw := &statusWriter{w: w, status: status}
-	if err := encodeRun(sw, res); err != nil {
+	if err := render.EncodeRun(sw, res); err != nil {
 		if !sw.wrote {
 			// Nothing sent yet: the failure can still be a clean 500.
 			h.Del(headerContentType)
@@ -234,8 +235,9 @@ type statusWriter struct {
 	wrote  bool
 }
 
-// setLength sets the Content-Length of a response written in one Write.
-func (s *statusWriter) setLength(n int) {
+// SetLength implements render.LengthSetter: it sets the Content-Length of
+// a response written in one Write.
+func (s *statusWriter) SetLength(n int) {
 	if !s.wrote {
 		s.w.Header().Set("Content-Length", strconv.Itoa(n))
 	}
@@ -261,7 +263,7 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request, req *api.RunReq
 		case !ok:
 			return q, false
 		case !sc.Runnable():
-			s.writeProblem(w, r, newProblem(api.ProblemBrokenScript, http.StatusInternalServerError,
+			s.writeProblem(w, r, api.NewProblem(api.ProblemBrokenScript, http.StatusInternalServerError,
 				fmt.Sprintf("script %q is in the catalog but cannot run: %s", sc.Name, sc.Error)))
 			return q, false
 		}
@@ -270,7 +272,7 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request, req *api.RunReq
 			// The messages quote values; secret ones stay hidden even here
 			// (Chaos Toolkit journals keep answers).
 			secrets := secretValues(req.Args)
-			p := newProblem(api.ProblemInvalidRequest, http.StatusBadRequest, redact(err.Error(), secrets))
+			p := api.NewProblem(api.ProblemInvalidRequest, http.StatusBadRequest, redact(err.Error(), secrets))
 			var ae *scripts.ArgError
 			if errors.As(err, &ae) {
 				for _, ap := range ae.Problems {
@@ -284,7 +286,7 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request, req *api.RunReq
 	default:
 		q.Script = req.Script
 		if req.Func != "" {
-			f := &pixie.Func{Name: req.Func, OutputPrefix: defaultOutputTable}
+			f := &pixie.Func{Name: req.Func, OutputPrefix: render.DefaultTable}
 			names := make([]string, 0, len(req.Args))
 			for name := range req.Args {
 				names = append(names, name)
@@ -306,7 +308,7 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request, req *api.RunReq
 // invalidRequest answers a 400 for a *api.RequestError (or any error, shown
 // as it is).
 func (s *server) invalidRequest(w http.ResponseWriter, r *http.Request, err error) {
-	p := newProblem(api.ProblemInvalidRequest, http.StatusBadRequest, err.Error())
+	p := api.NewProblem(api.ProblemInvalidRequest, http.StatusBadRequest, err.Error())
 	var re *api.RequestError
 	if errors.As(err, &re) {
 		p.Errors = []api.FieldError{re.FieldError}
@@ -329,17 +331,6 @@ func toleranceField(msg string) string {
 		return head
 	}
 	return "tolerances"
-}
-
-func quoteNames(names []string) string {
-	if len(names) == 0 {
-		return "no tables"
-	}
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
-	}
-	return strings.Join(q, ", ")
 }
 
 // milliseconds converts d to fractional milliseconds, to the microsecond.

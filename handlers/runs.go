@@ -30,7 +30,7 @@ func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	run, ok := s.history.Get(id)
 	if !ok {
-		s.writeProblem(w, r, newProblem(api.ProblemUnknownRun, http.StatusNotFound,
+		s.writeProblem(w, r, api.NewProblem(api.ProblemUnknownRun, http.StatusNotFound,
 			fmt.Sprintf("no run %q in this gateway's history (it keeps the last %d runs and failures; GET /v1/runs lists them, and each replica has its own)", id, s.opts.HistorySize)))
 		return
 	}

@@ -113,7 +113,7 @@ func (s *server) lookupScript(w http.ResponseWriter, r *http.Request, name, fiel
 	sc, err := s.catalog.Get(r.Context(), name)
 	switch {
 	case errors.Is(err, scripts.ErrNotFound):
-		p := newProblem(api.ProblemUnknownScript, status, fmt.Sprintf("no script named %q in the catalog", name))
+		p := api.NewProblem(api.ProblemUnknownScript, status, fmt.Sprintf("no script named %q in the catalog", name))
 		p.Errors = []api.FieldError{{Field: field, Message: p.Detail + " (GET /v1/scripts lists them)"}}
 		s.writeProblem(w, r, p)
 		return nil, false
@@ -162,7 +162,7 @@ func (s *server) queryError(w http.ResponseWriter, r *http.Request, err error) {
 		s.invalidRequest(w, r, err)
 		return
 	}
-	p := newProblem(qe.problemType, http.StatusBadRequest, qe.msg)
+	p := api.NewProblem(qe.problemType, http.StatusBadRequest, qe.msg)
 	p.Errors = []api.FieldError{{Field: qe.field, Message: qe.msg}}
 	s.writeProblem(w, r, p)
 }

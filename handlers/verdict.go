@@ -6,6 +6,7 @@ import (
 	"github.com/pxgate/pxgate/history"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"github.com/pxgate/pxgate/render"
 	"github.com/pxgate/pxgate/tolerance"
 )
 
@@ -135,13 +136,13 @@ func (c columnView) Text(i int) string {
 	case vizierpb.DataType_INT64:
 		return strconv.FormatInt(c.data.Int64[i], 10)
 	case vizierpb.DataType_TIME64NS:
-		return string(appendTime(nil, c.data.Int64[i]))
+		return string(render.AppendTime(nil, c.data.Int64[i]))
 	case vizierpb.DataType_FLOAT64:
 		return strconv.FormatFloat(c.data.Float64[i], 'g', -1, 64)
 	case vizierpb.DataType_BOOLEAN:
 		return strconv.FormatBool(c.data.Bool[i])
 	case vizierpb.DataType_UINT128:
-		return string(appendUUID(nil, c.data.UInt128[i]))
+		return string(render.AppendUUID(nil, c.data.UInt128[i]))
 	}
 	return ""
 }
