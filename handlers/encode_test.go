@@ -14,6 +14,7 @@ import (
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"github.com/pxgate/pxgate/pixie/vizier"
 	"github.com/pxgate/pxgate/tolerance"
 )
 
@@ -129,18 +130,18 @@ func TestColumnView(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name     string
-		typ      vizierpb.DataType
+		typ      pixie.DataType
 		data     pixie.ColumnData
 		wantNum  float64
 		wantOK   bool
 		wantText string
 	}{
-		{"INT64 is numeric", vizierpb.DataType_INT64, pixie.ColumnData{Int64: []int64{-7}}, -7, true, "-7"},
-		{"TIME64NS is numeric", vizierpb.DataType_TIME64NS, pixie.ColumnData{Int64: []int64{1e9}}, 1e9, true, "1970-01-01T00:00:01.000000000Z"},
-		{"FLOAT64 is numeric", vizierpb.DataType_FLOAT64, pixie.ColumnData{Float64: []float64{0.25}}, 0.25, true, "0.25"},
-		{"BOOLEAN is 0 or 1", vizierpb.DataType_BOOLEAN, pixie.ColumnData{Bool: []bool{true}}, 1, true, "true"},
-		{"STRING is not numeric", vizierpb.DataType_STRING, pixie.ColumnData{String: [][]byte{[]byte("12")}}, 0, false, "12"},
-		{"UINT128 is not numeric", vizierpb.DataType_UINT128, pixie.ColumnData{UInt128: []pixie.UInt128{{High: 1, Low: 2}}}, 0, false, "00000000-0000-0001-0000-000000000002"},
+		{"INT64 is numeric", pixie.TypeInt64, pixie.ColumnData{Int64: []int64{-7}}, -7, true, "-7"},
+		{"TIME64NS is numeric", pixie.TypeTime64NS, pixie.ColumnData{Int64: []int64{1e9}}, 1e9, true, "1970-01-01T00:00:01.000000000Z"},
+		{"FLOAT64 is numeric", pixie.TypeFloat64, pixie.ColumnData{Float64: []float64{0.25}}, 0.25, true, "0.25"},
+		{"BOOLEAN is 0 or 1", pixie.TypeBoolean, pixie.ColumnData{Bool: []bool{true}}, 1, true, "true"},
+		{"STRING is not numeric", pixie.TypeString, pixie.ColumnData{String: [][]byte{[]byte("12")}}, 0, false, "12"},
+		{"UINT128 is not numeric", pixie.TypeUInt128, pixie.ColumnData{UInt128: []pixie.UInt128{{High: 1, Low: 2}}}, 0, false, "00000000-0000-0001-0000-000000000002"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -234,18 +235,18 @@ func (w *wrapped) Unwrap() error { return w.err }
 
 // letMeta is the relation of the seed's LET table.
 func letMeta() *pixie.TableMeta {
-	col := func(name string, typ vizierpb.DataType, sem vizierpb.SemanticType) pixie.ColumnInfo {
+	col := func(name string, typ pixie.DataType, sem pixie.SemanticType) pixie.ColumnInfo {
 		return pixie.ColumnInfo{Name: name, Type: typ, SemanticType: sem}
 	}
 	return &pixie.TableMeta{ID: "t1", Name: "output", Columns: []pixie.ColumnInfo{
-		col("time_", vizierpb.DataType_TIME64NS, vizierpb.SemanticType_ST_TIME_NS),
-		col("latency_p50", vizierpb.DataType_INT64, vizierpb.SemanticType_ST_DURATION_NS),
-		col("latency_p90", vizierpb.DataType_INT64, vizierpb.SemanticType_ST_DURATION_NS),
-		col("latency_p99", vizierpb.DataType_INT64, vizierpb.SemanticType_ST_DURATION_NS),
-		col("request_throughput", vizierpb.DataType_FLOAT64, vizierpb.SemanticType_ST_THROUGHPUT_PER_NS),
-		col("errors_per_ns", vizierpb.DataType_FLOAT64, vizierpb.SemanticType_ST_THROUGHPUT_PER_NS),
-		col("error_rate", vizierpb.DataType_FLOAT64, vizierpb.SemanticType_ST_PERCENT),
-		col("bytes_per_ns", vizierpb.DataType_FLOAT64, vizierpb.SemanticType_ST_THROUGHPUT_BYTES_PER_NS),
+		col("time_", pixie.TypeTime64NS, pixie.STTimeNS),
+		col("latency_p50", pixie.TypeInt64, pixie.STDurationNS),
+		col("latency_p90", pixie.TypeInt64, pixie.STDurationNS),
+		col("latency_p99", pixie.TypeInt64, pixie.STDurationNS),
+		col("request_throughput", pixie.TypeFloat64, pixie.STThroughputPerNS),
+		col("errors_per_ns", pixie.TypeFloat64, pixie.STThroughputPerNS),
+		col("error_rate", pixie.TypeFloat64, pixie.STPercent),
+		col("bytes_per_ns", pixie.TypeFloat64, pixie.STThroughputBytesPerNS),
 	}}
 }
 
@@ -306,7 +307,7 @@ func decodeEncode(tb testing.TB, meta *pixie.TableMeta, wire [][]byte, w io.Writ
 		if err := proto.Unmarshal(b, &rb); err != nil {
 			tb.Fatal(err)
 		}
-		batch, err := pixie.DecodeBatch(meta, &rb)
+		batch, err := vizier.DecodeBatch(meta, &rb)
 		if err != nil {
 			tb.Fatal(err)
 		}

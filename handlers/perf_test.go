@@ -17,6 +17,7 @@ import (
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"github.com/pxgate/pxgate/pixie/vizier"
 	"github.com/pxgate/pxgate/scripts"
 )
 
@@ -43,7 +44,7 @@ func newLETPixie(tb testing.TB, rows int) *letPixie {
 	if err := proto.Unmarshal(wire[0], &rb); err != nil {
 		tb.Fatal(err)
 	}
-	b, err := pixie.DecodeBatch(meta, &rb)
+	b, err := vizier.DecodeBatch(meta, &rb)
 	if err != nil {
 		tb.Fatal(err)
 	}
