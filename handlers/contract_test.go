@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/pxgate/pxgate/pixie"
 	"io"
 	"net/http"
 	"slices"
@@ -94,10 +95,10 @@ func TestContractRealResponses(t *testing.T) {
 	let := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{
 		letTable("output", 12),
 		fakevizier.NewTable("types",
-			fakevizier.BoolCol("b", vizierpb.SemanticType_ST_NONE, true),
-			fakevizier.UInt128Col("u", vizierpb.SemanticType_ST_UPID, &vizierpb.UInt128{High: 1, Low: 2}),
-			fakevizier.BytesCol("s", vizierpb.SemanticType_ST_NONE, []byte("\xff")),
-			fakevizier.Float64Col("f", vizierpb.SemanticType_ST_NONE, 0),
+			fakevizier.BoolCol("b", pixie.STNone, true),
+			fakevizier.UInt128Col("u", pixie.STUPID, &vizierpb.UInt128{High: 1, Low: 2}),
+			fakevizier.BytesCol("s", pixie.STNone, []byte("\xff")),
+			fakevizier.Float64Col("f", pixie.STNone, 0),
 		),
 	}}), func(o *handlers.Options) { o.MaxBodyBytes = 4096 })
 	compile := newEnv(t, fakevizier.CompileErrorHandler(fakevizier.CompilerError(3, 1, "invalid syntax")))

@@ -20,7 +20,7 @@ import (
 	"github.com/pxgate/pxgate/internal/testlog"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"github.com/pxgate/pxgate/pixie/vizier"
 )
 
 const (
@@ -32,7 +32,7 @@ const (
 // Pixie client dialling it, and the handlers behind an httptest.Server.
 type env struct {
 	fake   *fakevizier.Server
-	client *pixie.Client
+	client *vizier.Client
 	srv    *httptest.Server
 	reg    *prometheus.Registry
 	ready  *atomic.Bool
@@ -62,7 +62,7 @@ func newEnvWithFake(t testing.TB, fake *fakevizier.Server, apiKey string, mods .
 // newEnvAt points a gateway at a Vizier address (e.fake is nil).
 func newEnvAt(t testing.TB, addr, apiKey string, mods ...func(*handlers.Options)) *env {
 	t.Helper()
-	client, err := pixie.New(pixie.Config{DirectAddr: addr, Plaintext: true, APIKey: apiKey, ClusterID: testClusterID})
+	client, err := vizier.New(vizier.Config{DirectAddr: addr, Plaintext: true, APIKey: apiKey, ClusterID: testClusterID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,14 +219,14 @@ func letTable(name string, n int) *fakevizier.Table {
 		bytesPer[i] = float64(2048*(100+i%7)) / 10e9
 	}
 	return fakevizier.NewTable(name,
-		fakevizier.TimeCol("time_", vizierpb.SemanticType_ST_TIME_NS, times...),
-		fakevizier.Int64Col("latency_p50", vizierpb.SemanticType_ST_DURATION_NS, p50...),
-		fakevizier.Int64Col("latency_p90", vizierpb.SemanticType_ST_DURATION_NS, p90...),
-		fakevizier.Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, p99...),
-		fakevizier.Float64Col("request_throughput", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, thr...),
-		fakevizier.Float64Col("errors_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, errs...),
-		fakevizier.Float64Col("error_rate", vizierpb.SemanticType_ST_PERCENT, rate...),
-		fakevizier.Float64Col("bytes_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_BYTES_PER_NS, bytesPer...),
+		fakevizier.TimeCol("time_", pixie.STTimeNS, times...),
+		fakevizier.Int64Col("latency_p50", pixie.STDurationNS, p50...),
+		fakevizier.Int64Col("latency_p90", pixie.STDurationNS, p90...),
+		fakevizier.Int64Col("latency_p99", pixie.STDurationNS, p99...),
+		fakevizier.Float64Col("request_throughput", pixie.STThroughputPerNS, thr...),
+		fakevizier.Float64Col("errors_per_ns", pixie.STThroughputPerNS, errs...),
+		fakevizier.Float64Col("error_rate", pixie.STPercent, rate...),
+		fakevizier.Float64Col("bytes_per_ns", pixie.STThroughputBytesPerNS, bytesPer...),
 	)
 }
 

@@ -38,11 +38,11 @@ const (
 	contentTypeYAML      = "application/yaml"
 )
 
-// Pixie is what the handlers need from Pixie. *pixie.Client implements it;
+// Pixie is what the handlers need from Pixie. *vizier.Client implements it;
 // implementations must be safe for concurrent use.
 type Pixie interface {
 	// Execute runs one query and streams its results into sink; see
-	// pixie.Client.Execute for the error types.
+	// vizier.Client.Execute for the error types.
 	Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) (pixie.Summary, error)
 	// Clusters lists the clusters the credentials can query.
 	Clusters(ctx context.Context) ([]pixie.Cluster, error)

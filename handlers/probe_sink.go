@@ -5,7 +5,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/pxgate/pxgate/pixie"
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
 
 // maxProbeSeries caps the pxgate_probe_value series of rows=all: one
@@ -62,9 +61,9 @@ func (ps *probeSink) Table(meta *pixie.TableMeta) error {
 	taken := map[string]bool{"table": true, "column": true}
 	for i, c := range meta.Columns {
 		switch c.Type {
-		case vizierpb.DataType_INT64, vizierpb.DataType_FLOAT64, vizierpb.DataType_BOOLEAN:
+		case pixie.TypeInt64, pixie.TypeFloat64, pixie.TypeBoolean:
 			t.numeric = append(t.numeric, i)
-		case vizierpb.DataType_STRING:
+		case pixie.TypeString:
 			t.labels = append(t.labels, i)
 			name := labelName(c.Name, taken)
 			taken[name] = true

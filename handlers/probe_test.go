@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/pxgate/pxgate/pixie"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
 
 // scrape is a parsed /probe answer.
@@ -244,13 +244,13 @@ func TestProbeAllRows(t *testing.T) {
 		services[i], pods[i], lat[i] = fmt.Sprintf("default/svc%d", i%3), fmt.Sprintf("pod-%d", i), int64(i)
 	}
 	small := fakevizier.NewTable("output",
-		fakevizier.StringCol("service", vizierpb.SemanticType_ST_SERVICE_NAME, services[:6]...),
-		fakevizier.StringCol("table", vizierpb.SemanticType_ST_NONE, "a", "a", "a", "a", "a", "b"),
-		fakevizier.Int64Col("latency", vizierpb.SemanticType_ST_DURATION_NS, lat[:6]...),
+		fakevizier.StringCol("service", pixie.STServiceName, services[:6]...),
+		fakevizier.StringCol("table", pixie.STNone, "a", "a", "a", "a", "a", "b"),
+		fakevizier.Int64Col("latency", pixie.STDurationNS, lat[:6]...),
 	)
 	big := fakevizier.NewTable("pods",
-		fakevizier.StringCol("pod", vizierpb.SemanticType_ST_POD_NAME, pods...),
-		fakevizier.Int64Col("latency", vizierpb.SemanticType_ST_DURATION_NS, lat...),
+		fakevizier.StringCol("pod", pixie.STPodName, pods...),
+		fakevizier.Int64Col("latency", pixie.STDurationNS, lat...),
 	)
 	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{small, big}}))
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/pxgate/pxgate/pixie"
 	"math"
 	"mime/multipart"
 	"net/http"
@@ -472,7 +473,7 @@ func TestRunTables(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{
 		letTable("output", 12),
-		fakevizier.NewTable("errors", fakevizier.StringCol("service", vizierpb.SemanticType_ST_SERVICE_NAME, "a", "b")),
+		fakevizier.NewTable("errors", fakevizier.StringCol("service", pixie.STServiceName, "a", "b")),
 	}}))
 	got := e.run(t, map[string]any{
 		"script":     letScript(t),
@@ -507,13 +508,13 @@ func TestRunEncodesEveryType(t *testing.T) {
 	t.Parallel()
 	ts := time.Date(2026, 3, 4, 5, 6, 7, 8, time.UTC).UnixNano()
 	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{fakevizier.NewTable("output",
-		fakevizier.BoolCol("ok", vizierpb.SemanticType_ST_NONE, true, false, true),
-		fakevizier.Int64Col("n", vizierpb.SemanticType_ST_NONE, -42, math.MaxInt64, 0),
-		fakevizier.UInt128Col("upid", vizierpb.SemanticType_ST_UPID,
+		fakevizier.BoolCol("ok", pixie.STNone, true, false, true),
+		fakevizier.Int64Col("n", pixie.STNone, -42, math.MaxInt64, 0),
+		fakevizier.UInt128Col("upid", pixie.STUPID,
 			&vizierpb.UInt128{High: 0x0123456789abcdef, Low: 0xfedcba9876543210}, &vizierpb.UInt128{}, &vizierpb.UInt128{High: 1, Low: 2}),
-		fakevizier.Float64Col("f", vizierpb.SemanticType_ST_NONE, 1.5, math.NaN(), math.Inf(-1)),
-		fakevizier.BytesCol("s", vizierpb.SemanticType_ST_NONE, []byte("a\xffb"), []byte("q\"\\\n\t\x01<é>"), []byte{}),
-		fakevizier.TimeCol("t", vizierpb.SemanticType_ST_TIME_NS, ts, 0, -1),
+		fakevizier.Float64Col("f", pixie.STNone, 1.5, math.NaN(), math.Inf(-1)),
+		fakevizier.BytesCol("s", pixie.STNone, []byte("a\xffb"), []byte("q\"\\\n\t\x01<é>"), []byte{}),
+		fakevizier.TimeCol("t", pixie.STTimeNS, ts, 0, -1),
 	)}}))
 	resp := e.run(t, `{"script": "import px\npx.display(df)"}`)
 	if resp.status != http.StatusOK {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/pxgate/pxgate/pixie"
 	"io"
 	"math"
 	"net/http"
@@ -89,11 +90,11 @@ func typesPlan() *fakevizier.Plan {
 	return &fakevizier.Plan{Tables: []*fakevizier.Table{
 		letTable("output", 12),
 		fakevizier.NewTable("types",
-			fakevizier.BoolCol("b", vizierpb.SemanticType_ST_NONE, true, false),
-			fakevizier.UInt128Col("u", vizierpb.SemanticType_ST_UPID, &vizierpb.UInt128{High: 1, Low: 2}, &vizierpb.UInt128{}),
-			fakevizier.BytesCol("s", vizierpb.SemanticType_ST_NONE, []byte("a,\"b\"\nc"), []byte("\xff")),
-			fakevizier.Float64Col("f", vizierpb.SemanticType_ST_NONE, math.NaN(), 1.5),
-			fakevizier.TimeCol("t", vizierpb.SemanticType_ST_TIME_NS, letBase.UnixNano(), 0),
+			fakevizier.BoolCol("b", pixie.STNone, true, false),
+			fakevizier.UInt128Col("u", pixie.STUPID, &vizierpb.UInt128{High: 1, Low: 2}, &vizierpb.UInt128{}),
+			fakevizier.BytesCol("s", pixie.STNone, []byte("a,\"b\"\nc"), []byte("\xff")),
+			fakevizier.Float64Col("f", pixie.STNone, math.NaN(), 1.5),
+			fakevizier.TimeCol("t", pixie.STTimeNS, letBase.UnixNano(), 0),
 		),
 	}, BatchRows: 5}
 }
@@ -394,8 +395,8 @@ func TestCSVEscapesFormulas(t *testing.T) {
 		n[i] = int64(-i)
 	}
 	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{fakevizier.NewTable("output",
-		fakevizier.StringCol("req_path", vizierpb.SemanticType_ST_NONE, paths...),
-		fakevizier.Int64Col("n", vizierpb.SemanticType_ST_NONE, n...),
+		fakevizier.StringCol("req_path", pixie.STNone, paths...),
+		fakevizier.Int64Col("n", pixie.STNone, n...),
 	)}}))
 	column := func(query string) []string {
 		t.Helper()

@@ -5,7 +5,6 @@ import (
 
 	"github.com/pxgate/pxgate/history"
 	"github.com/pxgate/pxgate/pixie"
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 	"github.com/pxgate/pxgate/render"
 	"github.com/pxgate/pxgate/tolerance"
 )
@@ -109,18 +108,18 @@ func (v batchView) Column(name string) (tolerance.Column, bool) {
 // without quotes.
 type columnView struct {
 	data *pixie.ColumnData
-	typ  vizierpb.DataType
+	typ  pixie.DataType
 }
 
 func (c columnView) Len() int { return c.data.Len() }
 
 func (c columnView) Number(i int) (float64, bool) {
 	switch c.typ {
-	case vizierpb.DataType_INT64, vizierpb.DataType_TIME64NS:
+	case pixie.TypeInt64, pixie.TypeTime64NS:
 		return float64(c.data.Int64[i]), true
-	case vizierpb.DataType_FLOAT64:
+	case pixie.TypeFloat64:
 		return c.data.Float64[i], true
-	case vizierpb.DataType_BOOLEAN:
+	case pixie.TypeBoolean:
 		if c.data.Bool[i] {
 			return 1, true
 		}
@@ -131,17 +130,17 @@ func (c columnView) Number(i int) (float64, bool) {
 
 func (c columnView) Text(i int) string {
 	switch c.typ {
-	case vizierpb.DataType_STRING:
+	case pixie.TypeString:
 		return string(c.data.String[i])
-	case vizierpb.DataType_INT64:
+	case pixie.TypeInt64:
 		return strconv.FormatInt(c.data.Int64[i], 10)
-	case vizierpb.DataType_TIME64NS:
+	case pixie.TypeTime64NS:
 		return string(render.AppendTime(nil, c.data.Int64[i]))
-	case vizierpb.DataType_FLOAT64:
+	case pixie.TypeFloat64:
 		return strconv.FormatFloat(c.data.Float64[i], 'g', -1, 64)
-	case vizierpb.DataType_BOOLEAN:
+	case pixie.TypeBoolean:
 		return strconv.FormatBool(c.data.Bool[i])
-	case vizierpb.DataType_UINT128:
+	case pixie.TypeUInt128:
 		return string(render.AppendUUID(nil, c.data.UInt128[i]))
 	}
 	return ""
@@ -152,13 +151,13 @@ func (c columnView) Text(i int) string {
 // be: numbers typed as durations, or without a semantic type.
 func notDuration(c pixie.ColumnInfo) string {
 	switch c.Type {
-	case vizierpb.DataType_INT64, vizierpb.DataType_FLOAT64:
+	case pixie.TypeInt64, pixie.TypeFloat64:
 	default:
 		return c.Type.String()
 	}
 	switch c.SemanticType {
-	case vizierpb.SemanticType_ST_UNSPECIFIED, vizierpb.SemanticType_ST_NONE,
-		vizierpb.SemanticType_ST_DURATION_NS, vizierpb.SemanticType_ST_DURATION_NS_QUANTILES:
+	case pixie.STUnspecified, pixie.STNone,
+		pixie.STDurationNS, pixie.STDurationNSQuantiles:
 		return ""
 	}
 	return c.SemanticType.String()

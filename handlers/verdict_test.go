@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/pxgate/pxgate/pixie"
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
 
 // TestColumnView: what the tolerances see of each column type.
@@ -12,18 +11,18 @@ func TestColumnView(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name     string
-		typ      vizierpb.DataType
+		typ      pixie.DataType
 		data     pixie.ColumnData
 		wantNum  float64
 		wantOK   bool
 		wantText string
 	}{
-		{"INT64 is numeric", vizierpb.DataType_INT64, pixie.ColumnData{Int64: []int64{-7}}, -7, true, "-7"},
-		{"TIME64NS is numeric", vizierpb.DataType_TIME64NS, pixie.ColumnData{Int64: []int64{1e9}}, 1e9, true, "1970-01-01T00:00:01.000000000Z"},
-		{"FLOAT64 is numeric", vizierpb.DataType_FLOAT64, pixie.ColumnData{Float64: []float64{0.25}}, 0.25, true, "0.25"},
-		{"BOOLEAN is 0 or 1", vizierpb.DataType_BOOLEAN, pixie.ColumnData{Bool: []bool{true}}, 1, true, "true"},
-		{"STRING is not numeric", vizierpb.DataType_STRING, pixie.ColumnData{String: [][]byte{[]byte("12")}}, 0, false, "12"},
-		{"UINT128 is not numeric", vizierpb.DataType_UINT128, pixie.ColumnData{UInt128: []pixie.UInt128{{High: 1, Low: 2}}}, 0, false, "00000000-0000-0001-0000-000000000002"},
+		{"INT64 is numeric", pixie.TypeInt64, pixie.ColumnData{Int64: []int64{-7}}, -7, true, "-7"},
+		{"TIME64NS is numeric", pixie.TypeTime64NS, pixie.ColumnData{Int64: []int64{1e9}}, 1e9, true, "1970-01-01T00:00:01.000000000Z"},
+		{"FLOAT64 is numeric", pixie.TypeFloat64, pixie.ColumnData{Float64: []float64{0.25}}, 0.25, true, "0.25"},
+		{"BOOLEAN is 0 or 1", pixie.TypeBoolean, pixie.ColumnData{Bool: []bool{true}}, 1, true, "true"},
+		{"STRING is not numeric", pixie.TypeString, pixie.ColumnData{String: [][]byte{[]byte("12")}}, 0, false, "12"},
+		{"UINT128 is not numeric", pixie.TypeUInt128, pixie.ColumnData{UInt128: []pixie.UInt128{{High: 1, Low: 2}}}, 0, false, "00000000-0000-0001-0000-000000000002"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

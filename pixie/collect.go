@@ -36,7 +36,7 @@ func (c *Collector) Table(meta *TableMeta) error {
 	if c.Keep != nil && !c.Keep(meta.Name) {
 		return nil
 	}
-	t := &Table{Meta: meta, Cols: emptyColumns(meta)}
+	t := &Table{Meta: meta, Cols: EmptyColumns(meta)}
 	c.byID[meta.ID] = t
 	c.Tables = append(c.Tables, t)
 	return nil

@@ -1,12 +1,10 @@
-// Package pixie is pxgate's own client for Pixie's Vizier API (and the parts
-// of Pixie Cloud's API pxgate needs). It speaks the wire protocol described
-// by the .proto files in pixie/proto, so it works against a real Pixie Cloud,
-// a standalone Vizier, or the fake in pixie/fakevizier.
-//
-// Results stream: [Client.Execute] hands each table's metadata and each
-// decoded row batch to a [Sink] as they arrive, so callers can encode or
-// evaluate rows without holding the whole result; [Collector] is the Sink
-// that keeps everything for plain JSON answers.
+// Package pixie is the vocabulary pxgate's layers share about Pixie: a
+// query ([Request]), its streamed results ([TableMeta], [Batch], [Sink],
+// [Collector]), column types ([DataType], [SemanticType]), clusters,
+// library scripts and typed errors. It imports no generated protobuf code
+// and no gRPC, so the HTTP side (handlers, render, probe, tolerance) can
+// depend on it without knowing the wire; package [github.com/pxgate/pxgate/pixie/vizier]
+// is the client that speaks Vizier's and Pixie Cloud's gRPC API.
 //
 // Errors are typed: a PxL compilation failure is a [*CompileError]; every
 // other failure is an [*Error] whose [Kind] tells the HTTP layer which status

@@ -1,16 +1,12 @@
 package pixie
 
-import (
-	"time"
-
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
-)
+import "time"
 
 // ColumnInfo describes one column of a result table.
 type ColumnInfo struct {
 	Name         string
-	Type         vizierpb.DataType
-	SemanticType vizierpb.SemanticType
+	Type         DataType
+	SemanticType SemanticType
 	Desc         string
 }
 
@@ -121,4 +117,30 @@ func (t tee) Batch(b *Batch) error {
 		}
 	}
 	return nil
+}
+
+// EmptyColumns returns a zero-length column of the right type for each of
+// meta's columns (a batch or table with no rows).
+func EmptyColumns(meta *TableMeta) []ColumnData {
+	out := make([]ColumnData, len(meta.Columns))
+	for i, c := range meta.Columns {
+		out[i] = emptyColumn(c.Type)
+	}
+	return out
+}
+
+// emptyColumn returns a zero-length column with the slice of typ set.
+func emptyColumn(typ DataType) ColumnData {
+	switch typ {
+	case TypeBoolean:
+		return ColumnData{Bool: []bool{}}
+	case TypeFloat64:
+		return ColumnData{Float64: []float64{}}
+	case TypeString:
+		return ColumnData{String: [][]byte{}}
+	case TypeUInt128:
+		return ColumnData{UInt128: []UInt128{}}
+	default:
+		return ColumnData{Int64: []int64{}}
+	}
 }

@@ -2,49 +2,48 @@ package pxl
 
 import (
 	"fmt"
-
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"github.com/pxgate/pxgate/pixie"
 )
 
 // DataType is a column's data type, Vizier's enum.
-type DataType = vizierpb.DataType
+type DataType = pixie.DataType
 
 // SemanticType is a column's semantic type, Vizier's enum.
-type SemanticType = vizierpb.SemanticType
+type SemanticType = pixie.SemanticType
 
 // The data types columns can have.
 const (
-	Boolean = vizierpb.DataType_BOOLEAN
-	Int64   = vizierpb.DataType_INT64
-	UInt128 = vizierpb.DataType_UINT128
-	Float64 = vizierpb.DataType_FLOAT64
-	String  = vizierpb.DataType_STRING
-	Time64  = vizierpb.DataType_TIME64NS
+	Boolean = pixie.TypeBoolean
+	Int64   = pixie.TypeInt64
+	UInt128 = pixie.TypeUInt128
+	Float64 = pixie.TypeFloat64
+	String  = pixie.TypeString
+	Time64  = pixie.TypeTime64NS
 )
 
 // Semantic types used by the engine (shorter names for Vizier's enum).
 const (
-	STNone               = vizierpb.SemanticType_ST_NONE
-	STUPID               = vizierpb.SemanticType_ST_UPID
-	STServiceName        = vizierpb.SemanticType_ST_SERVICE_NAME
-	STPodName            = vizierpb.SemanticType_ST_POD_NAME
-	STNodeName           = vizierpb.SemanticType_ST_NODE_NAME
-	STContainerName      = vizierpb.SemanticType_ST_CONTAINER_NAME
-	STNamespaceName      = vizierpb.SemanticType_ST_NAMESPACE_NAME
-	STBytes              = vizierpb.SemanticType_ST_BYTES
-	STPercent            = vizierpb.SemanticType_ST_PERCENT
-	STDurationNS         = vizierpb.SemanticType_ST_DURATION_NS
-	STThroughputPerNS    = vizierpb.SemanticType_ST_THROUGHPUT_PER_NS
-	STThroughputBytes    = vizierpb.SemanticType_ST_THROUGHPUT_BYTES_PER_NS
-	STQuantiles          = vizierpb.SemanticType_ST_QUANTILES
-	STDurationQuantiles  = vizierpb.SemanticType_ST_DURATION_NS_QUANTILES
-	STIPAddress          = vizierpb.SemanticType_ST_IP_ADDRESS
-	STPort               = vizierpb.SemanticType_ST_PORT
-	STHTTPReqMethod      = vizierpb.SemanticType_ST_HTTP_REQ_METHOD
-	STHTTPRespStatus     = vizierpb.SemanticType_ST_HTTP_RESP_STATUS
-	STHTTPRespMessage    = vizierpb.SemanticType_ST_HTTP_RESP_MESSAGE
-	STScriptReference    = vizierpb.SemanticType_ST_SCRIPT_REFERENCE
-	stUnspecifiedSemType = vizierpb.SemanticType_ST_UNSPECIFIED
+	STNone               = pixie.STNone
+	STUPID               = pixie.STUPID
+	STServiceName        = pixie.STServiceName
+	STPodName            = pixie.STPodName
+	STNodeName           = pixie.STNodeName
+	STContainerName      = pixie.STContainerName
+	STNamespaceName      = pixie.STNamespaceName
+	STBytes              = pixie.STBytes
+	STPercent            = pixie.STPercent
+	STDurationNS         = pixie.STDurationNS
+	STThroughputPerNS    = pixie.STThroughputPerNS
+	STThroughputBytes    = pixie.STThroughputBytesPerNS
+	STQuantiles          = pixie.STQuantiles
+	STDurationQuantiles  = pixie.STDurationNSQuantiles
+	STIPAddress          = pixie.STIPAddress
+	STPort               = pixie.STPort
+	STHTTPReqMethod      = pixie.STHTTPReqMethod
+	STHTTPRespStatus     = pixie.STHTTPRespStatus
+	STHTTPRespMessage    = pixie.STHTTPRespMessage
+	STScriptReference    = pixie.STScriptReference
+	stUnspecifiedSemType = pixie.STUnspecified
 )
 
 // U128 is an unsigned 128-bit value (UPIDs). Pixie packs a UPID as

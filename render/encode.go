@@ -20,7 +20,6 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 	"github.com/pxgate/pxgate/tolerance"
 )
 
@@ -144,17 +143,17 @@ const (
 	kindUInt128
 )
 
-func columnKind(t vizierpb.DataType) int {
+func columnKind(t pixie.DataType) int {
 	switch t {
-	case vizierpb.DataType_FLOAT64:
+	case pixie.TypeFloat64:
 		return kindFloat64
-	case vizierpb.DataType_BOOLEAN:
+	case pixie.TypeBoolean:
 		return kindBool
-	case vizierpb.DataType_STRING:
+	case pixie.TypeString:
 		return kindString
-	case vizierpb.DataType_TIME64NS:
+	case pixie.TypeTime64NS:
 		return kindTime
-	case vizierpb.DataType_UINT128:
+	case pixie.TypeUInt128:
 		return kindUInt128
 	}
 	return kindInt64

@@ -23,7 +23,7 @@ var embedded embed.FS
 var ErrNotFound = errors.New("no such script")
 
 // Library is Pixie Cloud's script library (px.cloudapi.ScriptMgr), as
-// *pixie.Client offers it in cloud mode.
+// *vizier.Client offers it in cloud mode.
 type Library interface {
 	LibraryScripts(ctx context.Context) ([]pixie.LibraryScript, error)
 	LibraryScriptSource(ctx context.Context, id string) (string, error)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/vizier"
 )
 
 // testLibrary is the fake cloud's script library.
@@ -19,7 +20,7 @@ var testLibrary = []fakevizier.LibraryScript{
 
 // libraryClient runs a fake Pixie Cloud (TLS, as the cloud always is) that
 // serves a small script library, and a cloud-mode client for it.
-func libraryClient(t *testing.T) *pixie.Client {
+func libraryClient(t *testing.T) *vizier.Client {
 	t.Helper()
 	serverTLS, caPEM, err := fakevizier.SelfSignedTLS()
 	if err != nil {
@@ -38,7 +39,7 @@ func libraryClient(t *testing.T) *pixie.Client {
 	if err := os.WriteFile(ca, caPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := pixie.New(pixie.Config{CloudAddr: s.Addr(), APIKey: "px-api-s3cr3t-library", CAFile: ca})
+	c, err := vizier.New(vizier.Config{CloudAddr: s.Addr(), APIKey: "px-api-s3cr3t-library", CAFile: ca})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestUnresponsiveLibraryIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	lib, err := pixie.New(pixie.Config{CloudAddr: s.Addr(), APIKey: "px-api-s3cr3t-library", SkipVerify: true})
+	lib, err := vizier.New(vizier.Config{CloudAddr: s.Addr(), APIKey: "px-api-s3cr3t-library", SkipVerify: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,7 @@ import (
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/vizier"
 )
 
 func main() {
@@ -61,7 +62,7 @@ func main() {
 	fake, err := fakevizier.Start(fakevizier.Options{Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}})})
 	must(err)
 	defer fake.Close()
-	client, err := pixie.New(pixie.Config{DirectAddr: fake.Addr(), Plaintext: true})
+	client, err := vizier.New(vizier.Config{DirectAddr: fake.Addr(), Plaintext: true})
 	must(err)
 	defer client.Close()
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"github.com/pxgate/pxgate/pixie"
 	"io"
 	"net/http"
 	"os"
@@ -18,7 +19,6 @@ import (
 	"github.com/pxgate/pxgate/config"
 	"github.com/pxgate/pxgate/internal/testlog"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
 
 const (
@@ -114,7 +114,7 @@ func TestServeEndToEndAndGracefulShutdown(t *testing.T) {
 		APIKey:    secretKey,
 		ClusterID: clusterID,
 		Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{
-			fakevizier.NewTable("output", fakevizier.Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, 120e6, 180e6)),
+			fakevizier.NewTable("output", fakevizier.Int64Col("latency_p99", pixie.STDurationNS, 120e6, 180e6)),
 		}}),
 	})
 	if err != nil {
@@ -309,7 +309,7 @@ func TestServeShutdownDrains(t *testing.T) {
 	fake, err := fakevizier.Start(fakevizier.Options{
 		ClusterID: clusterID,
 		Handler: fakevizier.StaticHandler(&fakevizier.Plan{Delay: vizierDelay, Tables: []*fakevizier.Table{
-			fakevizier.NewTable("output", fakevizier.Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, 120e6)),
+			fakevizier.NewTable("output", fakevizier.Int64Col("latency_p99", pixie.STDurationNS, 120e6)),
 		}}),
 	})
 	if err != nil {

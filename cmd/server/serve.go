@@ -20,7 +20,7 @@ import (
 	"github.com/pxgate/pxgate/cache"
 	"github.com/pxgate/pxgate/config"
 	"github.com/pxgate/pxgate/handlers"
-	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pixie/vizier"
 	"github.com/pxgate/pxgate/pxl/demo"
 	"github.com/pxgate/pxgate/scripts"
 	"github.com/pxgate/pxgate/tlscert"
@@ -52,10 +52,10 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 			return err
 		}
 		defer d.Close()
-		pcfg = pixie.Config{DirectAddr: d.vizier.Addr(), Plaintext: true, ClusterID: demo.ClusterID}
+		pcfg = vizier.Config{DirectAddr: d.vizier.Addr(), Plaintext: true, ClusterID: demo.ClusterID}
 		demoKnob = d.cluster
 	}
-	client, err := pixie.New(pcfg)
+	client, err := vizier.New(pcfg)
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 
 // loadCatalog loads the named scripts; broken script files are logged and
 // listed, not fatal. Pixie's library joins the catalog in cloud mode.
-func loadCatalog(cfg *config.Config, client *pixie.Client, logger *slog.Logger) (*scripts.Catalog, error) {
+func loadCatalog(cfg *config.Config, client *vizier.Client, logger *slog.Logger) (*scripts.Catalog, error) {
 	opts := scripts.Options{Dir: cfg.ScriptsDir}
 	if !client.Config().Direct() {
 		opts.Library = client
@@ -213,8 +213,8 @@ func loadCatalog(cfg *config.Config, client *pixie.Client, logger *slog.Logger) 
 	return catalog, nil
 }
 
-func pixieConfig(cfg *config.Config) pixie.Config {
-	return pixie.Config{
+func pixieConfig(cfg *config.Config) vizier.Config {
+	return vizier.Config{
 		CloudAddr:    cfg.CloudOrDefault(),
 		DirectAddr:   cfg.DirectAddr,
 		Plaintext:    cfg.DirectPlain,
@@ -228,7 +228,7 @@ func pixieConfig(cfg *config.Config) pixie.Config {
 }
 
 // describeTarget names where queries go, without credentials.
-func describeTarget(cfg *config.Config, pcfg pixie.Config) string {
+func describeTarget(cfg *config.Config, pcfg vizier.Config) string {
 	if cfg.DemoOn {
 		return "demo cluster (vizier " + pcfg.DirectAddr + ")"
 	}

@@ -18,8 +18,8 @@ import (
 
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/internal/gatewaytest"
-	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/vizier"
 	"github.com/pxgate/pxgate/pxl"
 	"github.com/pxgate/pxgate/pxl/demo"
 )
@@ -199,7 +199,7 @@ func demoGateway(t *testing.T) (*httptest.Server, *atomic.Int64) {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
-	client, err := pixie.New(pixie.Config{DirectAddr: fake.Addr(), Plaintext: true, ClusterID: demo.ClusterID})
+	client, err := vizier.New(vizier.Config{DirectAddr: fake.Addr(), Plaintext: true, ClusterID: demo.ClusterID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/pxgate/pxgate/handlers"
-	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/vizier"
 )
 
 // ClusterID is the cluster the fake answers for and the gateway queries.
@@ -24,7 +24,7 @@ func Start(t testing.TB, h fakevizier.Handler, opts handlers.Options) (*httptest
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
-	client, err := pixie.New(pixie.Config{DirectAddr: fake.Addr(), Plaintext: true, ClusterID: ClusterID})
+	client, err := vizier.New(vizier.Config{DirectAddr: fake.Addr(), Plaintext: true, ClusterID: ClusterID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,22 +11,23 @@ import (
 
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"github.com/pxgate/pxgate/pixie/vizier"
 )
 
 // Meta is the relation of the seed's LET table.
 func Meta() *pixie.TableMeta {
-	col := func(name string, typ vizierpb.DataType, sem vizierpb.SemanticType) pixie.ColumnInfo {
+	col := func(name string, typ pixie.DataType, sem pixie.SemanticType) pixie.ColumnInfo {
 		return pixie.ColumnInfo{Name: name, Type: typ, SemanticType: sem}
 	}
 	return &pixie.TableMeta{ID: "t1", Name: "output", Columns: []pixie.ColumnInfo{
-		col("time_", vizierpb.DataType_TIME64NS, vizierpb.SemanticType_ST_TIME_NS),
-		col("latency_p50", vizierpb.DataType_INT64, vizierpb.SemanticType_ST_DURATION_NS),
-		col("latency_p90", vizierpb.DataType_INT64, vizierpb.SemanticType_ST_DURATION_NS),
-		col("latency_p99", vizierpb.DataType_INT64, vizierpb.SemanticType_ST_DURATION_NS),
-		col("request_throughput", vizierpb.DataType_FLOAT64, vizierpb.SemanticType_ST_THROUGHPUT_PER_NS),
-		col("errors_per_ns", vizierpb.DataType_FLOAT64, vizierpb.SemanticType_ST_THROUGHPUT_PER_NS),
-		col("error_rate", vizierpb.DataType_FLOAT64, vizierpb.SemanticType_ST_PERCENT),
-		col("bytes_per_ns", vizierpb.DataType_FLOAT64, vizierpb.SemanticType_ST_THROUGHPUT_BYTES_PER_NS),
+		col("time_", pixie.TypeTime64NS, pixie.STTimeNS),
+		col("latency_p50", pixie.TypeInt64, pixie.STDurationNS),
+		col("latency_p90", pixie.TypeInt64, pixie.STDurationNS),
+		col("latency_p99", pixie.TypeInt64, pixie.STDurationNS),
+		col("request_throughput", pixie.TypeFloat64, pixie.STThroughputPerNS),
+		col("errors_per_ns", pixie.TypeFloat64, pixie.STThroughputPerNS),
+		col("error_rate", pixie.TypeFloat64, pixie.STPercent),
+		col("bytes_per_ns", pixie.TypeFloat64, pixie.STThroughputBytesPerNS),
 	}}
 }
 
@@ -87,7 +88,7 @@ func Decode(tb testing.TB, sink pixie.Sink, meta *pixie.TableMeta, wire [][]byte
 		if err := proto.Unmarshal(b, &rb); err != nil {
 			tb.Fatal(err)
 		}
-		batch, err := pixie.DecodeBatch(meta, &rb)
+		batch, err := vizier.DecodeBatch(meta, &rb)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -2,7 +2,7 @@ package fakevizier
 
 import (
 	"context"
-	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pixie/vizier"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -61,7 +61,7 @@ func (s *Server) findCluster(id *uuidpb.UUID) (*cloudpb.ClusterInfo, error) {
 			return proto.Clone(ci).(*cloudpb.ClusterInfo), nil
 		}
 	}
-	return nil, status.Errorf(codes.NotFound, "cluster %s not found", pixie.FormatUUID(id))
+	return nil, status.Errorf(codes.NotFound, "cluster %s not found", vizier.FormatUUID(id))
 }
 
 // scriptMgrService implements px.cloudapi.ScriptMgr.
@@ -106,7 +106,7 @@ func (m *scriptMgrService) GetScriptContents(ctx context.Context, req *cloudpb.G
 // dashed UUID, name (also the pretty name) and status. It panics when id is
 // not a UUID, so use it for fixed test fixtures only.
 func MustClusterInfo(id, name string, st cloudpb.ClusterStatus) *cloudpb.ClusterInfo {
-	u, err := pixie.ParseUUID(id)
+	u, err := vizier.ParseUUID(id)
 	if err != nil {
 		panic(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"github.com/pxgate/pxgate/pixie"
 	"strings"
 	"sync"
 	"testing"
@@ -83,8 +84,8 @@ func rawHeader(t *testing.T, jwe []byte) string {
 func TestEncryption(t *testing.T) {
 	testKey()
 	tb := fakevizier.NewTable("output",
-		fakevizier.StringCol("s", vizierpb.SemanticType_ST_NONE, "a", "b", "c"),
-		fakevizier.Int64Col("n", vizierpb.SemanticType_ST_NONE, 1, 2, 3))
+		fakevizier.StringCol("s", pixie.STNone, "a", "b", "c"),
+		fakevizier.Int64Col("n", pixie.STNone, 1, 2, 3))
 	plan := func(f fakevizier.EncryptionFault) *fakevizier.Plan {
 		return &fakevizier.Plan{Tables: []*fakevizier.Table{tb}, BatchRows: 2, Encryption: f}
 	}

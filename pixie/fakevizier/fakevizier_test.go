@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"github.com/pxgate/pxgate/pixie"
 	"io"
 	"slices"
 	"strconv"
@@ -13,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pxgate/pxgate/pixie"
+	pxvizier "github.com/pxgate/pxgate/pixie/vizier"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -176,10 +177,10 @@ func TestAuth(t *testing.T) {
 func TestMessageOrderAndInterleaving(t *testing.T) {
 	t.Parallel()
 	large := fakevizier.NewTable("big",
-		fakevizier.TimeCol("time_", vizierpb.SemanticType_ST_NONE, seq(2500)...),
-		fakevizier.Int64Col("latency", vizierpb.SemanticType_ST_DURATION_NS, seq(2500)...))
+		fakevizier.TimeCol("time_", pixie.STNone, seq(2500)...),
+		fakevizier.Int64Col("latency", pixie.STDurationNS, seq(2500)...))
 	small := fakevizier.NewTable("small",
-		fakevizier.StringCol("service", vizierpb.SemanticType_ST_SERVICE_NAME, "a", "b", "c"))
+		fakevizier.StringCol("service", pixie.STServiceName, "a", "b", "c"))
 	s := start(t, fakevizier.Options{
 		ClusterID: testCluster,
 		Handler:   fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{large, small}, BatchRows: 1000}),
@@ -208,8 +209,8 @@ func TestMessageOrderAndInterleaving(t *testing.T) {
 		t.Errorf("got table ids %q and %q, want two distinct ids", a, b)
 	}
 	rel := resps[0].GetMetaData().GetRelation().GetColumns()
-	if len(rel) != 2 || rel[0].GetColumnName() != "time_" || rel[0].GetColumnType() != vizierpb.DataType_TIME64NS ||
-		rel[1].GetColumnSemanticType() != vizierpb.SemanticType_ST_DURATION_NS {
+	if len(rel) != 2 || rel[0].GetColumnName() != "time_" || pixie.DataType(rel[0].GetColumnType()) != pixie.TypeTime64NS ||
+		pixie.SemanticType(rel[1].GetColumnSemanticType()) != pixie.STDurationNS {
 		t.Errorf("got relation %v", rel)
 	}
 
@@ -245,8 +246,8 @@ func TestMessageOrderAndInterleaving(t *testing.T) {
 
 func TestBatchSplitting(t *testing.T) {
 	t.Parallel()
-	tbl := fakevizier.NewTable("output", fakevizier.Int64Col("n", vizierpb.SemanticType_ST_NONE, seq(2500)...))
-	empty := fakevizier.NewTable("empty", fakevizier.BoolCol("b", vizierpb.SemanticType_ST_NONE))
+	tbl := fakevizier.NewTable("output", fakevizier.Int64Col("n", pixie.STNone, seq(2500)...))
+	empty := fakevizier.NewTable("empty", fakevizier.BoolCol("b", pixie.STNone))
 	cases := []struct {
 		name string
 		plan *fakevizier.Plan
@@ -305,13 +306,13 @@ func TestColumnTypes(t *testing.T) {
 	t.Parallel()
 	upid := &vizierpb.UInt128{High: 1, Low: 2}
 	tbl := fakevizier.NewTable("output",
-		fakevizier.BoolCol("b", vizierpb.SemanticType_ST_NONE, true),
-		fakevizier.Int64Col("i", vizierpb.SemanticType_ST_PORT, 443),
-		fakevizier.TimeCol("t", vizierpb.SemanticType_ST_NONE, 7),
-		fakevizier.Float64Col("f", vizierpb.SemanticType_ST_PERCENT, 0.5),
-		fakevizier.StringCol("s", vizierpb.SemanticType_ST_POD_NAME, "pod"),
-		fakevizier.BytesCol("raw", vizierpb.SemanticType_ST_NONE, []byte{0xff, 0xfe}),
-		fakevizier.UInt128Col("upid", vizierpb.SemanticType_ST_UPID, upid))
+		fakevizier.BoolCol("b", pixie.STNone, true),
+		fakevizier.Int64Col("i", pixie.STPort, 443),
+		fakevizier.TimeCol("t", pixie.STNone, 7),
+		fakevizier.Float64Col("f", pixie.STPercent, 0.5),
+		fakevizier.StringCol("s", pixie.STPodName, "pod"),
+		fakevizier.BytesCol("raw", pixie.STNone, []byte{0xff, 0xfe}),
+		fakevizier.UInt128Col("upid", pixie.STUPID, upid))
 	s := start(t, fakevizier.Options{Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{tbl}})})
 	resps, err := execute(t.Context(), t, vizier(t, s), query(displayPxL))
 	if err != nil {
@@ -363,8 +364,8 @@ func TestCompileErrorsAndStatuses(t *testing.T) {
 	wantCode(t, err, codes.ResourceExhausted)
 
 	s.SetHandler(fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{{Name: "x", Columns: []fakevizier.Column{
-		fakevizier.Int64Col("a", vizierpb.SemanticType_ST_NONE, 1, 2),
-		fakevizier.Int64Col("b", vizierpb.SemanticType_ST_NONE, 1),
+		fakevizier.Int64Col("a", pixie.STNone, 1, 2),
+		fakevizier.Int64Col("b", pixie.STNone, 1),
 	}}}}))
 	_, err = execute(t.Context(), t, vc, query(displayPxL))
 	wantCode(t, err, codes.Internal)
@@ -474,7 +475,7 @@ func TestQueryIDFromRequest(t *testing.T) {
 
 func TestAbortAfter(t *testing.T) {
 	t.Parallel()
-	tbl := fakevizier.NewTable("output", fakevizier.Int64Col("n", vizierpb.SemanticType_ST_NONE, seq(10)...))
+	tbl := fakevizier.NewTable("output", fakevizier.Int64Col("n", pixie.STNone, seq(10)...))
 	s := start(t, fakevizier.Options{Handler: fakevizier.StaticHandler(
 		&fakevizier.Plan{Tables: []*fakevizier.Table{tbl}, BatchRows: 2, AbortAfter: 3})})
 	resps, err := execute(t.Context(), t, vizier(t, s), query(displayPxL))
@@ -493,7 +494,7 @@ func TestAbortAfter(t *testing.T) {
 
 func TestHangReleasedByClientCancel(t *testing.T) {
 	t.Parallel()
-	tbl := fakevizier.NewTable("output", fakevizier.Int64Col("n", vizierpb.SemanticType_ST_NONE, 1))
+	tbl := fakevizier.NewTable("output", fakevizier.Int64Col("n", pixie.STNone, 1))
 	s := start(t, fakevizier.Options{Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{tbl}, Hang: true})})
 	ctx, cancel := context.WithCancel(t.Context())
 	stream, err := vizier(t, s).ExecuteScript(ctx, query(displayPxL))
@@ -552,8 +553,8 @@ func TestMalformed(t *testing.T) {
 	t.Parallel()
 	mk := func() *fakevizier.Table {
 		return fakevizier.NewTable("output",
-			fakevizier.StringCol("s", vizierpb.SemanticType_ST_NONE, "a", "b"),
-			fakevizier.Int64Col("n", vizierpb.SemanticType_ST_NONE, 1, 2))
+			fakevizier.StringCol("s", pixie.STNone, "a", "b"),
+			fakevizier.Int64Col("n", pixie.STNone, 1, 2))
 	}
 	cases := []struct {
 		name  string
@@ -630,7 +631,7 @@ func TestRecordingAndSetHandler(t *testing.T) {
 		seen = append(seen, req.GetQueryName())
 		mu.Unlock()
 		return &fakevizier.Plan{Tables: []*fakevizier.Table{
-			fakevizier.NewTable(req.GetQueryName(), fakevizier.BoolCol("ok", vizierpb.SemanticType_ST_NONE, true)),
+			fakevizier.NewTable(req.GetQueryName(), fakevizier.BoolCol("ok", pixie.STNone, true)),
 		}}
 	})
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "pixie-api-client", "go")
@@ -669,8 +670,8 @@ func TestRecordingAndSetHandler(t *testing.T) {
 func TestConcurrentStreams(t *testing.T) {
 	t.Parallel()
 	tbl := fakevizier.NewTable("output",
-		fakevizier.Int64Col("n", vizierpb.SemanticType_ST_NONE, seq(5000)...),
-		fakevizier.UInt128Col("upid", vizierpb.SemanticType_ST_UPID, slices.Repeat([]*vizierpb.UInt128{{High: 1}}, 5000)...))
+		fakevizier.Int64Col("n", pixie.STNone, seq(5000)...),
+		fakevizier.UInt128Col("upid", pixie.STUPID, slices.Repeat([]*vizierpb.UInt128{{High: 1}}, 5000)...))
 	s := start(t, fakevizier.Options{Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{tbl}})})
 	vc := vizier(t, s)
 	var wg sync.WaitGroup
@@ -793,7 +794,7 @@ func TestCloud(t *testing.T) {
 	if err != nil || len(all.GetClusters()) != 2 {
 		t.Fatalf("got %v, %v; want 2 clusters", all, err)
 	}
-	id, err := pixie.ParseUUID(other)
+	id, err := pxvizier.ParseUUID(other)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -802,10 +803,10 @@ func TestCloud(t *testing.T) {
 	}
 	one, err := ci.GetClusterInfo(ctx, &cloudpb.GetClusterInfoRequest{Id: id})
 	if err != nil || len(one.GetClusters()) != 1 || one.GetClusters()[0].GetClusterName() != "dev" ||
-		pixie.FormatUUID(one.GetClusters()[0].GetId()) != other {
+		pxvizier.FormatUUID(one.GetClusters()[0].GetId()) != other {
 		t.Fatalf("got %v, %v; want cluster dev", one, err)
 	}
-	unknown, _ := pixie.ParseUUID("00000000-0000-0000-0000-000000000001")
+	unknown, _ := pxvizier.ParseUUID("00000000-0000-0000-0000-000000000001")
 	_, err = ci.GetClusterInfo(ctx, &cloudpb.GetClusterInfoRequest{Id: unknown})
 	wantCode(t, err, codes.NotFound)
 
@@ -844,7 +845,7 @@ func TestValidate(t *testing.T) {
 		{"Columns of different lengths are rejected.", fakevizier.Plan{Tables: []*fakevizier.Table{fakevizier.NewTable("t",
 			fakevizier.Int64Col("a", 0, 1), fakevizier.Int64Col("b", 0))}}, "has 0 rows"},
 		{"Values in the wrong slice are rejected.", fakevizier.Plan{Tables: []*fakevizier.Table{fakevizier.NewTable("t",
-			fakevizier.Column{Name: "a", Type: vizierpb.DataType_INT64, Strings: [][]byte{nil}})}}, "Strings is set"},
+			fakevizier.Column{Name: "a", Type: pixie.TypeInt64, Strings: [][]byte{nil}})}}, "Strings is set"},
 		{"An unknown data type is rejected.", fakevizier.Plan{Tables: []*fakevizier.Table{fakevizier.NewTable("t",
 			fakevizier.Column{Name: "a"})}}, "unsupported data type"},
 		{"A table without a name is rejected.", fakevizier.Plan{Tables: []*fakevizier.Table{fakevizier.NewTable("")}}, "without a name"},

@@ -1,9 +1,8 @@
 package fakevizier
 
 import (
+	"github.com/pxgate/pxgate/pixie"
 	"time"
-
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
 
 // LETTable is a fixture with the columns and types of the LET script of
@@ -20,13 +19,13 @@ func LETTable(name string, n int, start time.Time, p99 func(i int) time.Duration
 		tput[i], eps[i], rate[i], bps[i] = 1.2e-9, 1.2e-11, 0.01, 2.5e-6
 	}
 	return NewTable(name,
-		TimeCol("time_", vizierpb.SemanticType_ST_TIME_NS, times...),
-		Int64Col("latency_p50", vizierpb.SemanticType_ST_DURATION_NS, p50s...),
-		Int64Col("latency_p90", vizierpb.SemanticType_ST_DURATION_NS, p90s...),
-		Int64Col("latency_p99", vizierpb.SemanticType_ST_DURATION_NS, p99s...),
-		Float64Col("request_throughput", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, tput...),
-		Float64Col("errors_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_PER_NS, eps...),
-		Float64Col("error_rate", vizierpb.SemanticType_ST_PERCENT, rate...),
-		Float64Col("bytes_per_ns", vizierpb.SemanticType_ST_THROUGHPUT_BYTES_PER_NS, bps...),
+		TimeCol("time_", pixie.STTimeNS, times...),
+		Int64Col("latency_p50", pixie.STDurationNS, p50s...),
+		Int64Col("latency_p90", pixie.STDurationNS, p90s...),
+		Int64Col("latency_p99", pixie.STDurationNS, p99s...),
+		Float64Col("request_throughput", pixie.STThroughputPerNS, tput...),
+		Float64Col("errors_per_ns", pixie.STThroughputPerNS, eps...),
+		Float64Col("error_rate", pixie.STPercent, rate...),
+		Float64Col("bytes_per_ns", pixie.STThroughputBytesPerNS, bps...),
 	)
 }

@@ -3,6 +3,7 @@ package fakevizier
 import (
 	"errors"
 	"fmt"
+	"github.com/pxgate/pxgate/pixie"
 
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
@@ -65,9 +66,9 @@ func (t *Table) relation() *vizierpb.Relation {
 		c := &t.Columns[i]
 		rel.Columns[i] = &vizierpb.Relation_ColumnInfo{
 			ColumnName:         c.Name,
-			ColumnType:         c.Type,
+			ColumnType:         vizierpb.DataType(c.Type),
 			ColumnDesc:         c.Desc,
-			ColumnSemanticType: c.Semantic,
+			ColumnSemanticType: vizierpb.SemanticType(c.Semantic),
 		}
 	}
 	return rel
@@ -105,8 +106,8 @@ func (t *Table) byteSize() int64 {
 // fill the right one.
 type Column struct {
 	Name     string
-	Type     vizierpb.DataType
-	Semantic vizierpb.SemanticType
+	Type     pixie.DataType
+	Semantic pixie.SemanticType
 	Desc     string
 
 	Bools    []bool
@@ -117,59 +118,59 @@ type Column struct {
 }
 
 // BoolCol returns a BOOLEAN column.
-func BoolCol(name string, sem vizierpb.SemanticType, vals ...bool) Column {
-	return Column{Name: name, Type: vizierpb.DataType_BOOLEAN, Semantic: sem, Bools: vals}
+func BoolCol(name string, sem pixie.SemanticType, vals ...bool) Column {
+	return Column{Name: name, Type: pixie.TypeBoolean, Semantic: sem, Bools: vals}
 }
 
 // Int64Col returns an INT64 column.
-func Int64Col(name string, sem vizierpb.SemanticType, vals ...int64) Column {
-	return Column{Name: name, Type: vizierpb.DataType_INT64, Semantic: sem, Int64s: vals}
+func Int64Col(name string, sem pixie.SemanticType, vals ...int64) Column {
+	return Column{Name: name, Type: pixie.TypeInt64, Semantic: sem, Int64s: vals}
 }
 
 // TimeCol returns a TIME64NS column; values are nanoseconds since the Unix
 // epoch (time.Time.UnixNano).
-func TimeCol(name string, sem vizierpb.SemanticType, ns ...int64) Column {
-	return Column{Name: name, Type: vizierpb.DataType_TIME64NS, Semantic: sem, Int64s: ns}
+func TimeCol(name string, sem pixie.SemanticType, ns ...int64) Column {
+	return Column{Name: name, Type: pixie.TypeTime64NS, Semantic: sem, Int64s: ns}
 }
 
 // Float64Col returns a FLOAT64 column.
-func Float64Col(name string, sem vizierpb.SemanticType, vals ...float64) Column {
-	return Column{Name: name, Type: vizierpb.DataType_FLOAT64, Semantic: sem, Float64s: vals}
+func Float64Col(name string, sem pixie.SemanticType, vals ...float64) Column {
+	return Column{Name: name, Type: pixie.TypeFloat64, Semantic: sem, Float64s: vals}
 }
 
 // StringCol returns a STRING column from Go strings.
-func StringCol(name string, sem vizierpb.SemanticType, vals ...string) Column {
+func StringCol(name string, sem pixie.SemanticType, vals ...string) Column {
 	b := make([][]byte, len(vals))
 	for i, v := range vals {
 		b[i] = []byte(v)
 	}
-	return Column{Name: name, Type: vizierpb.DataType_STRING, Semantic: sem, Strings: b}
+	return Column{Name: name, Type: pixie.TypeString, Semantic: sem, Strings: b}
 }
 
 // BytesCol returns a STRING column from raw bytes, which need not be valid
 // UTF-8 (Vizier's STRING data is bytes on the wire).
-func BytesCol(name string, sem vizierpb.SemanticType, vals ...[]byte) Column {
-	return Column{Name: name, Type: vizierpb.DataType_STRING, Semantic: sem, Strings: vals}
+func BytesCol(name string, sem pixie.SemanticType, vals ...[]byte) Column {
+	return Column{Name: name, Type: pixie.TypeString, Semantic: sem, Strings: vals}
 }
 
 // UInt128Col returns a UINT128 column (UPIDs, ...).
-func UInt128Col(name string, sem vizierpb.SemanticType, vals ...*vizierpb.UInt128) Column {
-	return Column{Name: name, Type: vizierpb.DataType_UINT128, Semantic: sem, UInt128s: vals}
+func UInt128Col(name string, sem pixie.SemanticType, vals ...*vizierpb.UInt128) Column {
+	return Column{Name: name, Type: pixie.TypeUInt128, Semantic: sem, UInt128s: vals}
 }
 
 // Len returns the number of values in the slice selected by c.Type (0 for
 // an unknown type).
 func (c *Column) Len() int {
 	switch c.Type {
-	case vizierpb.DataType_BOOLEAN:
+	case pixie.TypeBoolean:
 		return len(c.Bools)
-	case vizierpb.DataType_INT64, vizierpb.DataType_TIME64NS:
+	case pixie.TypeInt64, pixie.TypeTime64NS:
 		return len(c.Int64s)
-	case vizierpb.DataType_FLOAT64:
+	case pixie.TypeFloat64:
 		return len(c.Float64s)
-	case vizierpb.DataType_STRING:
+	case pixie.TypeString:
 		return len(c.Strings)
-	case vizierpb.DataType_UINT128:
+	case pixie.TypeUInt128:
 		return len(c.UInt128s)
 	}
 	return 0
@@ -182,15 +183,15 @@ func (c *Column) validate() error {
 	// used[k] says whether slice k may hold values for c.Type.
 	var used [5]bool
 	switch c.Type {
-	case vizierpb.DataType_BOOLEAN:
+	case pixie.TypeBoolean:
 		used[0] = true
-	case vizierpb.DataType_INT64, vizierpb.DataType_TIME64NS:
+	case pixie.TypeInt64, pixie.TypeTime64NS:
 		used[1] = true
-	case vizierpb.DataType_FLOAT64:
+	case pixie.TypeFloat64:
 		used[2] = true
-	case vizierpb.DataType_STRING:
+	case pixie.TypeString:
 		used[3] = true
-	case vizierpb.DataType_UINT128:
+	case pixie.TypeUInt128:
 		used[4] = true
 		for i, v := range c.UInt128s {
 			if v == nil {
@@ -213,22 +214,22 @@ func (c *Column) validate() error {
 // slice returns rows [lo, hi) of c as a wire column sharing c's arrays.
 func (c *Column) slice(lo, hi int) *vizierpb.Column {
 	switch c.Type {
-	case vizierpb.DataType_BOOLEAN:
+	case pixie.TypeBoolean:
 		return &vizierpb.Column{ColData: &vizierpb.Column_BooleanData{
 			BooleanData: &vizierpb.BooleanColumn{Data: c.Bools[lo:hi:hi]}}}
-	case vizierpb.DataType_INT64:
+	case pixie.TypeInt64:
 		return &vizierpb.Column{ColData: &vizierpb.Column_Int64Data{
 			Int64Data: &vizierpb.Int64Column{Data: c.Int64s[lo:hi:hi]}}}
-	case vizierpb.DataType_TIME64NS:
+	case pixie.TypeTime64NS:
 		return &vizierpb.Column{ColData: &vizierpb.Column_Time64NsData{
 			Time64NsData: &vizierpb.Time64NSColumn{Data: c.Int64s[lo:hi:hi]}}}
-	case vizierpb.DataType_FLOAT64:
+	case pixie.TypeFloat64:
 		return &vizierpb.Column{ColData: &vizierpb.Column_Float64Data{
 			Float64Data: &vizierpb.Float64Column{Data: c.Float64s[lo:hi:hi]}}}
-	case vizierpb.DataType_STRING:
+	case pixie.TypeString:
 		return &vizierpb.Column{ColData: &vizierpb.Column_StringData{
 			StringData: &vizierpb.StringColumn{Data: c.Strings[lo:hi:hi]}}}
-	case vizierpb.DataType_UINT128:
+	case pixie.TypeUInt128:
 		return &vizierpb.Column{ColData: &vizierpb.Column_Uint128Data{
 			Uint128Data: &vizierpb.UInt128Column{Data: c.UInt128s[lo:hi:hi]}}}
 	}
@@ -239,7 +240,7 @@ func (c *Column) slice(lo, hi int) *vizierpb.Column {
 // WrongColumnType fault: STRING columns get INT64 zeros, every other type
 // gets empty strings.
 func (c *Column) wrongTypeSlice(n int) *vizierpb.Column {
-	if c.Type == vizierpb.DataType_STRING {
+	if c.Type == pixie.TypeString {
 		return &vizierpb.Column{ColData: &vizierpb.Column_Int64Data{
 			Int64Data: &vizierpb.Int64Column{Data: make([]int64, n)}}}
 	}
@@ -249,15 +250,15 @@ func (c *Column) wrongTypeSlice(n int) *vizierpb.Column {
 
 func (c *Column) byteSize() int64 {
 	switch c.Type {
-	case vizierpb.DataType_BOOLEAN:
+	case pixie.TypeBoolean:
 		return int64(len(c.Bools))
-	case vizierpb.DataType_INT64, vizierpb.DataType_TIME64NS:
+	case pixie.TypeInt64, pixie.TypeTime64NS:
 		return 8 * int64(len(c.Int64s))
-	case vizierpb.DataType_FLOAT64:
+	case pixie.TypeFloat64:
 		return 8 * int64(len(c.Float64s))
-	case vizierpb.DataType_UINT128:
+	case pixie.TypeUInt128:
 		return 16 * int64(len(c.UInt128s))
-	case vizierpb.DataType_STRING:
+	case pixie.TypeString:
 		var n int64
 		for _, s := range c.Strings {
 			n += int64(len(s))

@@ -14,7 +14,7 @@ import (
 
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"github.com/pxgate/pxgate/pixie/vizier"
 	"github.com/pxgate/pxgate/pxl"
 	"github.com/pxgate/pxgate/pxl/demo"
 )
@@ -380,7 +380,7 @@ func TestOverTheWire(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	client, err := pixie.New(pixie.Config{DirectAddr: srv.Addr(), Plaintext: true})
+	client, err := vizier.New(vizier.Config{DirectAddr: srv.Addr(), Plaintext: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +402,7 @@ func TestOverTheWire(t *testing.T) {
 				return
 			}
 			i := tb.Meta.ColumnIndex("latency_p99")
-			if tb.Meta.Columns[i].Type != vizierpb.DataType_INT64 || tb.Meta.Columns[i].SemanticType != vizierpb.SemanticType_ST_DURATION_NS {
+			if tb.Meta.Columns[i].Type != pixie.TypeInt64 || tb.Meta.Columns[i].SemanticType != pixie.STDurationNS {
 				t.Errorf("latency_p99: %+v", tb.Meta.Columns[i])
 			}
 			if n := len(tb.Cols[i].Int64); n < 12 {

@@ -1,4 +1,4 @@
-package pixie
+package vizier
 
 import (
 	"context"
@@ -10,38 +10,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
 
-// Request is one query.
-type Request struct {
-	// Script is the PxL source (query_str).
-	Script string
-	// Func, when set, calls one function of Script with arguments through
-	// exec_funcs instead of running the script's own px.display calls.
-	Func *Func
-	// ClusterID selects the cluster; empty means the configured default.
-	ClusterID string
-	// QueryName labels the query on the Vizier side (optional).
-	QueryName string
-	// Mutation marks a script that changes the cluster (tracepoints).
-	Mutation bool
-}
-
-// Func is a function call through exec_funcs. Vizier parses each argument
-// value by the parameter's type annotation.
-type Func struct {
-	Name         string
-	Args         []Arg
-	OutputPrefix string // table name (or prefix[0], prefix[1], ... for lists)
-}
-
-// Arg is one named argument value.
-type Arg struct {
-	Name, Value string
-}
-
-func (c *Client) request(r Request) *vizierpb.ExecuteScriptRequest {
+func (c *Client) request(r pixie.Request) *vizierpb.ExecuteScriptRequest {
 	req := &vizierpb.ExecuteScriptRequest{
 		QueryStr:  r.Script,
 		ClusterId: c.clusterID(r.ClusterID),
@@ -62,9 +35,9 @@ func (c *Client) request(r Request) *vizierpb.ExecuteScriptRequest {
 // Cancelling ctx cancels the Vizier stream. On success the Summary carries
 // the query id and execution statistics; errors are *CompileError, *Error,
 // or an error returned by sink.
-func (c *Client) Execute(ctx context.Context, r Request, sink Sink) (Summary, error) {
+func (c *Client) Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) (pixie.Summary, error) {
 	if err := c.checkCluster(r.ClusterID); err != nil {
-		return Summary{}, err
+		return pixie.Summary{}, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the server stream on every early return
@@ -73,13 +46,13 @@ func (c *Client) Execute(ctx context.Context, r Request, sink Sink) (Summary, er
 	if c.keys != nil { // Config.Encrypt: ask for encrypted batches (encrypt.go)
 		opts, d, err := c.keys.wait(ctx)
 		if err != nil {
-			return Summary{}, err
+			return pixie.Summary{}, err
 		}
 		req.EncryptionOptions, dec = opts, d
 	}
 	stream, err := c.vizier.ExecuteScript(ctx, req)
 	if err != nil {
-		return Summary{}, fromRPC(ctx, "execute script", err)
+		return pixie.Summary{}, fromRPC(ctx, "execute script", err)
 	}
 	rd := newStreamReader(sink)
 	rd.dec = dec
@@ -116,14 +89,14 @@ func (c *Client) Execute(ctx context.Context, r Request, sink Sink) (Summary, er
 // the execution, not a 404 or a 400.
 func streamError(ctx context.Context, err error, queryID string, resumed bool) error {
 	e := fromRPC(ctx, "execute script", err)
-	if k := KindOf(e); queryID == "" || k != KindNotFound && k != KindInvalidArgument {
+	if k := pixie.KindOf(e); queryID == "" || k != pixie.KindNotFound && k != pixie.KindInvalidArgument {
 		return e
 	}
 	what := "query " + queryID + " ended after it had started"
 	if resumed {
 		what = "resuming query " + queryID + " failed"
 	}
-	return errorf(KindExecution, err, "execute script: %s: %s", what, status.Convert(err).Message())
+	return errorf(pixie.KindExecution, err, "execute script: %s: %s", what, status.Convert(err).Message())
 }
 
 // maxResumes bounds how often one query's stream is resumed.
@@ -143,19 +116,19 @@ func transient(err error) bool {
 
 // streamReader enforces the stream's protocol and decodes batches.
 type streamReader struct {
-	sink    Sink
+	sink    pixie.Sink
 	dec     *batchDecrypter // non-nil when encryption was requested
 	tables  map[string]*tableState
 	order   []*tableState
-	summary Summary
+	summary pixie.Summary
 }
 
 type tableState struct {
-	meta *TableMeta
+	meta *pixie.TableMeta
 	eos  bool
 }
 
-func newStreamReader(sink Sink) *streamReader {
+func newStreamReader(sink pixie.Sink) *streamReader {
 	return &streamReader{sink: sink, tables: make(map[string]*tableState)}
 }
 
@@ -175,12 +148,12 @@ func (rd *streamReader) handle(resp *vizierpb.ExecuteScriptResponse) error {
 		return nil // e.g. mutation_info only
 	case data.GetBatch() != nil:
 		if rd.dec != nil { // fail closed: never accept plaintext once encryption was asked for
-			return errorf(KindProtocol, nil, "vizier sent an unencrypted batch although encryption was requested")
+			return errorf(pixie.KindProtocol, nil, "vizier sent an unencrypted batch although encryption was requested")
 		}
 		return rd.batch(data.GetBatch())
 	case len(data.GetEncryptedBatch()) > 0:
 		if rd.dec == nil {
-			return errorf(KindProtocol, nil, "received an encrypted batch, but encryption was not requested")
+			return errorf(pixie.KindProtocol, nil, "received an encrypted batch, but encryption was not requested")
 		}
 		rb, err := rd.dec.decrypt(data.GetEncryptedBatch())
 		if err != nil {
@@ -189,7 +162,7 @@ func (rd *streamReader) handle(resp *vizierpb.ExecuteScriptResponse) error {
 		return rd.batch(rb)
 	case data.GetExecutionStats() != nil:
 		es := data.GetExecutionStats()
-		rd.summary.Stats = Stats{
+		rd.summary.Stats = pixie.Stats{
 			Compilation:      time.Duration(es.GetTiming().GetCompilationTimeNs()),
 			Execution:        time.Duration(es.GetTiming().GetExecutionTimeNs()),
 			BytesProcessed:   es.GetBytesProcessed(),
@@ -200,10 +173,10 @@ func (rd *streamReader) handle(resp *vizierpb.ExecuteScriptResponse) error {
 }
 
 func statusError(st *vizierpb.Status) error {
-	var ce CompileError
+	var ce pixie.CompileError
 	for _, d := range st.GetErrorDetails() {
 		if e := d.GetCompilerError(); e != nil {
-			ce.Errors = append(ce.Errors, CompilerError{Line: e.GetLine(), Column: e.GetColumn(), Message: e.GetMessage()})
+			ce.Errors = append(ce.Errors, pixie.CompilerError{Line: e.GetLine(), Column: e.GetColumn(), Message: e.GetMessage()})
 		}
 	}
 	if len(ce.Errors) > 0 {
@@ -211,22 +184,22 @@ func statusError(st *vizierpb.Status) error {
 		return &ce
 	}
 	if st.GetCode() == 3 { // INVALID_ARGUMENT
-		return errorf(KindInvalidArgument, nil, "vizier rejected the script: %s", st.GetMessage())
+		return errorf(pixie.KindInvalidArgument, nil, "vizier rejected the script: %s", st.GetMessage())
 	}
-	return errorf(KindExecution, nil, "vizier: %s (code %d)", st.GetMessage(), st.GetCode())
+	return errorf(pixie.KindExecution, nil, "vizier: %s (code %d)", st.GetMessage(), st.GetCode())
 }
 
 func (rd *streamReader) metadata(md *vizierpb.QueryMetadata) error {
 	id := md.GetId()
 	if _, dup := rd.tables[id]; dup {
-		return errorf(KindProtocol, nil, "table %q (id %s) announced twice", md.GetName(), id)
+		return errorf(pixie.KindProtocol, nil, "table %q (id %s) announced twice", md.GetName(), id)
 	}
-	meta := &TableMeta{ID: id, Name: md.GetName()}
+	meta := &pixie.TableMeta{ID: id, Name: md.GetName()}
 	for _, c := range md.GetRelation().GetColumns() {
-		meta.Columns = append(meta.Columns, ColumnInfo{
+		meta.Columns = append(meta.Columns, pixie.ColumnInfo{
 			Name:         c.GetColumnName(),
-			Type:         c.GetColumnType(),
-			SemanticType: c.GetColumnSemanticType(),
+			Type:         pixie.DataType(c.GetColumnType()),
+			SemanticType: pixie.SemanticType(c.GetColumnSemanticType()),
 			Desc:         c.GetColumnDesc(),
 		})
 	}
@@ -239,10 +212,10 @@ func (rd *streamReader) metadata(md *vizierpb.QueryMetadata) error {
 func (rd *streamReader) batch(rb *vizierpb.RowBatchData) error {
 	ts, ok := rd.tables[rb.GetTableId()]
 	if !ok {
-		return errorf(KindProtocol, nil, "row batch for unknown table id %q", rb.GetTableId())
+		return errorf(pixie.KindProtocol, nil, "row batch for unknown table id %q", rb.GetTableId())
 	}
 	if ts.eos {
-		return errorf(KindProtocol, nil, "row batch for table %q after its end of stream", ts.meta.Name)
+		return errorf(pixie.KindProtocol, nil, "row batch for table %q after its end of stream", ts.meta.Name)
 	}
 	b, err := DecodeBatch(ts.meta, rb)
 	if err != nil {
@@ -252,10 +225,10 @@ func (rd *streamReader) batch(rb *vizierpb.RowBatchData) error {
 	return rd.sink.Batch(b)
 }
 
-func (rd *streamReader) finish() (Summary, error) {
+func (rd *streamReader) finish() (pixie.Summary, error) {
 	for _, ts := range rd.order {
 		if !ts.eos {
-			return rd.summary, errorf(KindProtocol, nil, "stream ended before table %q was complete", ts.meta.Name)
+			return rd.summary, errorf(pixie.KindProtocol, nil, "stream ended before table %q was complete", ts.meta.Name)
 		}
 	}
 	return rd.summary, nil

@@ -1,4 +1,4 @@
-package pixie_test
+package vizier_test
 
 import (
 	"bytes"
@@ -15,16 +15,17 @@ import (
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"github.com/pxgate/pxgate/pixie/vizier"
 )
 
 // testKeyBits keeps key generation fast in tests (production uses 4096).
 const testKeyBits = 2048
 
 // startEncrypted runs a fake Vizier and an encrypting client to it.
-func startEncrypted(t *testing.T, h fakevizier.Handler, edit func(*pixie.Config)) (*fakevizier.Server, *pixie.Client) {
+func startEncrypted(t *testing.T, h fakevizier.Handler, edit func(*vizier.Config)) (*fakevizier.Server, *vizier.Client) {
 	t.Helper()
 	s, _ := start(t, h)
-	cfg := pixie.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: testKey, ClusterID: testCluster, Encrypt: true, KeyBits: testKeyBits}
+	cfg := vizier.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: testKey, ClusterID: testCluster, Encrypt: true, KeyBits: testKeyBits}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -38,7 +39,7 @@ func compressible(name string, n int) *fakevizier.Table {
 	for i := range vals {
 		vals[i] = bytes.Repeat([]byte(`{"Content-Type":"application/json"}`), 30) // ~1 KiB
 	}
-	return fakevizier.NewTable(name, fakevizier.BytesCol("resp_headers", vizierpb.SemanticType_ST_NONE, vals...))
+	return fakevizier.NewTable(name, fakevizier.BytesCol("resp_headers", pixie.STNone, vals...))
 }
 
 // contents is a query result without the per-query table ids.
@@ -65,7 +66,7 @@ func TestEncryptedResultEqualsPlainResult(t *testing.T) {
 		EmptyLastBatch: true,
 	}
 	s, enc := startEncrypted(t, fakevizier.StaticHandler(plan), nil)
-	plain := newClient(t, pixie.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: testKey, ClusterID: testCluster})
+	plain := newClient(t, vizier.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: testKey, ClusterID: testCluster})
 
 	var want, got pixie.Collector
 	if _, err := plain.Execute(t.Context(), pixie.Request{Script: script}, &want); err != nil {
@@ -149,10 +150,10 @@ func TestEncryptionFailsClosed(t *testing.T) {
 		return plans[req.GetQueryName()]
 	}
 	s, enc := startEncrypted(t, byName, nil)
-	plain := newClient(t, pixie.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: testKey, ClusterID: testCluster})
+	plain := newClient(t, vizier.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: testKey, ClusterID: testCluster})
 	tests := []struct {
 		name   string
-		client *pixie.Client
+		client *vizier.Client
 		plan   string
 		want   string
 	}{
@@ -203,7 +204,7 @@ func TestUnsupportedEncryptionAlgorithmIsRefused(t *testing.T) {
 		return algSwap{ClientStream: cs, alg: "RSA1_5"}, nil
 	})
 	s, c := startEncrypted(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{allTypes("output", 3)}}),
-		func(cfg *pixie.Config) { cfg.DialOptions = []grpc.DialOption{swap} })
+		func(cfg *vizier.Config) { cfg.DialOptions = []grpc.DialOption{swap} })
 	_, err := c.Execute(t.Context(), pixie.Request{Script: script}, &pixie.Collector{})
 	if got := pixie.KindOf(err); got != pixie.KindInvalidArgument || !strings.Contains(err.Error(), "key_alg") {
 		t.Fatalf("got kind %v (%v), want invalid_argument about key_alg", got, err)
@@ -218,7 +219,7 @@ func TestDecryptedBatchIsHeldToTheReceiveLimit(t *testing.T) {
 	// ~1 MiB of headers deflates to a few KiB: fine on the wire, but it must
 	// not inflate past MaxRecvBytes (a decompression bomb).
 	_, c := startEncrypted(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{compressible("headers", 1024)}}),
-		func(cfg *pixie.Config) { cfg.MaxRecvBytes = 256 << 10 })
+		func(cfg *vizier.Config) { cfg.MaxRecvBytes = 256 << 10 })
 	_, err := c.Execute(t.Context(), pixie.Request{Script: script}, &pixie.Collector{})
 	if got := pixie.KindOf(err); got != pixie.KindProtocol || !strings.Contains(err.Error(), "inflates to more than") {
 		t.Fatalf("got kind %v (%v), want a protocol error about the inflated size", got, err)
@@ -227,11 +228,11 @@ func TestDecryptedBatchIsHeldToTheReceiveLimit(t *testing.T) {
 
 func TestEncryptionConfig(t *testing.T) {
 	t.Parallel()
-	if _, err := pixie.New(pixie.Config{DirectAddr: "127.0.0.1:1", Plaintext: true, Encrypt: true, KeyBits: 1024}); err == nil {
+	if _, err := vizier.New(vizier.Config{DirectAddr: "127.0.0.1:1", Plaintext: true, Encrypt: true, KeyBits: 1024}); err == nil {
 		t.Error("New accepted a 1024-bit encryption key")
 	}
 	// A query whose context ends before the key exists fails as cancelled.
-	c := newClient(t, pixie.Config{DirectAddr: "127.0.0.1:1", Plaintext: true, Encrypt: true, KeyBits: testKeyBits})
+	c := newClient(t, vizier.Config{DirectAddr: "127.0.0.1:1", Plaintext: true, Encrypt: true, KeyBits: testKeyBits})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	_, err := c.Execute(ctx, pixie.Request{Script: script}, &pixie.Collector{})

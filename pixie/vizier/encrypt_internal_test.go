@@ -1,10 +1,11 @@
-package pixie
+package vizier
 
 import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"fmt"
+	"github.com/pxgate/pxgate/pixie"
 	"strings"
 	"sync"
 	"testing"
@@ -50,16 +51,16 @@ func seal(tb testing.TB, key *rsa.PrivateKey, alg jose.KeyAlgorithm, enc jose.Co
 
 // letBatch is a px/service_let-like batch: time, service, latency
 // quantiles, error rate, throughput, bytes.
-func letBatch(n int) (*TableMeta, *vizierpb.RowBatchData) {
-	meta := &TableMeta{ID: "t1", Name: "let", Columns: []ColumnInfo{
-		{Name: "time_", Type: vizierpb.DataType_TIME64NS},
-		{Name: "service", Type: vizierpb.DataType_STRING},
-		{Name: "latency_p50", Type: vizierpb.DataType_FLOAT64},
-		{Name: "latency_p90", Type: vizierpb.DataType_FLOAT64},
-		{Name: "latency_p99", Type: vizierpb.DataType_FLOAT64},
-		{Name: "error_rate", Type: vizierpb.DataType_FLOAT64},
-		{Name: "request_throughput", Type: vizierpb.DataType_FLOAT64},
-		{Name: "bytes_total", Type: vizierpb.DataType_INT64},
+func letBatch(n int) (*pixie.TableMeta, *vizierpb.RowBatchData) {
+	meta := &pixie.TableMeta{ID: "t1", Name: "let", Columns: []pixie.ColumnInfo{
+		{Name: "time_", Type: pixie.TypeTime64NS},
+		{Name: "service", Type: pixie.TypeString},
+		{Name: "latency_p50", Type: pixie.TypeFloat64},
+		{Name: "latency_p90", Type: pixie.TypeFloat64},
+		{Name: "latency_p99", Type: pixie.TypeFloat64},
+		{Name: "error_rate", Type: pixie.TypeFloat64},
+		{Name: "request_throughput", Type: pixie.TypeFloat64},
+		{Name: "bytes_total", Type: pixie.TypeInt64},
 	}}
 	times, bytesTotal := make([]int64, n), make([]int64, n)
 	svc := make([][]byte, n)
@@ -138,7 +139,7 @@ func TestBatchDecrypter(t *testing.T) {
 	}
 	for name, tc := range rejected {
 		_, err := d.decrypt([]byte(tc.jwe))
-		if KindOf(err) != KindProtocol || !strings.Contains(err.Error(), tc.want) {
+		if pixie.KindOf(err) != pixie.KindProtocol || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want a protocol error mentioning %q", name, err, tc.want)
 		}
 	}

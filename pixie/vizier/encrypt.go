@@ -1,4 +1,4 @@
-package pixie
+package vizier
 
 // End-to-end encryption of result batches (Config.Encrypt).
 //
@@ -54,6 +54,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
 
@@ -120,12 +121,12 @@ func (k *batchKeys) wait(ctx context.Context) (*vizierpb.ExecuteScriptRequest_En
 	case <-k.done:
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, nil, errorf(KindTimeout, ctx.Err(), "execute script: the encryption key was not ready before the deadline")
+			return nil, nil, errorf(pixie.KindTimeout, ctx.Err(), "execute script: the encryption key was not ready before the deadline")
 		}
-		return nil, nil, errorf(KindCanceled, ctx.Err(), "execute script: canceled while the encryption key was generated")
+		return nil, nil, errorf(pixie.KindCanceled, ctx.Err(), "execute script: canceled while the encryption key was generated")
 	}
 	if k.err != nil {
-		return nil, nil, errorf(KindUnavailable, k.err, "execute script: generating the encryption key: %v", k.err)
+		return nil, nil, errorf(pixie.KindUnavailable, k.err, "execute script: generating the encryption key: %v", k.err)
 	}
 	return proto.Clone(k.opts).(*vizierpb.ExecuteScriptRequest_EncryptionOptions), k.dec, nil
 }
@@ -149,11 +150,11 @@ type jweHeader struct {
 func (d *batchDecrypter) decrypt(jwe []byte) (*vizierpb.RowBatchData, error) {
 	plain, err := d.open(jwe)
 	if err != nil {
-		return nil, errorf(KindProtocol, err, "cannot decrypt an encrypted batch: %v", err)
+		return nil, errorf(pixie.KindProtocol, err, "cannot decrypt an encrypted batch: %v", err)
 	}
 	rb := &vizierpb.RowBatchData{}
 	if err := proto.Unmarshal(plain, rb); err != nil {
-		return nil, errorf(KindProtocol, err, "encrypted batch: the decrypted row batch does not parse: %v", err)
+		return nil, errorf(pixie.KindProtocol, err, "encrypted batch: the decrypted row batch does not parse: %v", err)
 	}
 	return rb, nil
 }

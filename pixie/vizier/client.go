@@ -1,4 +1,4 @@
-package pixie
+package vizier
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/proto/cloudpb"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
@@ -185,9 +186,9 @@ func (c *Client) checkCluster(id string) error {
 		return nil
 	}
 	if c.cfg.ClusterID == "" {
-		return errorf(KindNotFound, nil, "cluster %s: the gateway talks directly to one Vizier, whose cluster id is not configured (PIXIE_CLUSTER_ID); leave cluster_id out", id)
+		return errorf(pixie.KindNotFound, nil, "cluster %s: the gateway talks directly to one Vizier, whose cluster id is not configured (PIXIE_CLUSTER_ID); leave cluster_id out", id)
 	}
-	return errorf(KindNotFound, nil, "cluster %s: the gateway talks directly to one Vizier, cluster %s; leave cluster_id out or name that one", id, c.cfg.ClusterID)
+	return errorf(pixie.KindNotFound, nil, "cluster %s: the gateway talks directly to one Vizier, cluster %s; leave cluster_id out or name that one", id, c.cfg.ClusterID)
 }
 
 // Health asks the cluster's Vizier whether it can serve queries. It returns
@@ -207,46 +208,32 @@ func (c *Client) Health(ctx context.Context, clusterID string) error {
 		return fromRPC(ctx, "health check", err)
 	}
 	if st := resp.GetStatus(); st.GetCode() != 0 {
-		return errorf(KindUnavailable, nil, "health check: vizier unhealthy: %s (code %d)", st.GetMessage(), st.GetCode())
+		return errorf(pixie.KindUnavailable, nil, "health check: vizier unhealthy: %s (code %d)", st.GetMessage(), st.GetCode())
 	}
 	return nil
-}
-
-// Cluster describes a cluster the credentials can query.
-type Cluster struct {
-	ID                   string
-	Name                 string
-	PrettyName           string
-	Status               string // CS_HEALTHY, CS_CONNECTED, ...
-	StatusMessage        string
-	Queryable            bool // healthy or connected
-	VizierVersion        string
-	NumNodes             int32
-	NumInstrumentedNodes int32
-	LastHeartbeat        time.Duration // age of the last heartbeat
 }
 
 // Clusters lists the clusters visible to the API key (cloud mode). In
 // direct mode there is one cluster, the Vizier dialled, whose status comes
 // from its health check.
-func (c *Client) Clusters(ctx context.Context) ([]Cluster, error) {
+func (c *Client) Clusters(ctx context.Context) ([]pixie.Cluster, error) {
 	if c.cfg.Direct() {
-		cl := Cluster{ID: c.cfg.ClusterID, Name: c.cfg.DirectAddr, Status: "CS_HEALTHY", Queryable: true}
+		cl := pixie.Cluster{ID: c.cfg.ClusterID, Name: c.cfg.DirectAddr, Status: "CS_HEALTHY", Queryable: true}
 		if err := c.Health(ctx, ""); err != nil {
-			if k := KindOf(err); k == KindTimeout || k == KindCanceled {
+			if k := pixie.KindOf(err); k == pixie.KindTimeout || k == pixie.KindCanceled {
 				return nil, err
 			}
 			cl.Status, cl.Queryable, cl.StatusMessage = "CS_UNHEALTHY", false, err.Error()
 		}
-		return []Cluster{cl}, nil
+		return []pixie.Cluster{cl}, nil
 	}
 	resp, err := c.cluster.GetClusterInfo(ctx, &cloudpb.GetClusterInfoRequest{})
 	if err != nil {
 		return nil, fromRPC(ctx, "list clusters", err)
 	}
-	out := make([]Cluster, 0, len(resp.GetClusters()))
+	out := make([]pixie.Cluster, 0, len(resp.GetClusters()))
 	for _, ci := range resp.GetClusters() {
-		cl := Cluster{
+		cl := pixie.Cluster{
 			ID:                   FormatUUID(ci.GetId()),
 			Name:                 ci.GetClusterName(),
 			PrettyName:           ci.GetPrettyClusterName(),

@@ -1,4 +1,4 @@
-package pixie
+package vizier
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package pixie_test
+package vizier_test
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/cloudpb"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	"github.com/pxgate/pxgate/pixie/vizier"
 )
 
 const (
@@ -27,19 +28,19 @@ const (
 
 // start runs a fake Vizier requiring testKey and a plaintext direct client
 // to it.
-func start(t *testing.T, h fakevizier.Handler) (*fakevizier.Server, *pixie.Client) {
+func start(t *testing.T, h fakevizier.Handler) (*fakevizier.Server, *vizier.Client) {
 	t.Helper()
 	s, err := fakevizier.Start(fakevizier.Options{APIKey: testKey, ClusterID: testCluster, Handler: h})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	return s, newClient(t, pixie.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: testKey, ClusterID: testCluster})
+	return s, newClient(t, vizier.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: testKey, ClusterID: testCluster})
 }
 
-func newClient(t *testing.T, cfg pixie.Config) *pixie.Client {
+func newClient(t *testing.T, cfg vizier.Config) *vizier.Client {
 	t.Helper()
-	c, err := pixie.New(cfg)
+	c, err := vizier.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,12 +68,12 @@ func allTypes(name string, n int) *fakevizier.Table {
 		uids[i] = &vizierpb.UInt128{High: uint64(i), Low: uint64(i) << 8}
 	}
 	return fakevizier.NewTable(name,
-		fakevizier.TimeCol("time_", vizierpb.SemanticType_ST_TIME_NS, times...),
-		fakevizier.UInt128Col("upid", vizierpb.SemanticType_ST_UPID, uids...),
-		fakevizier.BoolCol("ok", vizierpb.SemanticType_ST_NONE, bools...),
-		fakevizier.Int64Col("latency", vizierpb.SemanticType_ST_DURATION_NS, ints...),
-		fakevizier.Float64Col("rate", vizierpb.SemanticType_ST_PERCENT, floats...),
-		fakevizier.BytesCol("path", vizierpb.SemanticType_ST_NONE, strs...),
+		fakevizier.TimeCol("time_", pixie.STTimeNS, times...),
+		fakevizier.UInt128Col("upid", pixie.STUPID, uids...),
+		fakevizier.BoolCol("ok", pixie.STNone, bools...),
+		fakevizier.Int64Col("latency", pixie.STDurationNS, ints...),
+		fakevizier.Float64Col("rate", pixie.STPercent, floats...),
+		fakevizier.BytesCol("path", pixie.STNone, strs...),
 	)
 }
 
@@ -110,12 +111,12 @@ func TestExecuteAssemblesInterleavedTablesOfEveryType(t *testing.T) {
 			t.Errorf("%s: got %d rows (total %d, truncated %v), want %d", want.name, tb.NumRows, tb.TotalRows, tb.Truncated, want.rows)
 		}
 		wantCols := []pixie.ColumnInfo{
-			{Name: "time_", Type: vizierpb.DataType_TIME64NS, SemanticType: vizierpb.SemanticType_ST_TIME_NS},
-			{Name: "upid", Type: vizierpb.DataType_UINT128, SemanticType: vizierpb.SemanticType_ST_UPID},
-			{Name: "ok", Type: vizierpb.DataType_BOOLEAN, SemanticType: vizierpb.SemanticType_ST_NONE},
-			{Name: "latency", Type: vizierpb.DataType_INT64, SemanticType: vizierpb.SemanticType_ST_DURATION_NS},
-			{Name: "rate", Type: vizierpb.DataType_FLOAT64, SemanticType: vizierpb.SemanticType_ST_PERCENT},
-			{Name: "path", Type: vizierpb.DataType_STRING, SemanticType: vizierpb.SemanticType_ST_NONE},
+			{Name: "time_", Type: pixie.TypeTime64NS, SemanticType: pixie.STTimeNS},
+			{Name: "upid", Type: pixie.TypeUInt128, SemanticType: pixie.STUPID},
+			{Name: "ok", Type: pixie.TypeBoolean, SemanticType: pixie.STNone},
+			{Name: "latency", Type: pixie.TypeInt64, SemanticType: pixie.STDurationNS},
+			{Name: "rate", Type: pixie.TypeFloat64, SemanticType: pixie.STPercent},
+			{Name: "path", Type: pixie.TypeString, SemanticType: pixie.STNone},
 		}
 		for i, wc := range wantCols {
 			got := tb.Meta.Columns[i]
@@ -257,7 +258,7 @@ func TestExecuteRefusedCredentials(t *testing.T) {
 	t.Parallel()
 	s, _ := start(t, nil)
 	for name, key := range map[string]string{"missing key": "", "wrong key": "not-the-key"} {
-		c := newClient(t, pixie.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: key, ClusterID: testCluster})
+		c := newClient(t, vizier.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: key, ClusterID: testCluster})
 		_, err := c.Execute(t.Context(), pixie.Request{Script: script}, &pixie.Collector{})
 		if got := pixie.KindOf(err); got != pixie.KindUnauthenticated {
 			t.Errorf("%s: got %v (%v), want unauthenticated", name, got, err)
@@ -276,7 +277,7 @@ func TestExecuteVizierDown(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens here now
-	c := newClient(t, pixie.Config{DirectAddr: addr, Plaintext: true})
+	c := newClient(t, vizier.Config{DirectAddr: addr, Plaintext: true})
 	_, err = c.Execute(t.Context(), pixie.Request{Script: script}, &pixie.Collector{})
 	if got := pixie.KindOf(err); got != pixie.KindUnavailable {
 		t.Fatalf("got %v (%v), want unavailable", got, err)
@@ -335,7 +336,7 @@ func TestExecuteReceivesBatchesAboveGRPCDefaultLimit(t *testing.T) {
 	for i := range vals {
 		vals[i] = bytes.Repeat([]byte{'x'}, 1<<20) // 6 MiB in one batch
 	}
-	tb := fakevizier.NewTable("output", fakevizier.BytesCol("blob", vizierpb.SemanticType_ST_NONE, vals...))
+	tb := fakevizier.NewTable("output", fakevizier.BytesCol("blob", pixie.STNone, vals...))
 	_, c := start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{tb}, BatchRows: n}))
 	var col pixie.Collector
 	if _, err := c.Execute(t.Context(), pixie.Request{Script: script}, &col); err != nil {
@@ -407,7 +408,7 @@ func TestCloudModeOverTLS(t *testing.T) {
 	if err := os.WriteFile(caFile, certPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(t, pixie.Config{CloudAddr: s.Addr(), APIKey: testKey, ClusterID: testCluster, CAFile: caFile})
+	c := newClient(t, vizier.Config{CloudAddr: s.Addr(), APIKey: testKey, ClusterID: testCluster, CAFile: caFile})
 	cls, err := c.Clusters(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -424,7 +425,7 @@ func TestCloudModeOverTLS(t *testing.T) {
 	}
 
 	// Without the CA the certificate is refused: fail closed.
-	untrusting := newClient(t, pixie.Config{CloudAddr: s.Addr(), APIKey: testKey, ClusterID: testCluster})
+	untrusting := newClient(t, vizier.Config{CloudAddr: s.Addr(), APIKey: testKey, ClusterID: testCluster})
 	if _, err := untrusting.Clusters(t.Context()); pixie.KindOf(err) != pixie.KindUnavailable {
 		t.Errorf("untrusted certificate: got %v, want unavailable", err)
 	}
@@ -432,15 +433,15 @@ func TestCloudModeOverTLS(t *testing.T) {
 
 func TestUUIDRoundTrip(t *testing.T) {
 	t.Parallel()
-	u, err := pixie.ParseUUID(testCluster)
+	u, err := vizier.ParseUUID(testCluster)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := pixie.FormatUUID(u); got != testCluster {
+	if got := vizier.FormatUUID(u); got != testCluster {
 		t.Errorf("got %q, want %q", got, testCluster)
 	}
 	for _, bad := range []string{"", "prod", "7a1c2b3d00004000800000000000abcd", "7a1c2b3d-0000-4000-8000-00000000abcg"} {
-		if _, err := pixie.ParseUUID(bad); err == nil {
+		if _, err := vizier.ParseUUID(bad); err == nil {
 			t.Errorf("ParseUUID(%q) succeeded", bad)
 		}
 	}
@@ -452,9 +453,9 @@ func TestExecuteOversizedBatchIsAClearError(t *testing.T) {
 	for i := range vals {
 		vals[i] = bytes.Repeat([]byte{'x'}, 1<<20)
 	}
-	tb := fakevizier.NewTable("output", fakevizier.BytesCol("blob", vizierpb.SemanticType_ST_NONE, vals...))
+	tb := fakevizier.NewTable("output", fakevizier.BytesCol("blob", pixie.STNone, vals...))
 	s, _ := start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{tb}, BatchRows: 3}))
-	c := newClient(t, pixie.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: testKey, ClusterID: testCluster, MaxRecvBytes: 1 << 20})
+	c := newClient(t, vizier.Config{DirectAddr: s.Addr(), Plaintext: true, APIKey: testKey, ClusterID: testCluster, MaxRecvBytes: 1 << 20})
 	_, err := c.Execute(t.Context(), pixie.Request{Script: script}, &pixie.Collector{})
 	if pixie.KindOf(err) != pixie.KindExecution || !strings.Contains(err.Error(), "PIXIE_MAX_RECV_MIB") {
 		t.Fatalf("got %v, want an execution error naming PIXIE_MAX_RECV_MIB", err)
@@ -519,7 +520,7 @@ func TestDirectModeServesOnlyItsCluster(t *testing.T) {
 	}
 	t.Cleanup(s.Close)
 	const other = "11111111-2222-4333-8444-555555555555"
-	for _, cfg := range []pixie.Config{
+	for _, cfg := range []vizier.Config{
 		{DirectAddr: s.Addr(), Plaintext: true, ClusterID: testCluster},
 		{DirectAddr: s.Addr(), Plaintext: true},
 	} {
