@@ -2,18 +2,18 @@ package handlers
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
+	"github.com/go-chi/chi/v5/middleware"
 
-	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
-	"github.com/pxgate/pxgate/tolerance"
+	"github.com/pxgate/pxgate/probe"
 )
 
 // /probe answers in the manner of Prometheus' blackbox_exporter: a probe
@@ -66,13 +66,13 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request, q url.Values) {
 		return
 	}
 	p := pr.plan
-	sink := newProbeSink(pr.all, pr.debug)
+	sink := probe.NewSink(pr.all, pr.debug)
 	feeder := newVerdictSink(p.set)
 	ex, ok := s.execute(w, r, p, pixie.Tee(feeder, sink))
 	if !ok {
 		return
 	}
-	res := &probeResult{sink: sink, elapsed: ex.elapsed}
+	res := &probe.Result{Sink: sink, Elapsed: ex.elapsed}
 	o := runOutcome{ex: ex, tables: feeder.counts(), status: http.StatusOK}
 	if ex.err != nil {
 		f := s.logFailure(r, ex.err, p.timeout, p.secrets)
@@ -83,38 +83,29 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request, q url.Values) {
 			s.answerFailure(w, r, f)
 			return
 		}
-		res.problem = o.problem
+		res.Problem = o.problem
 	} else {
 		v := s.verdict(p, feeder)
-		res.verdict, o.verdict = &v, &v
+		res.Verdict, o.verdict = &v, &v
 	}
 	s.record(r, p, o)
-	reg := res.registry()
-	if pr.debug {
-		s.writeProbeDebug(w, r, pr, res, ex, reg)
+	if !pr.debug {
+		res.WriteText(w)
 		return
 	}
-	writeProbeText(w, reg)
-}
-
-// probeFormat is the one format /probe answers in, whatever the caller's
-// Accept or Accept-Encoding: the answer may be cached and served to
-// another caller (a protobuf or gzip body kept for one Prometheus would be
-// unreadable to the next curl), and every scraper reads plain text.
-var probeFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
-
-// writeProbeText writes reg's metrics in probeFormat.
-func writeProbeText(w http.ResponseWriter, reg *prometheus.Registry) {
-	mfs, err := reg.Gather() // a gathering error still leaves what was gathered
-	w.Header().Set(headerContentType, string(probeFormat))
-	enc := expfmt.NewEncoder(w, probeFormat)
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			return // the caller went away
-		}
-	}
+	err := res.WriteDebug(w, probe.Debug{
+		Script:        p.req.ScriptName,
+		RequestID:     middleware.GetReqID(r.Context()),
+		Args:          probeArgs(p),
+		ClusterID:     p.query.ClusterID,
+		Timeout:       p.timeout,
+		TimeoutReason: s.timeoutReason(pr),
+		Checks:        p.set.Len(),
+		QueryID:       ex.summary.QueryID,
+		Redact:        func(msg string) string { return redact(msg, p.secrets) },
+	})
 	if err != nil {
-		_, _ = fmt.Fprintf(w, "# gathering: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		s.log.LogAttrs(r.Context(), slog.LevelDebug, "writing probe debug output", slog.String("err", err.Error()))
 	}
 }
 
@@ -200,16 +191,42 @@ func scrapeBudget(scrape time.Duration) time.Duration {
 	return scrape / 2
 }
 
-// probeResult is what a probe found, for its metrics and debug output.
-type probeResult struct {
-	sink    *probeSink
-	elapsed time.Duration
-	verdict *tolerance.Verdict // nil when the query failed
-	problem *api.Problem       // why it failed
+// probeArgs lists the arguments the script is called with (defaults
+// applied), secret-looking values masked.
+func probeArgs(p *runPlan) string {
+	args := map[string]string{}
+	if p.query.Func != nil {
+		for _, a := range p.query.Func.Args {
+			args[a.Name] = a.Value
+		}
+	}
+	args = maskArgs(args)
+	if len(args) == 0 {
+		return "none"
+	}
+	names := make([]string, 0, len(args))
+	for k := range args {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = k + "=" + args[k]
+	}
+	return strings.Join(parts, ", ")
 }
 
-// success reports whether the probe passed: the query ran and every check
-// passed.
-func (res *probeResult) success() bool {
-	return res.problem == nil && res.verdict != nil && res.verdict.Passed
+// timeoutReason says where a probe's timeout comes from.
+func (s *server) timeoutReason(pr *probeRequest) string {
+	var parts []string
+	if pr.plan.req.Timeout != "" {
+		parts = append(parts, "asked for "+pr.plan.req.Timeout)
+	} else {
+		parts = append(parts, "the gateway's default "+s.opts.DefaultTimeout.String())
+	}
+	if pr.scrape > 0 {
+		parts = append(parts, fmt.Sprintf("Prometheus' scrape timeout %s leaves %s", pr.scrape, scrapeBudget(pr.scrape)))
+	}
+	parts = append(parts, "capped at "+s.opts.MaxTimeout.String())
+	return strings.Join(parts, "; ")
 }
