@@ -2,9 +2,8 @@ package handlers
 
 import (
 	"errors"
-	"math"
+	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/pxgate/pxgate/api"
@@ -26,7 +25,8 @@ const maxDemoLoad = 30 * time.Minute
 
 // demoInfo serves GET /v1/demo.
 func (s *server) demoInfo(w http.ResponseWriter, r *http.Request) {
-	if !s.demoMode(w, r) {
+	if err := s.demoMode(); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	s.writeJSON(w, r, http.StatusOK, api.DemoInfo{Services: s.opts.DemoCluster.Services()})
@@ -35,26 +35,32 @@ func (s *server) demoInfo(w http.ResponseWriter, r *http.Request) {
 // demoLoad serves POST /v1/demo/load: more traffic on a demo service, so
 // that a chaos experiment's method can push it past its capacity.
 func (s *server) demoLoad(w http.ResponseWriter, r *http.Request) {
-	if !s.demoMode(w, r) {
-		return
-	}
-	if p, ok := checkContentType(r); !ok {
-		s.writeProblem(w, r, p)
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-	req, err := api.DecodeDemoLoad(r.Body)
-	switch {
-	case s.tooLarge(w, r, err):
-		return
-	case err != nil:
-		s.invalidRequest(w, r, err)
+	req, err := s.addLoad(r.Header.Get(headerContentType), s.limitBody(w, r))
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	d := req.DurationValue()
+	s.writeJSON(w, r, http.StatusAccepted, api.DemoLoadAccepted{
+		Service: req.Service, RPS: req.RPS, Duration: d.String(), Until: time.Now().Add(d).UTC().Format(time.RFC3339),
+	})
+}
+
+// addLoad reads a load request of Content-Type ct and adds the load.
+func (s *server) addLoad(ct string, body io.Reader) (*api.DemoLoad, error) {
+	if err := s.demoMode(); err != nil {
+		return nil, err
+	}
+	if err := checkContentType(ct); err != nil {
+		return nil, err
+	}
+	req, err := api.DecodeDemoLoad(body)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	d := req.DurationValue()
 	if d > maxDemoLoad {
-		s.invalidRequest(w, r, fieldError("duration", "duration %s is longer than the demo allows (%s)", d, maxDemoLoad))
-		return
+		return nil, invalid(fieldError("duration", "duration %s is longer than the demo allows (%s)", d, maxDemoLoad))
 	}
 	if err := s.opts.DemoCluster.AddLoad(req.Service, req.RPS, d); err != nil {
 		var (
@@ -63,25 +69,22 @@ func (s *server) demoLoad(w http.ResponseWriter, r *http.Request) {
 		)
 		switch {
 		case errors.As(err, &full):
-			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(full.RetryAfter().Seconds())))))
-			s.writeProblem(w, r, api.NewProblem(api.ProblemDemoLoadLimit, http.StatusTooManyRequests, err.Error()))
+			pe := api.NewProblemError(api.ProblemDemoLoadLimit, http.StatusTooManyRequests, err.Error())
+			pe.RetryAfter = full.RetryAfter()
+			return nil, pe
 		case errors.As(err, &arg):
-			s.invalidRequest(w, r, fieldError(arg.Field(), "%s", err))
-		default:
-			s.invalidRequest(w, r, err)
+			return nil, invalid(fieldError(arg.Field(), "%s", err))
 		}
-		return
+		return nil, invalid(err)
 	}
-	s.writeJSON(w, r, http.StatusAccepted, api.DemoLoadAccepted{
-		Service: req.Service, RPS: req.RPS, Duration: d.String(), Until: time.Now().Add(d).UTC().Format(time.RFC3339),
-	})
+	return req, nil
 }
 
-func (s *server) demoMode(w http.ResponseWriter, r *http.Request) bool {
+// demoMode is nil in demo mode, else the 404 of the demo's routes.
+func (s *server) demoMode() error {
 	if s.opts.DemoCluster != nil {
-		return true
+		return nil
 	}
-	s.writeProblem(w, r, api.NewProblem(api.ProblemNotFound, http.StatusNotFound,
-		"the demo load knob exists only when pxgate serves its embedded demo cluster (PXGATE_DEMO)"))
-	return false
+	return api.NewProblemError(api.ProblemNotFound, http.StatusNotFound,
+		"the demo load knob exists only when pxgate serves its embedded demo cluster (PXGATE_DEMO)")
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 
-	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/probe"
 )
 
@@ -61,21 +60,24 @@ func (s *server) probeCached(w http.ResponseWriter, r *http.Request) {
 
 // probe serves GET /probe with query q.
 func (s *server) probe(w http.ResponseWriter, r *http.Request, q url.Values) {
-	pr, ok := s.probeRequest(w, r, q)
-	if !ok {
+	pr, err := s.probeRequest(r, q)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	p := pr.plan
 	sink := probe.NewSink(pr.all, pr.debug)
-	feeder := newVerdictSink(p.set)
-	ex, ok := s.execute(w, r, p, pixie.Tee(feeder, sink))
-	if !ok {
+	ran, err := s.runQuery(r.Context(), p, sink)
+	if ran == nil {
+		s.fail(w, r, err)
 		return
 	}
-	res := &probe.Result{Sink: sink, Elapsed: ex.elapsed}
-	o := runOutcome{ex: ex, tables: feeder.counts(), status: http.StatusOK}
-	if ex.err != nil {
-		f := s.logFailure(r, ex.err, p.timeout, p.secrets)
+	res := &probe.Result{Sink: sink, Elapsed: ran.elapsed, Verdict: ran.verdict}
+	o := runOutcome{ran: ran, status: http.StatusOK}
+	if err != nil {
+		// A probe that ran reports its failure as metrics (a 200 scrape),
+		// unless nobody is left to read them.
+		f := s.failure(r, err)
 		o.problem = &f.problem
 		if f.canceled {
 			o.status = f.problem.Status
@@ -84,16 +86,13 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request, q url.Values) {
 			return
 		}
 		res.Problem = o.problem
-	} else {
-		v := s.verdict(p, feeder)
-		res.Verdict, o.verdict = &v, &v
 	}
 	s.record(r, p, o)
 	if !pr.debug {
 		res.WriteText(w)
 		return
 	}
-	err := res.WriteDebug(w, probe.Debug{
+	err = res.WriteDebug(w, probe.Debug{
 		Script:        p.req.ScriptName,
 		RequestID:     middleware.GetReqID(r.Context()),
 		Args:          probeArgs(p),
@@ -101,7 +100,7 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request, q url.Values) {
 		Timeout:       p.timeout,
 		TimeoutReason: s.timeoutReason(pr),
 		Checks:        p.set.Len(),
-		QueryID:       ex.summary.QueryID,
+		QueryID:       ran.summary.QueryID,
 		Redact:        func(msg string) string { return redact(msg, p.secrets) },
 	})
 	if err != nil {
@@ -111,22 +110,20 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request, q url.Values) {
 
 // probeRequest reads and checks a /probe request, in a fixed order
 // (script, its options, arguments and expect, scrape timeout, then what
-// every run checks), answering a problem itself when one fails.
-func (s *server) probeRequest(w http.ResponseWriter, r *http.Request, q url.Values) (*probeRequest, bool) {
+// every run checks).
+func (s *server) probeRequest(r *http.Request, q url.Values) (*probeRequest, error) {
 	for _, key := range []string{"script", "rows", "debug"} {
 		if n := len(q[key]); n > 1 {
-			s.invalidRequest(w, r, fieldError(key, "%s is given %d times; give it once", key, n))
-			return nil, false
+			return nil, fieldError(key, "%s is given %d times; give it once", key, n)
 		}
 	}
 	name := q.Get("script")
 	if name == "" {
-		s.invalidRequest(w, r, fieldError("script", "script is required: the catalog name of the script to probe (GET /v1/scripts lists them)"))
-		return nil, false
+		return nil, fieldError("script", "script is required: the catalog name of the script to probe (GET /v1/scripts lists them)")
 	}
-	sc, ok := s.lookupScript(w, r, name, "script", http.StatusBadRequest)
-	if !ok {
-		return nil, false
+	sc, err := s.lookupScript(r.Context(), name, "script", http.StatusBadRequest)
+	if err != nil {
+		return nil, err
 	}
 	pr := &probeRequest{}
 	switch v := q.Get("rows"); v {
@@ -134,38 +131,30 @@ func (s *server) probeRequest(w http.ResponseWriter, r *http.Request, q url.Valu
 	case "all":
 		pr.all = true
 	default:
-		s.invalidRequest(w, r, fieldError("rows", "rows must be last (the default: the last row of each table) or all; got %q", v))
-		return nil, false
+		return nil, fieldError("rows", "rows must be last (the default: the last row of each table) or all; got %q", v)
 	}
 	if v := q.Get("debug"); v != "" {
-		var err error
 		if pr.debug, err = strconv.ParseBool(v); err != nil {
-			s.invalidRequest(w, r, fieldError("debug", "debug must be true or false; got %q", v))
-			return nil, false
+			return nil, fieldError("debug", "debug must be true or false; got %q", v)
 		}
 	}
 	req, err := runRequestFromQuery(sc.Name, q, probeReserved)
+	if err == nil {
+		err = validate(req)
+	}
+	if err == nil {
+		pr.scrape, err = scrapeTimeout(r)
+	}
+	if err == nil {
+		pr.plan, err = s.prepare(r.Context(), req, formatProm)
+	}
 	if err != nil {
-		s.queryError(w, r, err)
-		return nil, false
+		return nil, err
 	}
-	if err := req.Validate(); err != nil {
-		s.invalidRequest(w, r, err)
-		return nil, false
-	}
-	if pr.scrape, err = scrapeTimeout(r); err != nil {
-		s.invalidRequest(w, r, err)
-		return nil, false
-	}
-	plan, ok := s.prepare(w, r, req, formatProm)
-	if !ok {
-		return nil, false
-	}
-	pr.plan = plan
 	if pr.scrape > 0 {
 		pr.plan.timeout = min(pr.plan.timeout, scrapeBudget(pr.scrape))
 	}
-	return pr, true
+	return pr, nil
 }
 
 // scrapeTimeout reads Prometheus' scrape timeout header; 0 without one.

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,16 +26,61 @@ func fieldError(field, format string, args ...any) *api.RequestError {
 	return &api.RequestError{FieldError: api.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}}
 }
 
-// tooLarge answers 413 when err is the body-size limit; it reports whether
-// it did.
-func (s *server) tooLarge(w http.ResponseWriter, r *http.Request, err error) bool {
-	var mb *http.MaxBytesError
-	if !errors.As(err, &mb) {
-		return false
+// invalid is err as the 400 answered for it: invalid-request naming the
+// field of a *api.RequestError, or any error's message shown as it is; a
+// *api.ProblemError or a body over the size limit stays what it is.
+func invalid(err error) error {
+	var (
+		pe *api.ProblemError
+		mb *http.MaxBytesError
+	)
+	if errors.As(err, &pe) || errors.As(err, &mb) {
+		return err
 	}
-	s.writeProblem(w, r, api.NewProblem(api.ProblemBodyTooLarge, http.StatusRequestEntityTooLarge,
-		fmt.Sprintf("the request body is larger than the gateway's limit of %d bytes", mb.Limit)))
-	return true
+	pe = api.NewProblemError(api.ProblemInvalidRequest, http.StatusBadRequest, err.Error())
+	var re *api.RequestError
+	if errors.As(err, &re) {
+		pe.Problem.Errors = []api.FieldError{re.FieldError}
+	}
+	return pe
+}
+
+// runError is a query's failure, with what answering it needs: the
+// effective timeout (a 504 quotes it) and the secret argument values to
+// hide from the log and the answer.
+type runError struct {
+	err     error
+	timeout time.Duration
+	secrets []string
+}
+
+func (e *runError) Error() string { return e.err.Error() }
+func (e *runError) Unwrap() error { return e.err }
+
+// refusal is the answer to an error that refuses the request (a
+// *api.ProblemError, a *api.RequestError, a *queryError, a body over the
+// size limit): the problem as it is, logged by the request log only.
+func refusal(err error) (failure, bool) {
+	var (
+		pe *api.ProblemError
+		mb *http.MaxBytesError
+		qe *queryError
+		re *api.RequestError
+	)
+	switch {
+	case errors.As(err, &pe):
+		return failure{problem: pe.Problem, retryAfter: pe.RetryAfter, level: slog.LevelDebug}, true
+	case errors.As(err, &mb):
+		return failure{level: slog.LevelDebug, problem: api.NewProblem(api.ProblemBodyTooLarge, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the request body is larger than the gateway's limit of %d bytes", mb.Limit))}, true
+	case errors.As(err, &qe):
+		p := api.NewProblem(qe.problemType, http.StatusBadRequest, qe.msg)
+		p.Errors = []api.FieldError{{Field: qe.field, Message: qe.msg}}
+		return failure{problem: p, level: slog.LevelDebug}, true
+	case errors.As(err, &re):
+		return refusal(invalid(err))
+	}
+	return failure{}, false
 }
 
 func internalProblem(r *http.Request) api.Problem {
@@ -50,6 +97,8 @@ type failure struct {
 	level slog.Level
 	// canceled means the caller went away: log at Debug, write no body.
 	canceled bool
+	// retryAfter, when positive, goes out as the Retry-After header.
+	retryAfter time.Duration
 }
 
 // displayHint is added to compile errors about a script that displays nothing.
@@ -137,9 +186,26 @@ func isCompileError(err error) bool {
 	return errors.As(err, &ce)
 }
 
-// fail logs err as classify says and answers it.
-func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, timeout time.Duration) {
-	s.answerFailure(w, r, s.logFailure(r, err, timeout, nil))
+// fail answers err, whatever step of whichever route returned it: the
+// one way a route answers a failure. See failure.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.answerFailure(w, r, s.failure(r, err))
+}
+
+// failure maps any error to its answer: a refusal (see refusal) as it is;
+// a query's failure (a *runError) as classify says, logged with its
+// timeout and secrets hidden; any other error (Pixie's library or cluster
+// list, the caller leaving while queued) as classify says, logged, with
+// the default timeout.
+func (s *server) failure(r *http.Request, err error) failure {
+	var re *runError
+	if errors.As(err, &re) {
+		return s.logFailure(r, re.err, re.timeout, re.secrets)
+	}
+	if f, ok := refusal(err); ok {
+		return f
+	}
+	return s.logFailure(r, err, s.opts.DefaultTimeout, nil)
 }
 
 // logFailure classifies err and logs it at the failure's level, with the
@@ -176,12 +242,15 @@ func (s *server) logFailure(r *http.Request, err error, timeout time.Duration, s
 	return f
 }
 
-// answerFailure answers a failure: its problem, or a bare 499 when the
-// caller went away.
+// answerFailure answers a failure: its problem (with Retry-After when it
+// says when to retry), or a bare 499 when the caller went away.
 func (s *server) answerFailure(w http.ResponseWriter, r *http.Request, f failure) {
 	if f.canceled {
 		w.WriteHeader(statusClientClosedRequest)
 		return
+	}
+	if f.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(f.retryAfter.Seconds())))))
 	}
 	s.writeProblem(w, r, f.problem)
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/pxgate/pxgate/api"
-	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/render"
 )
 
@@ -25,7 +24,8 @@ import (
 // serveStream runs p with a streamed answer in out's format. held says w
 // holds the whole answer until its end (serveHeldCSV), which then gets the
 // status returned: the failure's or the verdict's, whatever was written;
-// 0 when the query did not run (execute answered, or the caller left).
+// 0 when the query did not run (its refusal was answered, or the caller
+// left).
 func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan, out output, held bool) (status int) {
 	var sink render.StreamSink
 	if out.format == formatCSV {
@@ -33,25 +33,21 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 	} else {
 		sink = render.NewNDJSON(w, p.req.Tables, p.maxRows)
 	}
-	feeder := newVerdictSink(p.set)
-	ex, ok := s.execute(w, r, p, pixie.Tee(feeder, sink))
-	if !ok {
+	ran, err := s.runQuery(r.Context(), p, sink)
+	if ran == nil {
+		s.fail(w, r, err)
 		return 0
 	}
-	if ex.err == nil {
-		ex.err = sink.Check()
-	}
-	o := runOutcome{ex: ex, tables: feeder.counts()}
+	o := runOutcome{ran: ran}
 	end := &render.StreamEnd{StreamEnd: api.StreamEnd{
 		ClusterID:  p.query.ClusterID,
-		QueryID:    ex.summary.QueryID,
+		QueryID:    ran.summary.QueryID,
 		ScriptName: p.req.ScriptName,
 		Demo:       s.opts.Demo,
 		TimeoutMS:  p.timeout.Milliseconds(),
 	}}
-	switch {
-	case ex.err != nil:
-		f := s.logFailure(r, ex.err, p.timeout, p.secrets)
+	if err != nil {
+		f := s.failure(r, err)
 		o.problem, o.status = &f.problem, f.problem.Status
 		if !sink.Started() {
 			s.record(r, p, o)
@@ -64,22 +60,10 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 		}
 		prob := completeProblem(r, f.problem)
 		end.Error = &prob
-	default:
-		if prob := missingTable(p.req, feeder.tableNames()); prob != nil {
-			o.problem, o.status = prob, prob.Status
-			if !sink.Started() {
-				s.record(r, p, o)
-				s.writeProblem(w, r, *prob)
-				return o.status
-			}
-			full := completeProblem(r, *prob)
-			end.Error = &full
-			break
-		}
-		verdict := s.verdict(p, feeder)
-		st := stats(ex)
-		end.Verdict, end.Stats, end.Status = &verdict, &st, verdictStatus(p.req, verdict)
-		o.verdict, o.status = &verdict, end.Status
+	} else {
+		st := ran.stats()
+		end.Verdict, end.Stats, end.Status = ran.verdict, &st, verdictStatus(p.req, *ran.verdict)
+		o.status = end.Status
 	}
 	status = o.status
 	if sink.Started() && !held {
