@@ -207,6 +207,11 @@ type server struct {
 // The run routes answer JSON, CSV or NDJSON (?format=, or Accept); CSV and
 // NDJSON stream (see stream.go and package render).
 func New(opts Options) http.Handler {
+	return newServer(opts).router
+}
+
+// newServer builds the server of New, routes included.
+func newServer(opts Options) *server {
 	if opts.Pixie == nil {
 		panic("handlers.New: Options.Pixie is nil")
 	}
@@ -223,7 +228,13 @@ func New(opts Options) http.Handler {
 	if opts.MaxConcurrent > 0 {
 		s.slots = make(chan struct{}, opts.MaxConcurrent)
 	}
+	s.routes()
+	return s
+}
 
+// routes builds s.router.
+func (s *server) routes() {
+	opts := s.opts
 	r := chi.NewRouter()
 	s.router = r
 	r.Use(sanitizeRequestID, chiRequestID, echoRequestID)
@@ -259,5 +270,4 @@ func New(opts Options) http.Handler {
 	r.Get("/version", s.version)                         // GET /version
 	r.Get("/openapi.yaml", s.openapi)                    // GET /openapi.yaml
 	r.Method(http.MethodGet, "/metrics", metricsHandler) // GET /metrics
-	return r
 }
