@@ -16,12 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pxgate/pxgate/demo"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/internal/gatewaytest"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/vizier"
-	"github.com/pxgate/pxgate/pxl"
-	"github.com/pxgate/pxgate/pxl/demo"
+	pxldemo "github.com/pxgate/pxgate/pxl/demo"
 )
 
 const clusterID = gatewaytest.ClusterID
@@ -193,18 +193,18 @@ func demoGateway(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var now atomic.Int64
 	now.Store(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixNano())
-	cluster := demo.New(demo.Options{Seed: 7, Clock: func() time.Time { return time.Unix(0, now.Load()) }})
-	fake, err := fakevizier.Start(fakevizier.Options{Handler: pxl.NewEngine(cluster).Handler()})
+	telemetry := pxldemo.New(pxldemo.Options{Seed: 7, Clock: func() time.Time { return time.Unix(0, now.Load()) }})
+	cluster, err := demo.Start(t.Context(), demo.Options{Telemetry: telemetry})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(fake.Close)
-	client, err := vizier.New(vizier.Config{DirectAddr: fake.Addr(), Plaintext: true, ClusterID: demo.ClusterID})
+	t.Cleanup(cluster.Close)
+	client, err := vizier.New(vizier.Config{DirectAddr: cluster.VizierAddr(), Plaintext: true, ClusterID: cluster.ClusterID()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Close() })
-	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: demo.ClusterID, Demo: true, DemoCluster: cluster}))
+	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: cluster.ClusterID(), Demo: true, DemoCluster: cluster}))
 	t.Cleanup(srv.Close)
 	return srv, &now
 }
