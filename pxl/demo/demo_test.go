@@ -366,7 +366,6 @@ func TestAddLoadLimits(t *testing.T) {
 	}
 }
 
-
 func TestRowBudgetBoundsMemoryUnderLoad(t *testing.T) {
 	clk := newClock()
 	c := demo.New(demo.Options{Seed: 11, Clock: clk.now, Window: 2 * time.Minute, MaxRows: 20_000})
