@@ -104,6 +104,7 @@ func (c *Config) Validate() error {
 	c.validateLimits(bad)
 	c.validateLogging(bad)
 	c.validateMode(bad)
+	c.validateSkipVerify(bad)
 	return errors.Join(errs...)
 }
 
@@ -305,6 +306,53 @@ func (c *Config) validateMode(bad func(format string, args ...any)) {
 	}
 }
 
+// validateSkipVerify refuses PIXIE_TLS_SKIP_VERIFY for an address outside
+// the cluster, as Pixie's own client does: without verification anyone who
+// answers for that name gets the API key and the results. A self-signed
+// Pixie is trusted with PIXIE_TLS_CA_FILE instead.
+func (c *Config) validateSkipVerify(bad func(format string, args ...any)) {
+	if !c.TLSSkipVerify || c.DemoOn || c.DirectPlain {
+		return
+	}
+	name, addr := c.cloudVar(), c.CloudOrDefault()
+	if c.DirectAddr != "" {
+		name, addr = "PIXIE_DIRECT_ADDR", c.DirectAddr
+	}
+	if !inCluster(addr) {
+		bad("PIXIE_TLS_SKIP_VERIFY is only for in-cluster addresses (*.cluster.local, *.svc, a bare service name, loopback or a private IP); %s %s is not one, and skipping verification there would hand PIXIE_API_KEY to whoever answers for it: trust its certificate with PIXIE_TLS_CA_FILE instead", name, redactAddr(addr))
+	}
+}
+
+// inCluster reports whether addr's host is reachable only from inside a
+// cluster or this machine: a Kubernetes service name, loopback, or a
+// private IP.
+func inCluster(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback() || ip.IsPrivate()
+	}
+	return host == "localhost" || !strings.Contains(host, ".") ||
+		strings.HasSuffix(host, ".cluster.local") || strings.HasSuffix(host, ".svc")
+}
+
+// Warnings lists settings that are valid but weaken security, for the
+// start-up log and -check-config.
+func (c *Config) Warnings() []string {
+	var w []string
+	if c.TLSSkipVerify && !c.DemoOn && !c.DirectPlain {
+		addr := c.CloudOrDefault()
+		if c.DirectAddr != "" {
+			addr = c.DirectAddr
+		}
+		w = append(w, fmt.Sprintf("PIXIE_TLS_SKIP_VERIFY is on: the certificate of %s is not verified, so the API key and the results go to whoever answers for that address; prefer PIXIE_TLS_CA_FILE", redactAddr(addr)))
+	}
+	return w
+}
+
 // cloudVar names the variable the cloud address came from: PIXIE_SERVER_URL
 // (the seed's name) when the user set that one, else PIXIE_CLOUD_ADDR
 // (Validate refuses both at once and copies PIXIE_SERVER_URL to CloudAddr).
@@ -418,7 +466,7 @@ func (c *Config) Print(w io.Writer) error {
 		{"PIXIE_DIRECT_ADDR", redactAddr(c.DirectAddr)},
 		{"PIXIE_DIRECT_PLAINTEXT", fmt.Sprint(c.DirectPlain)},
 		{"PIXIE_TLS_CA_FILE", c.TLSCAFile},
-		{"PIXIE_TLS_SKIP_VERIFY", fmt.Sprint(c.TLSSkipVerify)},
+		{"PIXIE_TLS_SKIP_VERIFY", skipVerifyText(c.TLSSkipVerify)},
 		{"PIXIE_E2E_ENCRYPTION", fmt.Sprintf("%s (encrypting: %v)", c.E2EEncryption, c.Encrypt())},
 		{"PIXIE_MAX_RECV_MIB", fmt.Sprint(c.MaxRecvMiB)},
 		{"PXGATE_LISTEN_ADDR", redactAddr(c.ListenAddr)},
@@ -450,7 +498,17 @@ func (c *Config) Print(w io.Writer) error {
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\n", r.k, r.v)
 	}
+	for _, warning := range c.Warnings() {
+		fmt.Fprintf(tw, "warning\t%s\n", warning)
+	}
 	return tw.Flush()
+}
+
+func skipVerifyText(skip bool) string {
+	if skip {
+		return "true (Pixie's certificate is NOT verified)"
+	}
+	return "false"
 }
 
 func redacted(secret string) string {

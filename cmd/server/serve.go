@@ -44,6 +44,9 @@ type Hooks struct {
 // the Pixie connection closes last.
 func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 	logger := newLogger(cfg, hooks.LogOut)
+	for _, w := range cfg.Warnings() {
+		logger.Warn(w)
+	}
 	target, err := connect(ctx, cfg, logger)
 	if err != nil {
 		return err
