@@ -78,7 +78,7 @@ type bench struct {
 	flags
 	fake   *fakevizier.Server
 	table  *fakevizier.Table
-	client *pixie.Client
+	client *vizier.Client
 	query  pixie.Request
 	body   []byte
 	hc     *http.Client
