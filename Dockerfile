@@ -7,6 +7,7 @@
 #   docker build \
 #     --build-arg VERSION=$(git describe --tags --always --dirty) \
 #     --build-arg REVISION=$(git rev-parse HEAD) \
+#     --build-arg BRANCH=$(git rev-parse --abbrev-ref HEAD) \
 #     --build-arg BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) \
 #     -t pxgate .
 #
@@ -36,15 +37,19 @@ ARG TARGETOS=linux
 ARG TARGETARCH
 ARG VERSION=dev
 ARG REVISION=unknown
+ARG BRANCH=
 ARG BUILD_DATE=
+# The build information lives in github.com/prometheus/common/version (see
+# the version package): GET /version, pxgate_build_info and -version.
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
     go build -trimpath -mod=readonly \
       -ldflags "-s -w \
-        -X github.com/pxgate/pxgate/version.Version=${VERSION} \
-        -X github.com/pxgate/pxgate/version.Revision=${REVISION} \
-        -X github.com/pxgate/pxgate/version.BuildDate=${BUILD_DATE}" \
+        -X github.com/prometheus/common/version.Version=${VERSION} \
+        -X github.com/prometheus/common/version.Revision=${REVISION} \
+        -X github.com/prometheus/common/version.Branch=${BRANCH} \
+        -X github.com/prometheus/common/version.BuildDate=${BUILD_DATE}" \
       -o /out/pxgate ./cmd/server
 
 FROM gcr.io/distroless/static-debian12:nonroot

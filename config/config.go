@@ -98,7 +98,19 @@ var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	c.validatePixieAddrs(bad)
+	c.validateClusters(bad)
+	c.validateServing(bad)
+	c.validateLimits(bad)
+	c.validateLogging(bad)
+	c.validateMode(bad)
+	c.validateSkipVerify(bad)
+	return errors.Join(errs...)
+}
 
+// validatePixieAddrs normalises and checks how Pixie is reached: the cloud
+// or a direct Vizier, TLS, encryption and the message size.
+func (c *Config) validatePixieAddrs(bad func(format string, args ...any)) {
 	if c.ServerURL != "" {
 		if c.CloudAddr != "" {
 			bad("PIXIE_CLOUD_ADDR and PIXIE_SERVER_URL are both set: keep one (PIXIE_SERVER_URL is the older name)")
@@ -136,6 +148,18 @@ func (c *Config) Validate() error {
 			bad("PIXIE_TLS_CA_FILE: %v", err)
 		}
 	}
+	switch strings.ToLower(c.E2EEncryption) {
+	case "auto", "on", "true", "off", "false":
+	default:
+		bad("PIXIE_E2E_ENCRYPTION: %q is not one of auto, on, off", c.E2EEncryption)
+	}
+	if c.MaxRecvMiB < 4 {
+		bad("PIXIE_MAX_RECV_MIB must be at least 4 (gRPC's default); got %d", c.MaxRecvMiB)
+	}
+}
+
+// validateClusters checks the default cluster id and the allowed ones.
+func (c *Config) validateClusters(bad func(format string, args ...any)) {
 	if c.ClusterID != "" && !uuidRe.MatchString(c.ClusterID) {
 		bad("PIXIE_CLUSTER_ID: %q is not a cluster id (a UUID like 7a1c2b3d-0000-4000-8000-00000000abcd)", c.ClusterID)
 	}
@@ -148,26 +172,11 @@ func (c *Config) Validate() error {
 	if c.ClusterID != "" && len(c.AllowedClusters) > 0 && !slices.ContainsFunc(c.AllowedClusters, func(a string) bool { return strings.EqualFold(a, c.ClusterID) }) {
 		bad("PIXIE_CLUSTER_ID %s is not in PXGATE_ALLOWED_CLUSTERS: the default cluster must be allowed", c.ClusterID)
 	}
-	for _, p := range c.AuthOpenPaths {
-		if !strings.HasPrefix(p, "/") {
-			bad("PXGATE_AUTH_OPEN_PATHS: %q is not a path (start it with /)", p)
-		}
-	}
-	if c.ScriptsDir != "" {
-		if st, err := os.Stat(c.ScriptsDir); err != nil {
-			bad("PXGATE_SCRIPTS_DIR: %v", err)
-		} else if !st.IsDir() {
-			bad("PXGATE_SCRIPTS_DIR: %s is not a directory", c.ScriptsDir)
-		}
-	}
-	switch strings.ToLower(c.E2EEncryption) {
-	case "auto", "on", "true", "off", "false":
-	default:
-		bad("PIXIE_E2E_ENCRYPTION: %q is not one of auto, on, off", c.E2EEncryption)
-	}
-	if c.MaxRecvMiB < 4 {
-		bad("PIXIE_MAX_RECV_MIB must be at least 4 (gRPC's default); got %d", c.MaxRecvMiB)
-	}
+}
+
+// validateServing checks pxgate's own side: listen address, HTTPS pair,
+// open paths and the scripts directory.
+func (c *Config) validateServing(bad func(format string, args ...any)) {
 	if _, err := normaliseAddr(c.ListenAddr, ""); err != nil && !strings.HasPrefix(c.ListenAddr, ":") {
 		bad("PXGATE_LISTEN_ADDR: %v", err)
 	}
@@ -191,6 +200,23 @@ func (c *Config) Validate() error {
 			bad("PXGATE_TLS_CERT_FILE (%s) and PXGATE_TLS_KEY_FILE (%s) are not a usable key pair: %v", c.TLSCertFile, c.TLSKeyFile, err)
 		}
 	}
+	for _, p := range c.AuthOpenPaths {
+		if !strings.HasPrefix(p, "/") {
+			bad("PXGATE_AUTH_OPEN_PATHS: %q is not a path (start it with /)", p)
+		}
+	}
+	if c.ScriptsDir != "" {
+		if st, err := os.Stat(c.ScriptsDir); err != nil {
+			bad("PXGATE_SCRIPTS_DIR: %v", err)
+		} else if !st.IsDir() {
+			bad("PXGATE_SCRIPTS_DIR: %s is not a directory", c.ScriptsDir)
+		}
+	}
+}
+
+// validateLimits checks the numeric bounds: concurrency, timeouts, rows,
+// history, body size, cache and shutdown.
+func (c *Config) validateLimits(bad func(format string, args ...any)) {
 	if c.MaxConcurrent < 1 {
 		bad("PXGATE_MAX_CONCURRENT must be at least 1; got %d", c.MaxConcurrent)
 	}
@@ -226,6 +252,10 @@ func (c *Config) Validate() error {
 	if c.ShutdownGrace < 0 {
 		bad("PXGATE_SHUTDOWN_GRACE must not be negative; got %s", c.ShutdownGrace)
 	}
+}
+
+// validateLogging checks the log level and format.
+func (c *Config) validateLogging(bad func(format string, args ...any)) {
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":
 	default:
@@ -236,6 +266,11 @@ func (c *Config) Validate() error {
 	default:
 		bad("PXGATE_LOG_FORMAT: %q is not one of json, text", c.LogFormat)
 	}
+}
+
+// validateMode derives DemoOn and checks that the credentials say which
+// Pixie to query: a missing one is an error, never a silent demo.
+func (c *Config) validateMode(bad func(format string, args ...any)) {
 	if c.DirectPlain && c.APIKey != "" && !loopback(c.DirectAddr) {
 		bad("PIXIE_API_KEY with PIXIE_DIRECT_PLAINTEXT would send the key unencrypted to %s: use TLS, or leave the key out (a standalone Vizier does not need it)", c.DirectAddr)
 	}
@@ -269,7 +304,53 @@ func (c *Config) Validate() error {
 			bad("PIXIE_CLUSTER_ID is required with Pixie Cloud: it names the cluster to query")
 		}
 	}
-	return errors.Join(errs...)
+}
+
+// validateSkipVerify refuses PIXIE_TLS_SKIP_VERIFY for an address outside
+// the cluster, as Pixie's own client does: without verification anyone who
+// answers for that name gets the API key and the results. A self-signed
+// Pixie is trusted with PIXIE_TLS_CA_FILE instead.
+func (c *Config) validateSkipVerify(bad func(format string, args ...any)) {
+	if !c.TLSSkipVerify || c.DemoOn || c.DirectPlain {
+		return
+	}
+	name, addr := c.cloudVar(), c.CloudOrDefault()
+	if c.DirectAddr != "" {
+		name, addr = "PIXIE_DIRECT_ADDR", c.DirectAddr
+	}
+	if !inCluster(addr) {
+		bad("PIXIE_TLS_SKIP_VERIFY is only for in-cluster addresses (*.cluster.local, *.svc, a bare service name, loopback or a private IP); %s %s is not one, and skipping verification there would hand PIXIE_API_KEY to whoever answers for it: trust its certificate with PIXIE_TLS_CA_FILE instead", name, redactAddr(addr))
+	}
+}
+
+// inCluster reports whether addr's host is reachable only from inside a
+// cluster or this machine: a Kubernetes service name, loopback, or a
+// private IP.
+func inCluster(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback() || ip.IsPrivate()
+	}
+	return host == "localhost" || !strings.Contains(host, ".") ||
+		strings.HasSuffix(host, ".cluster.local") || strings.HasSuffix(host, ".svc")
+}
+
+// Warnings lists settings that are valid but weaken security, for the
+// start-up log and -check-config.
+func (c *Config) Warnings() []string {
+	var w []string
+	if c.TLSSkipVerify && !c.DemoOn && !c.DirectPlain {
+		addr := c.CloudOrDefault()
+		if c.DirectAddr != "" {
+			addr = c.DirectAddr
+		}
+		w = append(w, fmt.Sprintf("PIXIE_TLS_SKIP_VERIFY is on: the certificate of %s is not verified, so the API key and the results go to whoever answers for that address; prefer PIXIE_TLS_CA_FILE", redactAddr(addr)))
+	}
+	return w
 }
 
 // cloudVar names the variable the cloud address came from: PIXIE_SERVER_URL
@@ -385,7 +466,7 @@ func (c *Config) Print(w io.Writer) error {
 		{"PIXIE_DIRECT_ADDR", redactAddr(c.DirectAddr)},
 		{"PIXIE_DIRECT_PLAINTEXT", fmt.Sprint(c.DirectPlain)},
 		{"PIXIE_TLS_CA_FILE", c.TLSCAFile},
-		{"PIXIE_TLS_SKIP_VERIFY", fmt.Sprint(c.TLSSkipVerify)},
+		{"PIXIE_TLS_SKIP_VERIFY", skipVerifyText(c.TLSSkipVerify)},
 		{"PIXIE_E2E_ENCRYPTION", fmt.Sprintf("%s (encrypting: %v)", c.E2EEncryption, c.Encrypt())},
 		{"PIXIE_MAX_RECV_MIB", fmt.Sprint(c.MaxRecvMiB)},
 		{"PXGATE_LISTEN_ADDR", redactAddr(c.ListenAddr)},
@@ -417,7 +498,17 @@ func (c *Config) Print(w io.Writer) error {
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\n", r.k, r.v)
 	}
+	for _, warning := range c.Warnings() {
+		fmt.Fprintf(tw, "warning\t%s\n", warning)
+	}
 	return tw.Flush()
+}
+
+func skipVerifyText(skip bool) string {
+	if skip {
+		return "true (Pixie's certificate is NOT verified)"
+	}
+	return "false"
 }
 
 func redacted(secret string) string {

@@ -141,6 +141,9 @@ func TestLoadInvalid(t *testing.T) {
 		{"open path not a path", with(map[string]string{"PXGATE_AUTH_OPEN_PATHS": "healthz"}), []string{"PXGATE_AUTH_OPEN_PATHS"}},
 		{"several problems reported at once", map[string]string{"PXGATE_MAX_ROWS": "-1", "PXGATE_LOG_LEVEL": "x", "PIXIE_API_KEY": "k"}, []string{"PXGATE_MAX_ROWS", "PXGATE_LOG_LEVEL", "PIXIE_CLUSTER_ID"}},
 		{"bad demo vizier address", map[string]string{"PXGATE_DEMO_VIZIER_ADDR": "nowhere"}, []string{"PXGATE_DEMO_VIZIER_ADDR"}},
+		{"skip verify towards the community cloud", with(map[string]string{"PIXIE_TLS_SKIP_VERIFY": "true"}), []string{"PIXIE_TLS_SKIP_VERIFY is only for in-cluster addresses", "PIXIE_CLOUD_ADDR work.withpixie.ai:443", "PIXIE_TLS_CA_FILE"}},
+		{"skip verify towards a public self-hosted cloud", with(map[string]string{"PIXIE_TLS_SKIP_VERIFY": "true", "PIXIE_SERVER_URL": "https://user:pw@pixie.example.com"}), []string{"PIXIE_SERVER_URL pixie.example.com:443"}},
+		{"skip verify towards a public vizier", map[string]string{"PIXIE_TLS_SKIP_VERIFY": "true", "PIXIE_DIRECT_ADDR": "203.0.113.9:51400"}, []string{"PIXIE_DIRECT_ADDR 203.0.113.9:51400 is not one"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,6 +161,42 @@ func TestLoadInvalid(t *testing.T) {
 				t.Errorf("error leaks the API key: %q", err)
 			}
 		})
+	}
+}
+
+// PIXIE_TLS_SKIP_VERIFY is taken for in-cluster addresses, as Pixie's own
+// client takes it, and is then warned about in the log and -check-config.
+func TestSkipVerifyInCluster(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		addr string
+	}{
+		{map[string]string{"PIXIE_API_KEY": "px-api-s3cr3t-config", "PIXIE_CLUSTER_ID": cluster, "PIXIE_CLOUD_ADDR": "vzconn-service.plc.svc.cluster.local:51600"}, "vzconn-service.plc.svc.cluster.local:51600"},
+		{map[string]string{"PIXIE_DIRECT_ADDR": "vizier-query-broker-svc.pl.svc:50300"}, "vizier-query-broker-svc.pl.svc:50300"},
+		{map[string]string{"PIXIE_DIRECT_ADDR": "vizier-query-broker-svc:50300"}, "vizier-query-broker-svc:50300"},
+		{map[string]string{"PIXIE_DIRECT_ADDR": "10.0.0.7:50300"}, "10.0.0.7:50300"},
+		{map[string]string{"PIXIE_DIRECT_ADDR": "[::1]:50300"}, "[::1]:50300"},
+	} {
+		env := merged(tc.env, map[string]string{"PIXIE_TLS_SKIP_VERIFY": "true"})
+		out := printed(t, env)
+		if !strings.Contains(out, "NOT verified") || !strings.Contains(out, "warning") || !strings.Contains(out, tc.addr) {
+			t.Errorf("%s: -check-config does not warn about skipped verification:\n%s", tc.addr, out)
+		}
+		c, _ := Load()
+		if w := c.Warnings(); len(w) != 1 || !strings.Contains(w[0], tc.addr) {
+			t.Errorf("%s: warnings %q", tc.addr, w)
+		}
+	}
+	// Off, or on in demo mode (nothing is dialled over TLS), warns of nothing.
+	for _, env := range []map[string]string{{"PIXIE_DIRECT_ADDR": "10.0.0.7:50300"}, {"PIXIE_TLS_SKIP_VERIFY": "true"}} {
+		setEnv(t, env)
+		c, err := Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := c.Warnings(); len(w) != 0 {
+			t.Errorf("%v: warnings %q", env, w)
+		}
 	}
 }
 

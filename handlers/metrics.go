@@ -25,7 +25,6 @@ const (
 	helpRejected       = "Queries refused with 429 because the concurrency limit was reached."
 	helpCache          = "GET runs and probes by cache state: miss (ran the query), hit, shared (joined an identical query in flight)."
 	helpVerdicts       = "Verdicts of queries with tolerances, by result (pass, fail)."
-	helpBuildInfo      = "Always 1; the labels describe the pxgate build."
 )
 
 // Query outcomes that are not a pixie.Kind.
@@ -78,13 +77,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Namespace: namespace, Name: "verdicts_total", Help: helpVerdicts,
 		}, []string{"result"}),
 	}
-	v := version.Get()
-	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: namespace, Name: "build_info", Help: helpBuildInfo,
-	}, []string{"version", "revision", "goversion"})
-	buildInfo.WithLabelValues(v.Version, v.Revision, v.GoVersion).Set(1)
-
-	reg.MustRegister(m.requests, m.duration, m.queries, m.queryDuration, m.running, m.rejected, m.cache, m.verdicts, buildInfo,
+	reg.MustRegister(m.requests, m.duration, m.queries, m.queryDuration, m.running, m.rejected, m.cache, m.verdicts,
+		version.NewCollector(), // pxgate_build_info
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

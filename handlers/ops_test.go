@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	promversion "github.com/prometheus/common/version"
+
 	pxgate "github.com/pxgate/pxgate"
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
@@ -91,7 +93,8 @@ func TestMetrics(t *testing.T) {
 	body := string(resp.body)
 	v := version.Get()
 	for _, want := range []string{
-		`pxgate_build_info{goversion="` + v.GoVersion + `",revision="` + v.Revision + `",version="` + v.Version + `"} 1`,
+		`pxgate_build_info{branch="` + promversion.Branch + `",goarch="` + promversion.GoArch + `",goos="` + promversion.GoOS +
+			`",goversion="` + v.GoVersion + `",revision="` + v.Revision + `",tags="` + promversion.GetTags() + `",version="` + v.Version + `"} 1`,
 		`pxgate_http_requests_total{code="200",method="GET",route="/healthz"} 1`,
 		`pxgate_http_requests_total{code="200",method="POST",route="/v1/run"} 1`,
 		`pxgate_http_requests_total{code="417",method="POST",route="/v1/run"} 1`,

@@ -1,14 +1,13 @@
 // Package pxl is a small PxL engine: it compiles Pixie's Python-based
 // query language and runs it, columnar, over a Source of telemetry tables
-// (the demo cluster of package pxl/demo, or a MemSource). With
-// Engine.Handler it answers fakevizier's ExecuteScript requests, so that a
-// real Vizier gRPC stream serves the results.
+// (the demo cluster of package pxl/demo, or a MemSource). It knows nothing
+// of the wire: package demo serves it over Vizier's gRPC API (through
+// pixie/fakevizier), so that a real Vizier stream carries the results.
 //
 // # Use
 //
 //	engine := pxl.NewEngine(demo.New(demo.Options{}))
 //	res, err := engine.Execute(ctx, script, nil)      // or Compile + Program.Run
-//	srv, err := fakevizier.Start(fakevizier.Options{Handler: engine.Handler()})
 //
 // Compile parses with gpython's Python 3 parser and checks what needs no
 // data (syntax, supported constructs, px.* names). Program.Run then
@@ -76,7 +75,7 @@
 // the compile error "Arg type annotation required"; a missing argument
 // takes the default); a returned DataFrame is the table OutputPrefix, a
 // list or tuple gives OutputPrefix[0], [1], ... A script that outputs no
-// table fails with fakevizier.NoDisplayMessage (at line 0, column 0).
+// table fails with pxl.NoDisplayMessage (at line 0, column 0).
 //
 // Not supported (compile errors where they appear, even in functions never
 // called): loops, comprehensions, lambda, classes, with/try/raise, other

@@ -2,19 +2,16 @@ package pxl
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
-	"github.com/pxgate/pxgate/pixie/fakevizier"
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
+
+// NoDisplayMessage is Vizier's compiler error for a script that outputs
+// nothing (no px.display call runs).
+const NoDisplayMessage = "query does not output a result, please add a px.display() statement"
 
 // DefaultMaxOutputRows caps each output table, like Vizier's default
 // result limit.
@@ -100,7 +97,7 @@ func (p *Program) Run(ctx context.Context, src Source, opts RunOptions) (res *Re
 		in.execFunc(f)
 	}
 	if len(in.sinks) == 0 && len(opts.Funcs) == 0 {
-		return nil, &CompileError{Errors: []Pos{{Message: fakevizier.NoDisplayMessage}}}
+		return nil, &CompileError{Errors: []Pos{{Message: NoDisplayMessage}}}
 	}
 	res = &Result{}
 	res.Stats.Compilation = time.Since(start)
@@ -268,90 +265,4 @@ func (e *Engine) Execute(ctx context.Context, script string, funcs []FuncCall) (
 	}
 	res.Stats.Compilation += parse
 	return res, nil
-}
-
-// Handler returns a fakevizier.Handler that runs each ExecuteScript
-// request on the engine, so that fakevizier serves the engine over the
-// real Vizier gRPC API: output tables, or compile errors (line, column,
-// message) as Vizier reports them.
-func (e *Engine) Handler() fakevizier.Handler {
-	return func(ctx context.Context, req *vizierpb.ExecuteScriptRequest) *fakevizier.Plan {
-		if req.GetQueryStr() == "" {
-			return &fakevizier.Plan{GRPCError: status.Errorf(codes.NotFound,
-				"query %s not found (the demo engine does not resume queries)", req.GetQueryId())}
-		}
-		var funcs []FuncCall
-		for _, f := range req.GetExecFuncs() {
-			fc := FuncCall{Name: f.GetFuncName(), OutputPrefix: f.GetOutputTablePrefix()}
-			for _, a := range f.GetArgValues() {
-				fc.Args = append(fc.Args, FuncArg{Name: a.GetName(), Value: a.GetValue()})
-			}
-			funcs = append(funcs, fc)
-		}
-		res, err := e.Execute(ctx, req.GetQueryStr(), funcs)
-		if err != nil {
-			var ce *CompileError
-			switch {
-			case errors.As(err, &ce):
-				p := &fakevizier.Plan{}
-				for _, pe := range ce.Errors {
-					p.CompileErrors = append(p.CompileErrors, fakevizier.CompilerError(uint64(pe.Line), uint64(pe.Column), pe.Message))
-				}
-				return p
-			case ctx.Err() != nil:
-				return &fakevizier.Plan{GRPCError: status.FromContextError(ctx.Err()).Err()}
-			}
-			return &fakevizier.Plan{Status: &vizierpb.Status{Code: int32(codes.Internal), Message: err.Error()}}
-		}
-		p := &fakevizier.Plan{Stats: &vizierpb.QueryExecutionStats{
-			Timing: &vizierpb.QueryTimingInfo{
-				CompilationTimeNs: max(res.Stats.Compilation.Nanoseconds(), 1),
-				ExecutionTimeNs:   max(res.Stats.Execution.Nanoseconds(), 1),
-			},
-			BytesProcessed:   res.Stats.BytesScanned,
-			RecordsProcessed: res.Stats.RowsScanned,
-		}}
-		for _, t := range res.Tables {
-			p.Tables = append(p.Tables, FakeTable(t))
-		}
-		return p
-	}
-}
-
-// FakeTable converts an output table to the fakevizier form.
-func FakeTable(t *Table) *fakevizier.Table {
-	ft := &fakevizier.Table{Name: t.Name, Columns: make([]fakevizier.Column, len(t.Columns))}
-	for i := range t.Columns {
-		c := &t.Columns[i]
-		fc := fakevizier.Column{Name: c.Name, Type: c.Type, Semantic: c.Semantic, Desc: c.Desc}
-		switch c.Type {
-		case Boolean:
-			fc.Bools = nonNil(c.Bools)
-		case Int64, Time64:
-			fc.Int64s = nonNil(c.Ints)
-		case Float64:
-			fc.Float64s = nonNil(c.Floats)
-		case String:
-			fc.Strings = make([][]byte, len(c.Strs))
-			for j, s := range c.Strs {
-				fc.Strings[j] = []byte(s)
-			}
-		case UInt128:
-			vals := make([]vizierpb.UInt128, len(c.U128s))
-			fc.UInt128s = make([]*vizierpb.UInt128, len(c.U128s))
-			for j, u := range c.U128s {
-				vals[j].High, vals[j].Low = u.High, u.Low
-				fc.UInt128s[j] = &vals[j]
-			}
-		}
-		ft.Columns[i] = fc
-	}
-	return ft
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pxl"
 )
 
@@ -516,8 +515,8 @@ func TestCompileErrors(t *testing.T) {
 		{"syntax error", head + "df = (df\npx.display(df)\n", nil, 4, 1, "invalid syntax"},
 		{"import", "import os\n", nil, 1, 1, "only 'import px'"},
 		{"column truth value", head + "if df.latency > 3:\n    pass\npx.display(df)\n", nil, 3, 4, "no truth value"},
-		{"no display", head, nil, 0, 0, fakevizier.NoDisplayMessage},
-		{"display only in an uncalled function", head + "def f():\n    px.display(df)\n", nil, 0, 0, fakevizier.NoDisplayMessage},
+		{"no display", head, nil, 0, 0, pxl.NoDisplayMessage},
+		{"display only in an uncalled function", head + "def f():\n    px.display(df)\n", nil, 0, 0, pxl.NoDisplayMessage},
 		{"missing annotation", head + "def f(a: str, b):\n    return df\n",
 			[]pxl.FuncCall{{Name: "f", OutputPrefix: "o", Args: []pxl.FuncArg{{Name: "a", Value: "x"}}}}, 3, 15, "Arg type annotation required"},
 		{"missing exec function", head, []pxl.FuncCall{{Name: "g", OutputPrefix: "o"}}, 0, 0, "function 'g' not found"},

@@ -41,22 +41,55 @@ import (
 	"github.com/pxgate/pxgate/pixie/vizier"
 )
 
-func main() {
-	duration := flag.Duration("duration", 10*time.Second, "length of the direct and gateway phases")
-	overload := flag.Duration("overload", 10*time.Second, "length of the overload phase")
-	concurrency := flag.Int("c", 8, "concurrent callers in the direct and gateway phases")
-	rows := flag.Int("rows", 100, "rows in the result table")
-	limit := flag.Int("limit", 8, "the gateway's concurrency limit (PXGATE_MAX_CONCURRENT) in the overload phase")
-	maxRequests := flag.Int64("n", 2_000_000, "stop a phase after this many requests")
-	vizierDelay := flag.Duration("vizier-delay", 2*time.Millisecond, "per-message delay of the fake Vizier in the realistic phase")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of one phase (-profile-phase) to this file")
-	profilePhase := flag.String("profile-phase", "gateway", "the phase -cpuprofile covers: gateway (POST /v1/run) or cached (cached GET)")
-	memProfile := flag.String("memprofile", "", "write an allocation profile (whole run up to the gateway phase's end) to this file")
+// flags are the command line's settings.
+type flags struct {
+	duration, overload time.Duration
+	concurrency        int
+	rows               int
+	limit              int
+	maxRequests        int64
+	vizierDelay        time.Duration
+	cpuProfile         string
+	profilePhase       string
+	memProfile         string
+}
+
+// parseFlags reads the command line.
+func parseFlags() flags {
+	var f flags
+	flag.DurationVar(&f.duration, "duration", 10*time.Second, "length of the direct and gateway phases")
+	flag.DurationVar(&f.overload, "overload", 10*time.Second, "length of the overload phase")
+	flag.IntVar(&f.concurrency, "c", 8, "concurrent callers in the direct and gateway phases")
+	flag.IntVar(&f.rows, "rows", 100, "rows in the result table")
+	flag.IntVar(&f.limit, "limit", 8, "the gateway's concurrency limit (PXGATE_MAX_CONCURRENT) in the overload phase")
+	flag.Int64Var(&f.maxRequests, "n", 2_000_000, "stop a phase after this many requests")
+	flag.DurationVar(&f.vizierDelay, "vizier-delay", 2*time.Millisecond, "per-message delay of the fake Vizier in the realistic phase")
+	flag.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of one phase (-profile-phase) to this file")
+	flag.StringVar(&f.profilePhase, "profile-phase", "gateway", "the phase -cpuprofile covers: gateway (POST /v1/run) or cached (cached GET)")
+	flag.StringVar(&f.memProfile, "memprofile", "", "write an allocation profile (whole run up to the gateway phase's end) to this file")
 	flag.Parse()
+	return f
+}
+
+// bench is what the phases share: the fake Vizier and its table, the pixie
+// client, the query (as a pixie request and as a POST body) and the HTTP
+// client the callers use.
+type bench struct {
+	flags
+	fake   *fakevizier.Server
+	table  *fakevizier.Table
+	client *vizier.Client
+	query  pixie.Request
+	body   []byte
+	hc     *http.Client
+}
+
+func main() {
+	f := parseFlags()
 	log.SetFlags(0)
 
-	fmt.Printf("pxgate load benchmark: %d CPUs, %s, result %d rows, %d callers\n", runtime.NumCPU(), runtime.Version(), *rows, *concurrency)
-	table := fakevizier.LETTable("output", *rows, time.Now().Add(-time.Hour), func(i int) time.Duration {
+	fmt.Printf("pxgate load benchmark: %d CPUs, %s, result %d rows, %d callers\n", runtime.NumCPU(), runtime.Version(), f.rows, f.concurrency)
+	table := fakevizier.LETTable("output", f.rows, time.Now().Add(-time.Hour), func(i int) time.Duration {
 		return 150*time.Millisecond + time.Duration(i%13)*5*time.Millisecond
 	})
 	fake, err := fakevizier.Start(fakevizier.Options{Handler: fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}})})
@@ -66,41 +99,68 @@ func main() {
 	must(err)
 	defer client.Close()
 
-	query := pixie.Request{Script: "import px\npx.display(px.DataFrame('http_events'), 'output')\n"}
-	direct := run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
-		_, err := client.Execute(ctx, query, &pixie.Collector{})
+	b := &bench{
+		flags:  f,
+		fake:   fake,
+		table:  table,
+		client: client,
+		query:  pixie.Request{Script: "import px\npx.display(px.DataFrame('http_events'), 'output')\n"},
+		body:   []byte(`{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')\n", "tolerances": [{"expect": "p99(latency_p99) < 300ms"}]}`),
+		hc:     &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: f.concurrency * 2}},
+	}
+	b.instantVizier()
+	b.slowVizier()
+	b.cachedGET()
+	if !b.overloaded() {
+		os.Exit(1)
+	}
+}
+
+// run runs one phase of the direct and gateway phases' length and callers.
+func (b *bench) run(fn func(context.Context) error) *result {
+	return run(b.duration, b.concurrency, b.maxRequests, fn)
+}
+
+// direct runs the query with the pixie client alone (the baseline).
+func (b *bench) direct() *result {
+	return b.run(func(ctx context.Context) error {
+		_, err := b.client.Execute(ctx, b.query, &pixie.Collector{})
 		return err
 	})
+}
+
+// instantVizier compares the client alone, the gateway and the bare HTTP
+// floor against a Vizier that answers at once.
+func (b *bench) instantVizier() {
+	direct := b.direct()
 	direct.print("direct (pixie client)")
 
-	timed := &timedPixie{Pixie: client}
+	timed := &timedPixie{Pixie: b.client}
 	srv, url := serve(handlers.Options{Pixie: timed})
-	body := []byte(`{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')\n", "tolerances": [{"expect": "p99(latency_p99) < 300ms"}]}`)
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency * 2}}
-	stopProfile := startProfile(*cpuProfile, *profilePhase == "gateway")
-	gw := run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
-		return post(ctx, hc, url+"/v1/run", body, http.StatusOK)
+	stopProfile := startProfile(b.cpuProfile, b.profilePhase == "gateway")
+	gw := b.run(func(ctx context.Context) error {
+		return post(ctx, b.hc, url+"/v1/run", b.body, http.StatusOK)
 	})
 	stopProfile()
-	if *memProfile != "" {
-		f, err := os.Create(*memProfile)
+	if b.memProfile != "" {
+		f, err := os.Create(b.memProfile)
 		must(err)
 		must(pprof.Lookup("allocs").WriteTo(f, 0))
 		must(f.Close())
 	}
 	gw.print("gateway (POST /v1/run)")
 	inside := timed.p50()
-	sent, err := capture(context.Background(), hc, http.MethodPost, url+"/v1/run", body)
+	sent, err := capture(context.Background(), b.hc, http.MethodPost, url+"/v1/run", b.body)
 	must(err)
 	srv.Close()
 	fmt.Printf("overhead ratio p50 %.2fx, throughput %.2fx (goal <= 1.3x for %d rows), added p50 %s\n",
-		float64(gw.p(50))/float64(direct.p(50)), direct.rps()/gw.rps(), *rows, gw.p(50)-direct.p(50))
+		float64(gw.p(50))/float64(direct.p(50)), direct.rps()/gw.rps(), b.rows, gw.p(50)-direct.p(50))
 
 	// The floor: the same exchange with a server that does nothing but
 	// HTTP, what any gateway in front of the client costs at least.
 	srv, url = serveBytes(sent)
-	floor := run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
-		return post(ctx, hc, url+"/v1/run", body, sent.status)
+	floor := b.run(func(ctx context.Context) error {
+		return post(ctx, b.hc, url+"/v1/run", b.body, sent.status)
 	})
 	srv.Close()
 	floor.print(fmt.Sprintf("floor (bare net/http, same %d B answer)", len(sent.body)))
@@ -117,58 +177,63 @@ func main() {
 	// between HTTP work and is slower for that alone.
 	fmt.Printf("  of which: the pixie call slower inside the gateway %s (p50 %s with the gateway's sinks, vs %s direct), the rest %s (handlers' own work, scheduling; gateway - floor - call)\n",
 		inside-direct.p(50), inside, direct.p(50), gw.p(50)-floor.p(50)-inside)
+}
 
-	// The same with a Vizier that takes about as long as a small real query
-	// (each of the stream's messages after a pause).
-	fake.SetHandler(fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}, Delay: *vizierDelay}))
-	direct = run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
-		_, err := client.Execute(ctx, query, &pixie.Collector{})
-		return err
-	})
-	direct.print(fmt.Sprintf("direct, vizier %s/message", *vizierDelay))
-	srv, url = serve(handlers.Options{Pixie: client})
-	gw = run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
-		return post(ctx, hc, url+"/v1/run", body, http.StatusOK)
+// slowVizier compares the client alone and the gateway with a Vizier that
+// takes about as long as a small real query (each of the stream's messages
+// after a pause).
+func (b *bench) slowVizier() {
+	b.fake.SetHandler(fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{b.table}, Delay: b.vizierDelay}))
+	direct := b.direct()
+	direct.print(fmt.Sprintf("direct, vizier %s/message", b.vizierDelay))
+	srv, url := serve(handlers.Options{Pixie: b.client})
+	gw := b.run(func(ctx context.Context) error {
+		return post(ctx, b.hc, url+"/v1/run", b.body, http.StatusOK)
 	})
 	srv.Close()
-	gw.print(fmt.Sprintf("gateway, vizier %s/message", *vizierDelay))
+	gw.print(fmt.Sprintf("gateway, vizier %s/message", b.vizierDelay))
 	fmt.Printf("overhead ratio with a %s/message vizier: p50 %.2fx, throughput %.2fx\n",
-		*vizierDelay, float64(gw.p(50))/float64(direct.p(50)), direct.rps()/gw.rps())
+		b.vizierDelay, float64(gw.p(50))/float64(direct.p(50)), direct.rps()/gw.rps())
+}
 
-	// Cached GET: the answer of an identical request within the TTL.
-	srv, url = serve(handlers.Options{Pixie: client, Cache: cache.New(time.Minute, 100, 64<<20)})
+// cachedGET measures the answer of an identical request within the cache's
+// TTL, and its floor: a bare net/http server sending the same bytes.
+func (b *bench) cachedGET() {
+	srv, url := serve(handlers.Options{Pixie: b.client, Cache: cache.New(time.Minute, 100, 64<<20)})
 	getURL := url + "/v1/scripts/service_let/run?service=default/consumer&start_time=-5m" // a dashboard panel: no expect=, so cacheable
-	stopProfile = startProfile(*cpuProfile, *profilePhase == "cached")
-	cached := run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
-		return get(ctx, hc, getURL, http.StatusOK)
+	stopProfile := startProfile(b.cpuProfile, b.profilePhase == "cached")
+	cached := b.run(func(ctx context.Context) error {
+		return get(ctx, b.hc, getURL, http.StatusOK)
 	})
 	stopProfile()
-	hit, err := capture(context.Background(), hc, http.MethodGet, getURL, nil)
+	hit, err := capture(context.Background(), b.hc, http.MethodGet, getURL, nil)
 	must(err)
 	srv.Close()
 	cached.print("cached GET /v1/scripts/service_let/run")
 	// Its floor: a bare net/http server sending the same bytes to the
 	// same GET, what serving any stored answer costs at least here.
 	srv, url = serveBytes(hit)
-	cachedFloor := run(*duration, *concurrency, *maxRequests, func(ctx context.Context) error {
-		return get(ctx, hc, url+"/v1/scripts/service_let/run", hit.status)
+	cachedFloor := b.run(func(ctx context.Context) error {
+		return get(ctx, b.hc, url+"/v1/scripts/service_let/run", hit.status)
 	})
 	srv.Close()
 	cachedFloor.print(fmt.Sprintf("floor (bare net/http GET, same %d B answer)", len(hit.body)))
 	fmt.Printf("cached GET: %.0f req/s (goal >= 20000 on 2 cores), %.0f%% of the bare net/http floor (%.0f req/s)\n",
 		cached.rps(), 100*cached.rps()/cachedFloor.rps(), cachedFloor.rps())
+}
 
-	// Overload: a Vizier that takes ~200 ms per query (longer than the
-	// gateway's 100 ms queue wait), twice as many callers
-	// as the gateway admits.
-	fake.SetHandler(fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}, Delay: 50 * time.Millisecond}))
-	hc.CloseIdleConnections()
+// overloaded runs twice as many callers as the gateway admits against a
+// Vizier that takes ~200 ms per query (longer than the gateway's 100 ms
+// queue wait). It reports whether every refusal was a 429 (no other error).
+func (b *bench) overloaded() bool {
+	b.fake.SetHandler(fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{b.table}, Delay: 50 * time.Millisecond}))
+	b.hc.CloseIdleConnections()
 	runtime.GC()
 	before := runtime.NumGoroutine()
-	srv, url = serve(handlers.Options{Pixie: client, MaxConcurrent: *limit, QueueWait: 100 * time.Millisecond})
+	srv, url := serve(handlers.Options{Pixie: b.client, MaxConcurrent: b.limit, QueueWait: 100 * time.Millisecond})
 	var rejected, other atomic.Int64
-	ov := run(*overload, 2**limit, *maxRequests, func(ctx context.Context) error {
-		err := post(ctx, hc, url+"/v1/run", body, http.StatusOK)
+	ov := run(b.overload, 2*b.limit, b.maxRequests, func(ctx context.Context) error {
+		err := post(ctx, b.hc, url+"/v1/run", b.body, http.StatusOK)
 		var se statusError
 		switch {
 		case err == nil:
@@ -181,16 +246,14 @@ func main() {
 		return err
 	})
 	srv.Close()
-	hc.CloseIdleConnections()
+	b.hc.CloseIdleConnections()
 	time.Sleep(500 * time.Millisecond)
 	runtime.GC()
 	after := runtime.NumGoroutine()
-	ov.print(fmt.Sprintf("overload (%d callers, limit %d)", 2**limit, *limit))
+	ov.print(fmt.Sprintf("overload (%d callers, limit %d)", 2*b.limit, b.limit))
 	fmt.Printf("overload: %d answered 429, %d other errors (goal 0); goroutines before %d, after %d\n",
 		rejected.Load(), other.Load(), before, after)
-	if other.Load() > 0 {
-		os.Exit(1)
-	}
+	return other.Load() == 0
 }
 
 // result holds one phase's latencies.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/config"
-	"github.com/pxgate/pxgate/pxl/demo"
+	"github.com/pxgate/pxgate/demo"
 )
 
 func demoConfig(t *testing.T) *config.Config {

@@ -42,8 +42,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *showVersion {
-		v := version.Get()
-		fmt.Fprintf(stdout, "pxgate %s (revision %s, built %s, %s)\n", v.Version, v.Revision, v.BuildDate, v.GoVersion)
+		fmt.Fprintln(stdout, version.Print())
 		return 0
 	}
 	cfg, err := config.Load()

@@ -43,7 +43,7 @@ func TestRunVersion(t *testing.T) {
 	if code := run([]string{"-version"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if !strings.HasPrefix(out.String(), "pxgate ") {
+	if !strings.HasPrefix(out.String(), "pxgate, version ") {
 		t.Errorf("got %q", out.String())
 	}
 }

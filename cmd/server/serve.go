@@ -19,9 +19,9 @@ import (
 	"github.com/pxgate/pxgate/auth"
 	"github.com/pxgate/pxgate/cache"
 	"github.com/pxgate/pxgate/config"
+	"github.com/pxgate/pxgate/demo"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie/vizier"
-	"github.com/pxgate/pxgate/pxl/demo"
 	"github.com/pxgate/pxgate/scripts"
 	"github.com/pxgate/pxgate/tlscert"
 	"github.com/pxgate/pxgate/version"
@@ -44,24 +44,20 @@ type Hooks struct {
 // the Pixie connection closes last.
 func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 	logger := newLogger(cfg, hooks.LogOut)
-	pcfg := pixieConfig(cfg)
-	var demoKnob handlers.DemoCluster
-	if cfg.DemoOn {
-		d, err := startDemo(cfg, logger)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		pcfg = vizier.Config{DirectAddr: d.vizier.Addr(), Plaintext: true, ClusterID: demo.ClusterID}
-		demoKnob = d.cluster
+	for _, w := range cfg.Warnings() {
+		logger.Warn(w)
 	}
-	client, err := vizier.New(pcfg)
+	target, err := connect(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer target.close()
 
-	catalog, err := loadCatalog(cfg, client, logger)
+	catalog, err := loadCatalog(cfg, target.client, logger)
+	if err != nil {
+		return err
+	}
+	guard, err := loadCallerGuard(ctx, cfg, logger, hooks.Reload)
 	if err != nil {
 		return err
 	}
@@ -69,56 +65,18 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 	if cfg.CacheTTL > 0 {
 		results = cache.New(cfg.CacheTTL, cfg.CacheMaxEntries, cfg.CacheMaxBytes)
 	}
-
-	var (
-		authenticate func(http.Handler) http.Handler
-		tokens       *auth.Tokens
-		certs        *tlscert.Reloader
-	)
-	if cfg.AuthTokensFile != "" {
-		if tokens, err = auth.Load(cfg.AuthTokensFile, logger); err != nil {
-			return err
-		}
-		authenticate = auth.Middleware(tokens, cfg.AuthOpenPaths)
-		logger.Info("caller tokens required", "tokens", tokens.Len(), "open_paths", cfg.AuthOpenPaths)
-	}
-	if cfg.TLSCertFile != "" {
-		if certs, err = tlscert.Load(cfg.TLSCertFile, cfg.TLSKeyFile, logger); err != nil {
-			return err
-		}
-	} else if tokens != nil {
-		logger.Warn("caller tokens travel in plaintext: set PXGATE_TLS_CERT_FILE and PXGATE_TLS_KEY_FILE, or put TLS in front of pxgate")
-	}
-	// SIGHUP re-reads the files now; both also notice changes by themselves.
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hooks.Reload:
-				if tokens != nil {
-					_ = tokens.Reload() // logs its own outcome
-				}
-				if certs != nil {
-					certs.Reload()
-				}
-			}
-		}
-	}()
-
 	var ready atomic.Bool
-	reg := prometheus.NewRegistry()
 	h := handlers.New(handlers.Options{
-		Pixie:            client,
+		Pixie:            target.client,
 		Logger:           logger,
-		Registry:         reg,
-		DefaultClusterID: pcfg.ClusterID,
+		Registry:         prometheus.NewRegistry(),
+		DefaultClusterID: target.pcfg.ClusterID,
 		MaxRows:          cfg.MaxRows,
 		DefaultTimeout:   cfg.DefaultTimeout,
 		MaxTimeout:       cfg.QueryTimeout,
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		Ready:            ready.Load,
-		Demo:             cfg.DemoOn,
+		Demo:             target.demo != nil,
 		Catalog:          catalog,
 		NamedOnly:        !cfg.AllowInline,
 		AllowMutations:   cfg.AllowMutations,
@@ -127,35 +85,27 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		MaxStreamRows:    cfg.MaxStreamRows,
 		HistorySize:      cfg.HistorySize,
 		Cache:            results,
-		DemoCluster:      demoKnob,
-		Authenticate:     authenticate,
+		DemoCluster:      target.demoKnob(),
+		Authenticate:     guard.authenticate,
 	})
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on PXGATE_LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		// A response can only be written once its query is done.
-		WriteTimeout: cfg.QueryTimeout + 30*time.Second,
-		IdleTimeout:  2 * time.Minute,
-		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(cfg, h, logger)
 	errc := make(chan error, 1)
 	scheme := "http"
-	if certs != nil {
+	if guard.certs != nil {
 		scheme = "https"
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate}
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: guard.certs.GetCertificate}
 		go func() { errc <- srv.ServeTLS(ln, "", "") }()
 	} else {
 		go func() { errc <- srv.Serve(ln) }()
 	}
 	ready.Store(true)
 	v := version.Get()
-	logger.Info("pxgate serving", "addr", ln.Addr().String(), "scheme", scheme, "pixie", describeTarget(cfg, pcfg),
+	logger.Info("pxgate serving", "addr", ln.Addr().String(), "scheme", scheme, "pixie", target.describe(cfg),
 		"version", v.Version, "revision", v.Revision)
 	if hooks.Started != nil {
 		hooks.Started(ln.Addr().String())
@@ -166,6 +116,133 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
+	return drain(cfg, srv, &ready, errc, logger)
+}
+
+// target is where queries go: the Pixie client, and the embedded demo
+// cluster when it serves them.
+type target struct {
+	client *vizier.Client
+	pcfg   vizier.Config
+	demo   *demo.Demo // nil unless the demo serves queries
+}
+
+// connect starts the demo cluster when the configuration asks for it and
+// opens the Pixie client (to the demo's Vizier, or the configured Pixie).
+func connect(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*target, error) {
+	t := &target{pcfg: pixieConfig(cfg)}
+	if cfg.DemoOn {
+		d, err := demo.Start(ctx, demo.Options{VizierAddr: cfg.DemoVizierAddr})
+		if err != nil {
+			return nil, fmt.Errorf("PXGATE_DEMO_VIZIER_ADDR: %w", err)
+		}
+		logger.Info("no Pixie credentials: serving the embedded demo cluster (synthetic telemetry)",
+			"vizier_addr", d.VizierAddr(), "cluster_id", d.ClusterID(), "services", d.Services())
+		t.demo = d
+		t.pcfg = vizier.Config{DirectAddr: d.VizierAddr(), Plaintext: true, ClusterID: d.ClusterID()}
+	}
+	client, err := vizier.New(t.pcfg)
+	if err != nil {
+		t.close()
+		return nil, err
+	}
+	t.client = client
+	return t, nil
+}
+
+// close closes the client first, then stops the demo's Vizier.
+func (t *target) close() {
+	if t.client != nil {
+		_ = t.client.Close()
+	}
+	if t.demo != nil {
+		t.demo.Close()
+	}
+}
+
+// demoKnob is the demo's load knob for POST /v1/demo/load; nil (the
+// routes answer 404) outside demo mode.
+func (t *target) demoKnob() handlers.DemoCluster {
+	if t.demo == nil {
+		return nil
+	}
+	return t.demo
+}
+
+// describe names where queries go, without credentials.
+func (t *target) describe(cfg *config.Config) string {
+	switch {
+	case t.demo != nil:
+		return "demo cluster (vizier " + t.pcfg.DirectAddr + ")"
+	case cfg.DirectAddr != "" && cfg.DirectPlain:
+		return "vizier " + cfg.DirectAddr + " (plaintext)"
+	case cfg.DirectAddr != "":
+		return "vizier " + cfg.DirectAddr
+	}
+	return "cloud " + cfg.CloudOrDefault() + " cluster " + cfg.ClusterID
+}
+
+// callerGuard is what guards pxgate's own port: caller tokens and the
+// serving certificate, each optional.
+type callerGuard struct {
+	authenticate func(http.Handler) http.Handler
+	tokens       *auth.Tokens
+	certs        *tlscert.Reloader
+}
+
+// loadCallerGuard loads the caller tokens and the serving certificate, and
+// re-reads both on every reload signal until ctx ends (both also notice
+// changes by themselves).
+func loadCallerGuard(ctx context.Context, cfg *config.Config, logger *slog.Logger, reload <-chan os.Signal) (*callerGuard, error) {
+	g := &callerGuard{}
+	var err error
+	if cfg.AuthTokensFile != "" {
+		if g.tokens, err = auth.Load(cfg.AuthTokensFile, logger); err != nil {
+			return nil, err
+		}
+		g.authenticate = auth.Middleware(g.tokens, cfg.AuthOpenPaths)
+		logger.Info("caller tokens required", "tokens", g.tokens.Len(), "open_paths", cfg.AuthOpenPaths)
+	}
+	if cfg.TLSCertFile != "" {
+		if g.certs, err = tlscert.Load(cfg.TLSCertFile, cfg.TLSKeyFile, logger); err != nil {
+			return nil, err
+		}
+	} else if g.tokens != nil {
+		logger.Warn("caller tokens travel in plaintext: set PXGATE_TLS_CERT_FILE and PXGATE_TLS_KEY_FILE, or put TLS in front of pxgate")
+	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-reload:
+				if g.tokens != nil {
+					_ = g.tokens.Reload() // logs its own outcome
+				}
+				if g.certs != nil {
+					g.certs.Reload()
+				}
+			}
+		}
+	}()
+	return g, nil
+}
+
+func newHTTPServer(cfg *config.Config, h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// A response can only be written once its query is done.
+		WriteTimeout: cfg.QueryTimeout + 30*time.Second,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// drain shuts srv down once Serve's context has ended; errc carries the
+// serve loop's result.
+func drain(cfg *config.Config, srv *http.Server, ready *atomic.Bool, errc <-chan error, logger *slog.Logger) error {
 	// From now on every response says Connection: close (and idle
 	// keep-alive connections are closed), so clients open new connections,
 	// which the load balancer sends elsewhere, instead of reusing one to
@@ -225,20 +302,6 @@ func pixieConfig(cfg *config.Config) vizier.Config {
 		MaxRecvBytes: cfg.MaxRecvMiB << 20,
 		Encrypt:      cfg.Encrypt(),
 	}
-}
-
-// describeTarget names where queries go, without credentials.
-func describeTarget(cfg *config.Config, pcfg vizier.Config) string {
-	if cfg.DemoOn {
-		return "demo cluster (vizier " + pcfg.DirectAddr + ")"
-	}
-	if cfg.DirectAddr != "" {
-		if cfg.DirectPlain {
-			return "vizier " + cfg.DirectAddr + " (plaintext)"
-		}
-		return "vizier " + cfg.DirectAddr
-	}
-	return "cloud " + cfg.CloudOrDefault() + " cluster " + cfg.ClusterID
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,12 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pxgate/pxgate/demo"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/internal/gatewaytest"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/vizier"
-	"github.com/pxgate/pxgate/pxl"
-	"github.com/pxgate/pxgate/pxl/demo"
+	pxldemo "github.com/pxgate/pxgate/pxl/demo"
 )
 
 const clusterID = gatewaytest.ClusterID
@@ -29,9 +30,9 @@ const clusterID = gatewaytest.ClusterID
 // experiment is the part of an experiment file these tests read.
 type experiment struct {
 	Configuration map[string]struct {
-		Type    string `json:"type"`
-		Key     string `json:"key"`
-		Default string `json:"default"`
+		Type    string  `json:"type"`
+		Key     string  `json:"key"`
+		Default *string `json:"default"` // Chaos Toolkit refuses an env entry without one when the variable is unset
 	} `json:"configuration"`
 	Method []struct {
 		Provider struct {
@@ -72,6 +73,38 @@ func gateway(t *testing.T, table *fakevizier.Table) (*httptest.Server, *fakevizi
 	return gatewaytest.Start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{table}}), handlers.Options{})
 }
 
+// configuration loads an experiment's configuration as Chaos Toolkit does
+// with env as the environment: an env entry takes its variable, else its
+// default; one with neither makes the experiment invalid ("Configuration
+// makes reference to an environment key that does not exist").
+func configuration(t *testing.T, exp experiment, env map[string]string) map[string]string {
+	t.Helper()
+	config := map[string]string{}
+	for name, c := range exp.Configuration {
+		if c.Type != "env" {
+			t.Fatalf("configuration %s: type %q, these tests read env entries only", name, c.Type)
+		}
+		switch v, ok := env[c.Key]; {
+		case ok:
+			config[name] = v
+		case c.Default != nil:
+			config[name] = *c.Default
+		default:
+			t.Fatalf("configuration %s: %s is unset and has no default: chaos run refuses the experiment", name, c.Key)
+		}
+	}
+	return config
+}
+
+func merged(a, b map[string]string) map[string]string {
+	out := maps.Clone(a)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, b)
+	return out
+}
+
 var placeholder = regexp.MustCompile(`\$\{([a-zA-Z0-9_]+)\}`)
 
 // substitute replaces ${name} from the configuration, as Chaos Toolkit does.
@@ -96,8 +129,9 @@ func substitute(v any, config map[string]string) any {
 }
 
 // probe makes the steady-state probe's HTTP call and applies its
-// tolerance; it reports whether the steady state is met.
-func probe(t *testing.T, file, base string) bool {
+// tolerance; it reports whether the steady state is met. The configuration
+// is what Chaos Toolkit builds with only env set in the environment.
+func probe(t *testing.T, file, base string, env map[string]string) bool {
 	t.Helper()
 	raw, err := os.ReadFile(file)
 	if err != nil {
@@ -107,11 +141,7 @@ func probe(t *testing.T, file, base string) bool {
 	if err := json.Unmarshal(raw, &exp); err != nil {
 		t.Fatal(err)
 	}
-	config := map[string]string{}
-	for name, c := range exp.Configuration {
-		config[name] = c.Default
-	}
-	config["pxgate_url"], config["pixie_cluster_id"] = base, clusterID
+	config := configuration(t, exp, merged(env, map[string]string{"PXGATE_URL": base}))
 
 	p := exp.SteadyState.Probes[0]
 	args := substitute(p.Provider.Arguments, config).(map[string]any)
@@ -173,14 +203,21 @@ func TestExperiments(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			t.Parallel()
 			calm, fake := gateway(t, letTable(200))
-			if !probe(t, file, calm.URL) {
+			if !probe(t, file, calm.URL, map[string]string{"PIXIE_CLUSTER_ID": clusterID}) {
 				t.Errorf("p99 around 200 ms: the steady state is not met, want met")
 			}
 			if reqs := fake.Requests(); len(reqs) != 1 || reqs[0].Req.GetClusterId() != clusterID {
 				t.Errorf("the fake saw %d requests (cluster from the configuration: want %s)", len(reqs), clusterID)
 			}
+			// Nothing exported: every entry's default, and pxgate's own cluster.
+			if !probe(t, file, calm.URL, nil) {
+				t.Errorf("with the configuration's defaults: the steady state is not met, want met")
+			}
+			if reqs := fake.Requests(); len(reqs) != 2 || reqs[1].Req.GetClusterId() != clusterID {
+				t.Errorf("the fake saw %d requests (the gateway's default cluster: want %s)", len(reqs), clusterID)
+			}
 			loaded, _ := gateway(t, letTable(450))
-			if probe(t, file, loaded.URL) {
+			if probe(t, file, loaded.URL, nil) {
 				t.Errorf("p99 around 450 ms: the steady state is met, want not met")
 			}
 		})
@@ -193,18 +230,18 @@ func demoGateway(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var now atomic.Int64
 	now.Store(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixNano())
-	cluster := demo.New(demo.Options{Seed: 7, Clock: func() time.Time { return time.Unix(0, now.Load()) }})
-	fake, err := fakevizier.Start(fakevizier.Options{Handler: pxl.NewEngine(cluster).Handler()})
+	telemetry := pxldemo.New(pxldemo.Options{Seed: 7, Clock: func() time.Time { return time.Unix(0, now.Load()) }})
+	cluster, err := demo.Start(t.Context(), demo.Options{Telemetry: telemetry})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(fake.Close)
-	client, err := vizier.New(vizier.Config{DirectAddr: fake.Addr(), Plaintext: true, ClusterID: demo.ClusterID})
+	t.Cleanup(cluster.Close)
+	client, err := vizier.New(vizier.Config{DirectAddr: cluster.VizierAddr(), Plaintext: true, ClusterID: cluster.ClusterID()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Close() })
-	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: demo.ClusterID, Demo: true, DemoCluster: cluster}))
+	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: cluster.ClusterID(), Demo: true, DemoCluster: cluster}))
 	t.Cleanup(srv.Close)
 	return srv, &now
 }
@@ -217,7 +254,7 @@ func TestDemoExperiment(t *testing.T) {
 	t.Parallel()
 	const file = "experiment-demo.json"
 	srv, now := demoGateway(t)
-	if !probe(t, file, srv.URL) {
+	if !probe(t, file, srv.URL, nil) {
 		t.Fatal("before the method: the steady state is not met at rest")
 	}
 	raw, err := os.ReadFile(file)
@@ -228,12 +265,7 @@ func TestDemoExperiment(t *testing.T) {
 	if err := json.Unmarshal(raw, &exp); err != nil {
 		t.Fatal(err)
 	}
-	config := map[string]string{"pxgate_url": srv.URL}
-	for name, c := range exp.Configuration {
-		if name != "pxgate_url" {
-			config[name] = c.Default
-		}
-	}
+	config := configuration(t, exp, map[string]string{"PXGATE_URL": srv.URL})
 	for _, action := range exp.Method {
 		p := action.Provider
 		if p.Method != http.MethodPost || p.Headers["Content-Type"] != "application/json" {
@@ -254,7 +286,7 @@ func TestDemoExperiment(t *testing.T) {
 		}
 		now.Add(int64(action.Pauses.After * float64(time.Second)))
 	}
-	if probe(t, file, srv.URL) {
+	if probe(t, file, srv.URL, nil) {
 		t.Error("after the method: the steady state is still met, want it to fail under load")
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"sigs.k8s.io/yaml"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/internal/gatewaytest"
@@ -24,31 +24,31 @@ import (
 )
 
 type config struct {
-	ScrapeConfigs []scrapeConfig `json:"scrape_configs"`
+	ScrapeConfigs []scrapeConfig `yaml:"scrape_configs"`
 }
 
 type scrapeConfig struct {
-	JobName        string              `json:"job_name"`
-	MetricsPath    string              `json:"metrics_path"`
-	ScrapeInterval string              `json:"scrape_interval"`
-	ScrapeTimeout  string              `json:"scrape_timeout"`
-	Params         map[string][]string `json:"params"`
+	JobName        string              `yaml:"job_name"`
+	MetricsPath    string              `yaml:"metrics_path"`
+	ScrapeInterval string              `yaml:"scrape_interval"`
+	ScrapeTimeout  string              `yaml:"scrape_timeout"`
+	Params         map[string][]string `yaml:"params"`
 	StaticConfigs  []struct {
-		Targets []string `json:"targets"`
-	} `json:"static_configs"`
-	RelabelConfigs []relabel `json:"relabel_configs"`
+		Targets []string `yaml:"targets"`
+	} `yaml:"static_configs"`
+	RelabelConfigs []relabel `yaml:"relabel_configs"`
 }
 
 type relabel struct {
-	SourceLabels []string `json:"source_labels"`
-	TargetLabel  string   `json:"target_label"`
-	Replacement  string   `json:"replacement"`
+	SourceLabels []string `yaml:"source_labels"`
+	TargetLabel  string   `yaml:"target_label"`
+	Replacement  string   `yaml:"replacement"`
 }
 
 func parse(t *testing.T, raw []byte) config {
 	t.Helper()
 	var c config
-	if err := yaml.UnmarshalStrict(raw, &c); err != nil {
+	if err := yaml.Load(raw, &c, yaml.WithKnownFields()); err != nil {
 		t.Fatalf("not a scrape configuration: %v\n%s", err, raw)
 	}
 	if len(c.ScrapeConfigs) == 0 {

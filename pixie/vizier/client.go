@@ -26,6 +26,12 @@ const DefaultCloudAddr = "work.withpixie.ai:443"
 // batches can exceed gRPC's 4 MiB default by far.
 const DefaultMaxRecvBytes = 256 << 20
 
+// DefaultHealthTimeout bounds one health check, and one cluster listing
+// through the cloud, when Config.HealthTimeout is 0: a Vizier that accepts
+// connections but never answers must not hold GET /v1/clusters for the
+// whole query timeout.
+const DefaultHealthTimeout = 5 * time.Second
+
 // Config says how to reach Pixie. Exactly one mode applies: DirectAddr set
 // means a direct connection to a Vizier; otherwise CloudAddr (default
 // DefaultCloudAddr) is used with TLS and the API key.
@@ -51,6 +57,9 @@ type Config struct {
 	// configuration to decide, not this package. See encrypt.go for the key's
 	// life cycle.
 	Encrypt bool
+	// HealthTimeout bounds each health check and cluster listing; 0 means
+	// DefaultHealthTimeout.
+	HealthTimeout time.Duration
 	// KeyBits is the RSA key size for Encrypt; 0 means DefaultKeyBits.
 	// Less than MinKeyBits is refused by New.
 	KeyBits int
@@ -217,18 +226,31 @@ func (c *Client) Health(ctx context.Context, clusterID string) error {
 // direct mode there is one cluster, the Vizier dialled, whose status comes
 // from its health check.
 func (c *Client) Clusters(ctx context.Context) ([]pixie.Cluster, error) {
+	timeout := c.cfg.HealthTimeout
+	if timeout <= 0 {
+		timeout = DefaultHealthTimeout
+	}
+	bounded, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	if c.cfg.Direct() {
 		cl := pixie.Cluster{ID: c.cfg.ClusterID, Name: c.cfg.DirectAddr, Status: "CS_HEALTHY", Queryable: true}
-		if err := c.Health(ctx, ""); err != nil {
-			if k := pixie.KindOf(err); k == pixie.KindTimeout || k == pixie.KindCanceled {
+		if err := c.Health(bounded, ""); err != nil {
+			if ctx.Err() != nil { // the caller's own deadline or cancellation
 				return nil, err
 			}
-			cl.Status, cl.Queryable, cl.StatusMessage = "CS_UNHEALTHY", false, err.Error()
+			msg := err.Error()
+			if pixie.KindOf(err) == pixie.KindTimeout {
+				msg = fmt.Sprintf("health check: vizier %s did not answer within %s", c.cfg.DirectAddr, timeout)
+			}
+			cl.Status, cl.Queryable, cl.StatusMessage = "CS_UNHEALTHY", false, msg
 		}
 		return []pixie.Cluster{cl}, nil
 	}
-	resp, err := c.cluster.GetClusterInfo(ctx, &cloudpb.GetClusterInfoRequest{})
+	resp, err := c.cluster.GetClusterInfo(bounded, &cloudpb.GetClusterInfoRequest{})
 	if err != nil {
+		if ctx.Err() == nil && bounded.Err() != nil {
+			return nil, errorf(pixie.KindUnavailable, err, "list clusters: Pixie Cloud %s did not answer within %s", c.cfg.Addr(), timeout)
+		}
 		return nil, fromRPC(ctx, "list clusters", err)
 	}
 	out := make([]pixie.Cluster, 0, len(resp.GetClusters()))

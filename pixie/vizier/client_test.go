@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -538,5 +539,67 @@ func TestDirectModeServesOnlyItsCluster(t *testing.T) {
 	}
 	if n := len(s.Requests()); n != 2 {
 		t.Errorf("the fake saw %d queries, want 2 (the refused ones never reach it)", n)
+	}
+}
+
+// silentListener accepts connections and never answers: a Vizier or a cloud
+// whose port is open but whose process hangs.
+func silentListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+// Listing clusters is bounded by HealthTimeout, whatever the caller's own
+// deadline, and says which address did not answer. The caller's context has
+// no deadline here: without the bound the call would never return.
+func TestClustersBoundedHealthCheck(t *testing.T) {
+	t.Parallel()
+	addr := silentListener(t)
+	direct := newClient(t, vizier.Config{DirectAddr: addr, Plaintext: true, ClusterID: testCluster, HealthTimeout: 100 * time.Millisecond})
+	cls, err := direct.Clusters(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cls) != 1 || cls[0].Queryable || cls[0].Status != "CS_UNHEALTHY" ||
+		!strings.Contains(cls[0].StatusMessage, "vizier "+addr+" did not answer within 100ms") {
+		t.Errorf("got %+v, want one unhealthy cluster naming %s and the bound", cls, addr)
+	}
+
+	cloud := newClient(t, vizier.Config{CloudAddr: addr, APIKey: testKey, ClusterID: testCluster, HealthTimeout: 100 * time.Millisecond})
+	_, err = cloud.Clusters(context.Background())
+	if pixie.KindOf(err) != pixie.KindUnavailable || !strings.Contains(err.Error(), "Pixie Cloud "+addr+" did not answer within 100ms") {
+		t.Errorf("got %v, want unavailable naming the cloud and the bound", err)
+	}
+
+	// The caller's own cancellation still wins: it is no unhealthy cluster.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := direct.Clusters(ctx); pixie.KindOf(err) != pixie.KindCanceled {
+		t.Errorf("canceled caller: got %v, want canceled", err)
 	}
 }

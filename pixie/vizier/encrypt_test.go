@@ -157,7 +157,7 @@ func TestEncryptionFailsClosed(t *testing.T) {
 		plan   string
 		want   string
 	}{
-		{"a plain batch although encryption was requested", enc, "ignored", "vizier sent an unencrypted batch although encryption was requested"},
+		{"a plain batch although encryption was requested", enc, "ignored", "vizier sent an unencrypted batch although encryption was requested: this Vizier (or a proxy on the way) does not encrypt results. Set PIXIE_E2E_ENCRYPTION=off"},
 		{"garbage ciphertext", enc, "garbage", "cannot decrypt an encrypted batch"},
 		{"ciphertext that fails authentication", enc, "tampered", "authentication failed"},
 		{"an encrypted batch without encryption", plain, "garbage", "encryption was not requested"},

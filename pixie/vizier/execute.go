@@ -148,7 +148,8 @@ func (rd *streamReader) handle(resp *vizierpb.ExecuteScriptResponse) error {
 		return nil // e.g. mutation_info only
 	case data.GetBatch() != nil:
 		if rd.dec != nil { // fail closed: never accept plaintext once encryption was asked for
-			return errorf(pixie.KindProtocol, nil, "vizier sent an unencrypted batch although encryption was requested")
+			return errorf(pixie.KindProtocol, nil, "vizier sent an unencrypted batch although encryption was requested: this Vizier (or a proxy on the way) does not encrypt results. "+
+				"Set PIXIE_E2E_ENCRYPTION=off to accept them unencrypted; Pixie Cloud and anything between it and the Vizier can then read the results")
 		}
 		return rd.batch(data.GetBatch())
 	case len(data.GetEncryptedBatch()) > 0:

@@ -1,20 +1,15 @@
 package demo_test
 
 import (
-	"context"
 	"errors"
 	"os"
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pxgate/pxgate/pixie"
-	"github.com/pxgate/pxgate/pixie/fakevizier"
-	"github.com/pxgate/pxgate/pixie/vizier"
 	"github.com/pxgate/pxgate/pxl"
 	"github.com/pxgate/pxgate/pxl/demo"
 )
@@ -369,80 +364,6 @@ func TestAddLoadLimits(t *testing.T) {
 	if err := c.AddLoad("cart", 1, time.Minute); err != nil {
 		t.Errorf("after the loads ended: %v", err)
 	}
-}
-
-// TestOverTheWire serves the demo through fakevizier and queries it with
-// pxgate's own Pixie client, concurrently.
-func TestOverTheWire(t *testing.T) {
-	c := newCluster(8, newClock())
-	srv, err := fakevizier.Start(fakevizier.Options{Handler: pxl.NewEngine(c).Handler()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	client, err := vizier.New(vizier.Config{DirectAddr: srv.Addr(), Plaintext: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	script := seedScript(t)
-
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Go(func() {
-			var col pixie.Collector
-			sum, err := client.Execute(context.Background(), pixie.Request{Script: script}, &col)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			tb := col.Lookup("output")
-			if tb == nil || tb.Meta.ColumnIndex("latency_p99") < 0 {
-				t.Errorf("no output table with latency_p99: %+v", col)
-				return
-			}
-			i := tb.Meta.ColumnIndex("latency_p99")
-			if tb.Meta.Columns[i].Type != pixie.TypeInt64 || tb.Meta.Columns[i].SemanticType != pixie.STDurationNS {
-				t.Errorf("latency_p99: %+v", tb.Meta.Columns[i])
-			}
-			if n := len(tb.Cols[i].Int64); n < 12 {
-				t.Errorf("%d rows over the wire", n)
-			}
-			if sum.Stats.RecordsProcessed == 0 {
-				t.Errorf("no execution stats: %+v", sum)
-			}
-		})
-	}
-	wg.Wait()
-
-	// exec_funcs with a list result, and a compile error, over the wire.
-	var col pixie.Collector
-	_, err = client.Execute(t.Context(), pixie.Request{Script: `
-import px
-def two(service: px.Service):
-    df = px.DataFrame('http_events', start_time='-1m')
-    df = df[px.has_service_name(df.ctx['service'], service)]
-    return [df.head(3), df.agg(n=('latency', px.count))]
-`, Func: &pixie.Func{Name: "two", OutputPrefix: "t", Args: []pixie.Arg{{Name: "service", Value: "default/cart"}}}}, &col)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if col.Lookup("t[0]") == nil || col.Lookup("t[1]") == nil || len(col.Tables) != 2 {
-		t.Errorf("tables %+v, want t[0] and t[1]", col.Tables)
-	}
-	_, err = client.Execute(t.Context(), pixie.Request{Script: "import px\ndf = px.DataFrame('http_events')\ndf.x = df.nope\npx.display(df)\n"}, &pixie.Collector{})
-	var ce *pixie.CompileError
-	if !asCompileError(err, &ce) || len(ce.Errors) != 1 || ce.Errors[0].Line != 3 || ce.Errors[0].Column != 8 {
-		t.Errorf("error %v, want a compile error at 3:8", err)
-	}
-}
-
-func asCompileError(err error, target **pixie.CompileError) bool {
-	ce, ok := err.(*pixie.CompileError)
-	if ok {
-		*target = ce
-	}
-	return ok
 }
 
 func TestRowBudgetBoundsMemoryUnderLoad(t *testing.T) {

@@ -1,10 +1,10 @@
 // Package demo is a synthetic Kubernetes cluster for pxgate's demo mode: a
 // pxl.Source whose telemetry behaves like Pixie's for a few microservices,
 // so that PxL scripts (the seed's LET script among them) run with no Pixie.
+// The root package demo serves it over Vizier's gRPC API.
 //
 //	cluster := demo.New(demo.Options{})          // wall clock, seed 1
-//	engine := pxl.NewEngine(cluster)
-//	srv, _ := fakevizier.Start(fakevizier.Options{Handler: engine.Handler()})
+//	res, err := pxl.NewEngine(cluster).Execute(ctx, script, nil)
 //	cluster.AddLoad("default/consumer", 100, time.Minute) // overload it
 //
 // # Topology
