@@ -43,8 +43,7 @@ type CSV struct {
 	chosen    *pixie.TableMeta // nil: none (yet)
 	kinds     []int
 
-	written, total int
-	truncated      bool
+	rowCount // of the chosen table
 
 	day     dayCache // for TIME64NS values
 	record  []string
@@ -117,12 +116,7 @@ func (c *CSV) Batch(b *pixie.Batch) error {
 	if c.chosen == nil || b.Table.ID != c.chosen.ID {
 		return nil
 	}
-	c.total += b.NumRows
-	rows := b.NumRows
-	if c.maxRows > 0 && c.written+rows > c.maxRows {
-		rows = max(0, c.maxRows-c.written)
-		c.truncated = true
-	}
+	rows := c.take(b.NumRows, c.maxRows)
 	if rows == 0 {
 		return nil
 	}

@@ -26,12 +26,10 @@ type NDJSON struct {
 }
 
 type ndjsonTable struct {
-	meta      *pixie.TableMeta
-	prefix    []byte // {"table":"name","row":
-	rows      RowEncoding
-	written   int
-	total     int
-	truncated bool
+	meta   *pixie.TableMeta
+	prefix []byte // {"table":"name","row":
+	rows   RowEncoding
+	rowCount
 }
 
 // NewNDJSON returns the NDJSON sink of an answer written to w: the tables
@@ -59,12 +57,7 @@ func (n *NDJSON) Batch(b *pixie.Batch) error {
 	if !ok {
 		return nil
 	}
-	t.total += b.NumRows
-	rows := b.NumRows
-	if n.maxRows > 0 && t.written+rows > n.maxRows {
-		rows = max(0, n.maxRows-t.written)
-		t.truncated = true
-	}
+	rows := t.take(b.NumRows, n.maxRows)
 	if rows == 0 {
 		return nil
 	}

@@ -158,3 +158,20 @@ func tableSummary(meta *pixie.TableMeta, written, total int, truncated bool) api
 	}
 	return api.StreamTable{Name: meta.Name, Columns: cols, RowCount: written, TotalRows: total, Truncated: truncated}
 }
+
+// rowCount counts one streamed table's rows against max_rows.
+type rowCount struct {
+	written, total int
+	truncated      bool // max_rows cut rows
+}
+
+// take counts a batch of n rows and returns how many of them to write
+// under maxRows (0: no cap); the caller adds them to written once written.
+func (c *rowCount) take(n, maxRows int) int {
+	c.total += n
+	if maxRows > 0 && c.written+n > maxRows {
+		n = max(0, maxRows-c.written)
+		c.truncated = true
+	}
+	return n
+}
