@@ -62,8 +62,11 @@ func (s *server) prepare(ctx context.Context, req *api.RunRequest, format string
 		secrets: secretValues(req.Args)}, nil
 }
 
-// ran is how a query that ran went.
+// ran is how a query went.
 type ran struct {
+	// ok says the query ran (it may have failed); false: it was not
+	// admitted, and nothing else is set.
+	ok      bool
 	summary pixie.Summary
 	elapsed time.Duration
 	// tables are every table's row count, in stream order.
@@ -80,18 +83,18 @@ type checker interface{ Check() error }
 // query slot), execute p's query into sink teed with the tolerances within
 // p.timeout (time spent waiting for a slot included), then the verdict.
 //
-// A nil *ran means the query did not run: no slot freed up (a 429
-// *api.ProblemError) or the caller left while queued. A *ran with an error
-// means it ran and failed: a *runError (Pixie's error, or one sink raised;
+// A ran without ok means the query did not run: no slot freed up (a 429
+// *api.ProblemError) or the caller left while queued. A ran with ok and an
+// error means it ran and failed: a *runError (Pixie's error, or one sink raised;
 // KindCanceled when the caller went away, also when that made a sink's
 // write fail), or the unknown-table problem when the request names a table
 // the query did not produce. Without an error, ran.verdict is set.
-func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (*ran, error) {
+func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (ran, error) {
 	qctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	release, err := s.admit(ctx, p.timeout)
 	if err != nil {
-		return nil, err
+		return ran{}, err
 	}
 	defer release()
 
@@ -112,7 +115,7 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (*ra
 		err = &pixie.Error{Kind: pixie.KindCanceled, Message: "writing the answer failed (the caller went away?)", Err: err}
 	}
 	s.metrics.observeQuery(err, elapsed)
-	res := &ran{summary: summary, elapsed: elapsed, tables: feeder.counts()}
+	res := ran{ok: true, summary: summary, elapsed: elapsed, tables: feeder.counts()}
 	if c, ok := sink.(checker); ok && err == nil {
 		err = c.Check()
 	}

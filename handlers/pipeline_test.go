@@ -76,17 +76,17 @@ func newPipelineServer(t *testing.T, mod func(*Options)) *server {
 
 // runPipeline runs a POST body through every step, as POST /v1/run does
 // for a JSON answer, rows going into col.
-func (s *server) runPipeline(ctx context.Context, ct string, body io.Reader, col *pixie.Collector) (*ran, error) {
+func (s *server) runPipeline(ctx context.Context, ct string, body io.Reader, col *pixie.Collector) (ran, error) {
 	req, err := decodeRun(ct, http.MaxBytesReader(nil, io.NopCloser(body), s.opts.MaxBodyBytes))
 	if err == nil {
 		err = validate(req)
 	}
 	if err != nil {
-		return nil, err
+		return ran{}, err
 	}
 	p, err := s.prepare(ctx, req, formatJSON)
 	if err != nil {
-		return nil, err
+		return ran{}, err
 	}
 	return s.runQuery(ctx, p, col)
 }
@@ -173,8 +173,8 @@ func TestRunPipeline(t *testing.T) {
 			}
 			col := &pixie.Collector{}
 			res, err := s.runPipeline(ctx, ct, strings.NewReader(tc.body), col)
-			if (res != nil) != tc.want.ran {
-				t.Fatalf("ran: got %v, want %v (err %v)", res != nil, tc.want.ran, err)
+			if res.ok != tc.want.ran {
+				t.Fatalf("ran: got %v, want %v (err %v)", res.ok, tc.want.ran, err)
 			}
 			if tc.want.status == 0 {
 				if err != nil {

@@ -68,7 +68,7 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request, q url.Values) {
 	p := pr.plan
 	sink := probe.NewSink(pr.all, pr.debug)
 	ran, err := s.runQuery(r.Context(), p, sink)
-	if ran == nil {
+	if !ran.ok {
 		s.fail(w, r, err)
 		return
 	}

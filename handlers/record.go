@@ -19,7 +19,7 @@ import (
 
 // runOutcome is how a run ended, for the history.
 type runOutcome struct {
-	ran     *ran
+	ran     ran
 	problem *api.Problem // why the query did not complete
 	status  int          // the HTTP status answered
 }

@@ -182,7 +182,7 @@ func (s *server) serveJSON(w http.ResponseWriter, r *http.Request, p *runPlan) {
 	}
 	collector := &pixie.Collector{MaxRows: p.maxRows, Keep: keep}
 	ran, err := s.runQuery(r.Context(), p, collector)
-	if ran == nil {
+	if !ran.ok {
 		s.fail(w, r, err)
 		return
 	}

@@ -34,7 +34,7 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 		sink = render.NewNDJSON(w, p.req.Tables, p.maxRows)
 	}
 	ran, err := s.runQuery(r.Context(), p, sink)
-	if ran == nil {
+	if !ran.ok {
 		s.fail(w, r, err)
 		return 0
 	}
