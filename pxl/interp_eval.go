@@ -54,16 +54,7 @@ func (in *interp) eval(e ast.Expr, sc *scope) any {
 		}
 		return in.getitem(obj, in.eval(idx.Value, sc), pos, startPos(idx.Value))
 	case *ast.Call:
-		fn := in.eval(e.Func, sc)
-		ci := &callInfo{pos: pos}
-		for _, a := range e.Args {
-			ci.args = append(ci.args, in.eval(a, sc))
-			ci.argPos = append(ci.argPos, startPos(a))
-		}
-		for _, k := range e.Keywords {
-			ci.kws = append(ci.kws, kwarg{name: string(k.Arg), val: in.eval(k.Value, sc), pos: srcPos{k.Lineno, k.ColOffset}})
-		}
-		return in.call(fn, ci)
+		return in.evalCall(e, sc, pos)
 	case *ast.BinOp:
 		return in.binop(e.Op, in.eval(e.Left, sc), in.eval(e.Right, sc), pos)
 	case *ast.UnaryOp:
@@ -73,30 +64,11 @@ func (in *interp) eval(e ast.Expr, sc *scope) any {
 	case *ast.Compare:
 		return in.compare(e, sc)
 	case *ast.List:
-		l := &pyList{}
-		for _, x := range e.Elts {
-			l.elts = append(l.elts, in.eval(x, sc))
-		}
-		return l
+		return in.evalList(e.Elts, false, sc)
 	case *ast.Tuple:
-		l := &pyList{tuple: true}
-		for _, x := range e.Elts {
-			l.elts = append(l.elts, in.eval(x, sc))
-		}
-		return l
+		return in.evalList(e.Elts, true, sc)
 	case *ast.Dict:
-		d := &pyDict{vals: make(map[string]any)}
-		for i, k := range e.Keys {
-			kv, ok := in.eval(k, sc).(string)
-			if !ok {
-				in.fail(startPos(k), "dict keys must be strings in PxL")
-			}
-			if _, dup := d.vals[kv]; !dup {
-				d.keys = append(d.keys, kv)
-			}
-			d.vals[kv] = in.eval(e.Values[i], sc)
-		}
-		return d
+		return in.evalDict(e, sc)
 	case *ast.IfExp:
 		if in.truth(in.eval(e.Test, sc), startPos(e.Test)) {
 			return in.eval(e.Body, sc)
@@ -106,4 +78,45 @@ func (in *interp) eval(e ast.Expr, sc *scope) any {
 		in.fail(pos, "%s expressions are not supported in PxL", strings.TrimPrefix(fmt.Sprintf("%T", e), "*ast."))
 	}
 	return nil
+}
+
+// evalCall evaluates the function and the arguments of a call, then
+// calls.
+func (in *interp) evalCall(e *ast.Call, sc *scope, pos srcPos) any {
+	fn := in.eval(e.Func, sc)
+	ci := &callInfo{pos: pos}
+	for _, a := range e.Args {
+		ci.args = append(ci.args, in.eval(a, sc))
+		ci.argPos = append(ci.argPos, startPos(a))
+	}
+	for _, k := range e.Keywords {
+		ci.kws = append(ci.kws, kwarg{name: string(k.Arg), val: in.eval(k.Value, sc), pos: srcPos{k.Lineno, k.ColOffset}})
+	}
+	return in.call(fn, ci)
+}
+
+// evalList evaluates a list or tuple display.
+func (in *interp) evalList(elts []ast.Expr, tuple bool, sc *scope) *pyList {
+	l := &pyList{tuple: tuple}
+	for _, x := range elts {
+		l.elts = append(l.elts, in.eval(x, sc))
+	}
+	return l
+}
+
+// evalDict evaluates a dict display: string keys only, the last value of
+// a repeated key wins (at the key's first place).
+func (in *interp) evalDict(e *ast.Dict, sc *scope) *pyDict {
+	d := &pyDict{vals: make(map[string]any)}
+	for i, k := range e.Keys {
+		kv, ok := in.eval(k, sc).(string)
+		if !ok {
+			in.fail(startPos(k), "dict keys must be strings in PxL")
+		}
+		if _, dup := d.vals[kv]; !dup {
+			d.keys = append(d.keys, kv)
+		}
+		d.vals[kv] = in.eval(e.Values[i], sc)
+	}
+	return d
 }

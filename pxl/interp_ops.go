@@ -33,64 +33,11 @@ func (in *interp) binop(op ast.OperatorNumber, a, b any, pos srcPos) any {
 		ia, aInt := pyInt(a)
 		ib, bInt := pyInt(b)
 		if aInt && bInt {
-			switch op {
-			case ast.Add:
-				return ia + ib
-			case ast.Sub:
-				return ia - ib
-			case ast.Mult:
-				return ia * ib
-			case ast.Div:
-				if ib == 0 {
-					in.fail(pos, "division by zero")
-				}
-				return float64(ia) / float64(ib)
-			case ast.FloorDiv:
-				if ib == 0 {
-					in.fail(pos, "division by zero")
-				}
-				return floorDiv(ia, ib)
-			case ast.Modulo:
-				if ib == 0 {
-					in.fail(pos, "division by zero")
-				}
-				return ia - floorDiv(ia, ib)*ib
-			case ast.Pow:
-				if ib >= 0 {
-					r := math.Pow(float64(ia), float64(ib))
-					if math.Abs(r) < 1<<62 {
-						return int64(r)
-					}
-				}
-				return math.Pow(float64(ia), float64(ib))
+			if v, ok := in.pyIntArith(op, ia, ib, pos); ok {
+				return v
 			}
-		} else {
-			fa, fb := pyFloat(a), pyFloat(b)
-			switch op {
-			case ast.Add:
-				return fa + fb
-			case ast.Sub:
-				return fa - fb
-			case ast.Mult:
-				return fa * fb
-			case ast.Div:
-				if fb == 0 {
-					in.fail(pos, "division by zero")
-				}
-				return fa / fb
-			case ast.FloorDiv:
-				if fb == 0 {
-					in.fail(pos, "division by zero")
-				}
-				return math.Floor(fa / fb)
-			case ast.Modulo:
-				if fb == 0 {
-					in.fail(pos, "division by zero")
-				}
-				return fa - math.Floor(fa/fb)*fb
-			case ast.Pow:
-				return math.Pow(fa, fb)
-			}
+		} else if v, ok := in.pyFloatArith(op, pyFloat(a), pyFloat(b), pos); ok {
+			return v
 		}
 	}
 	if op == ast.Add {
@@ -113,6 +60,74 @@ func (in *interp) binop(op ast.OperatorNumber, a, b any, pos srcPos) any {
 	}
 	in.fail(pos, "unsupported operand types for %s: %s and %s", opSymbol(op), typeDesc(a), typeDesc(b))
 	return nil
+}
+
+// pyIntArith is ia op ib on Python ints (/ gives a float, ** a float when
+// the int would overflow); false for an operator ints do not have.
+func (in *interp) pyIntArith(op ast.OperatorNumber, ia, ib int64, pos srcPos) (any, bool) {
+	switch op {
+	case ast.Add:
+		return ia + ib, true
+	case ast.Sub:
+		return ia - ib, true
+	case ast.Mult:
+		return ia * ib, true
+	case ast.Div:
+		if ib == 0 {
+			in.fail(pos, "division by zero")
+		}
+		return float64(ia) / float64(ib), true
+	case ast.FloorDiv:
+		if ib == 0 {
+			in.fail(pos, "division by zero")
+		}
+		return floorDiv(ia, ib), true
+	case ast.Modulo:
+		if ib == 0 {
+			in.fail(pos, "division by zero")
+		}
+		return ia - floorDiv(ia, ib)*ib, true
+	case ast.Pow:
+		if ib >= 0 {
+			r := math.Pow(float64(ia), float64(ib))
+			if math.Abs(r) < 1<<62 {
+				return int64(r), true
+			}
+		}
+		return math.Pow(float64(ia), float64(ib)), true
+	}
+	return nil, false
+}
+
+// pyFloatArith is fa op fb on Python floats (or a float and an int); false
+// for an operator floats do not have.
+func (in *interp) pyFloatArith(op ast.OperatorNumber, fa, fb float64, pos srcPos) (any, bool) {
+	switch op {
+	case ast.Add:
+		return fa + fb, true
+	case ast.Sub:
+		return fa - fb, true
+	case ast.Mult:
+		return fa * fb, true
+	case ast.Div:
+		if fb == 0 {
+			in.fail(pos, "division by zero")
+		}
+		return fa / fb, true
+	case ast.FloorDiv:
+		if fb == 0 {
+			in.fail(pos, "division by zero")
+		}
+		return math.Floor(fa / fb), true
+	case ast.Modulo:
+		if fb == 0 {
+			in.fail(pos, "division by zero")
+		}
+		return fa - math.Floor(fa/fb)*fb, true
+	case ast.Pow:
+		return math.Pow(fa, fb), true
+	}
+	return nil, false
 }
 
 func opSymbol(op ast.OperatorNumber) string {
