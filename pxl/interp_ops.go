@@ -30,13 +30,16 @@ func (in *interp) binop(op ast.OperatorNumber, a, b any, pos srcPos) any {
 		return in.call2(fn, a, b, pos)
 	}
 	if isPyNum(a) && isPyNum(b) {
+		if (op == ast.Div || op == ast.FloorDiv || op == ast.Modulo) && pyFloat(b) == 0 {
+			in.fail(pos, "division by zero")
+		}
 		ia, aInt := pyInt(a)
 		ib, bInt := pyInt(b)
 		if aInt && bInt {
-			if v, ok := in.pyIntArith(op, ia, ib, pos); ok {
+			if v, ok := pyIntArith(op, ia, ib); ok {
 				return v
 			}
-		} else if v, ok := in.pyFloatArith(op, pyFloat(a), pyFloat(b), pos); ok {
+		} else if v, ok := pyFloatArith(op, pyFloat(a), pyFloat(b)); ok {
 			return v
 		}
 	}
@@ -63,8 +66,9 @@ func (in *interp) binop(op ast.OperatorNumber, a, b any, pos srcPos) any {
 }
 
 // pyIntArith is ia op ib on Python ints (/ gives a float, ** a float when
-// the int would overflow); false for an operator ints do not have.
-func (in *interp) pyIntArith(op ast.OperatorNumber, ia, ib int64, pos srcPos) (any, bool) {
+// the int would overflow); false for an operator ints do not have. The
+// divisor is not 0.
+func pyIntArith(op ast.OperatorNumber, ia, ib int64) (any, bool) {
 	switch op {
 	case ast.Add:
 		return ia + ib, true
@@ -73,19 +77,10 @@ func (in *interp) pyIntArith(op ast.OperatorNumber, ia, ib int64, pos srcPos) (a
 	case ast.Mult:
 		return ia * ib, true
 	case ast.Div:
-		if ib == 0 {
-			in.fail(pos, "division by zero")
-		}
 		return float64(ia) / float64(ib), true
 	case ast.FloorDiv:
-		if ib == 0 {
-			in.fail(pos, "division by zero")
-		}
 		return floorDiv(ia, ib), true
 	case ast.Modulo:
-		if ib == 0 {
-			in.fail(pos, "division by zero")
-		}
 		return ia - floorDiv(ia, ib)*ib, true
 	case ast.Pow:
 		if ib >= 0 {
@@ -100,8 +95,8 @@ func (in *interp) pyIntArith(op ast.OperatorNumber, ia, ib int64, pos srcPos) (a
 }
 
 // pyFloatArith is fa op fb on Python floats (or a float and an int); false
-// for an operator floats do not have.
-func (in *interp) pyFloatArith(op ast.OperatorNumber, fa, fb float64, pos srcPos) (any, bool) {
+// for an operator floats do not have. The divisor is not 0.
+func pyFloatArith(op ast.OperatorNumber, fa, fb float64) (any, bool) {
 	switch op {
 	case ast.Add:
 		return fa + fb, true
@@ -110,19 +105,10 @@ func (in *interp) pyFloatArith(op ast.OperatorNumber, fa, fb float64, pos srcPos
 	case ast.Mult:
 		return fa * fb, true
 	case ast.Div:
-		if fb == 0 {
-			in.fail(pos, "division by zero")
-		}
 		return fa / fb, true
 	case ast.FloorDiv:
-		if fb == 0 {
-			in.fail(pos, "division by zero")
-		}
 		return math.Floor(fa / fb), true
 	case ast.Modulo:
-		if fb == 0 {
-			in.fail(pos, "division by zero")
-		}
 		return fa - math.Floor(fa/fb)*fb, true
 	case ast.Pow:
 		return math.Pow(fa, fb), true
