@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -75,6 +76,10 @@ func (e *RequestError) Unwrap() error { return e.Err }
 func fieldErrorf(field, format string, args ...any) *RequestError {
 	return &RequestError{FieldError: FieldError{Field: field, Message: fmt.Sprintf(format, args...)}}
 }
+
+// durationSyntax is what time.ParseDuration reads: a value it refuses
+// although it matches overflows int64 nanoseconds.
+var durationSyntax = regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
 
 // DecodeRunRequest reads one JSON object from r into a RunRequest. Unknown
 // fields (at any depth), values of the wrong type and anything after the
@@ -237,7 +242,10 @@ func (r *RunRequest) Validate() error {
 	}
 	if r.Timeout != "" {
 		d, err := time.ParseDuration(r.Timeout)
-		if err != nil {
+		switch {
+		case err != nil && durationSyntax.MatchString(r.Timeout):
+			return fieldErrorf("timeout", "timeout %q is too large (the longest duration is about 2562047h; the gateway caps every query at its PXGATE_QUERY_TIMEOUT anyway)", r.Timeout)
+		case err != nil:
 			return fieldErrorf("timeout", "timeout %q is not a duration (use Go syntax such as \"30s\", \"1m30s\", \"500ms\")", r.Timeout)
 		}
 		if d <= 0 {

@@ -139,3 +139,20 @@ func TestTimeoutDuration(t *testing.T) {
 		}
 	}
 }
+
+// A timeout Go's parser refuses only because it overflows is called too
+// large, not "not a duration".
+func TestTimeoutWording(t *testing.T) {
+	for timeout, want := range map[string]string{
+		"9999999h":    "is too large",
+		"1e9h":        "is not a duration",
+		"30":          "is not a duration",
+		"s":           "is not a duration",
+		".5h3000000h": "is too large",
+	} {
+		err := (&api.RunRequest{Script: "x", Timeout: timeout}).Validate()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("timeout %q: got %v, want %q", timeout, err, want)
+		}
+	}
+}

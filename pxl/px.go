@@ -35,19 +35,12 @@ var pxTypes = map[string]bool{"Service": true, "Pod": true, "Namespace": true, "
 
 // pxTypeCasts are the functions px.Service(x), px.Pod(x), ...: a STRING
 // with the type's semantic type.
-var pxTypeCasts = map[string]*scalarFunc{}
-
-func init() {
-	for name, sem := range map[string]SemanticType{
-		"Service": STServiceName, "Pod": STPodName, "Namespace": STNamespaceName, "Node": STNodeName, "Container": STContainerName,
-	} {
-		pxTypeCasts[name] = &scalarFunc{name: name, minArgs: 1, maxArgs: 1, resolve: func(args []*expr) (DataType, SemanticType, evalFn, error) {
-			if args[0].typ != String {
-				return 0, 0, nil, noOverload("px."+name, args)
-			}
-			return String, sem, func(_ *evalCtx, v []value, _ int) value { return v[0] }, nil
-		}}
-	}
+var pxTypeCasts = map[string]*scalarFunc{
+	"Service":   semCast("Service", STServiceName, String),
+	"Pod":       semCast("Pod", STPodName, String),
+	"Namespace": semCast("Namespace", STNamespaceName, String),
+	"Node":      semCast("Node", STNodeName, String),
+	"Container": semCast("Container", STContainerName, String),
 }
 
 // pxKnown reports whether px.name exists in the engine.

@@ -115,6 +115,50 @@ func (s *Server) run(p *Plan, w *streamWriter, req *vizierpb.ExecuteScriptReques
 	}
 
 	// All meta_data first.
+	if err := sendMetadata(p, w); err != nil {
+		return err
+	}
+	if p.Hang {
+		select {
+		case <-w.ctx.Done():
+		case <-w.closing:
+		}
+		return s.waitErr(w.ctx)
+	}
+
+	// Then the batches, then the stats.
+	if err := sendBatches(p, w); err != nil {
+		return err
+	}
+	if p.OmitStats {
+		return nil
+	}
+	stats := p.Stats
+	if stats == nil {
+		stats = defaultStats(p, req, start)
+	}
+	return w.send(&vizierpb.ExecuteScriptResponse{Result: &vizierpb.ExecuteScriptResponse_Data{
+		Data: &vizierpb.QueryData{ExecutionStats: stats},
+	}})
+}
+
+// defaultStats makes up the execution stats of a plan that gives none.
+func defaultStats(p *Plan, req *vizierpb.ExecuteScriptRequest, start time.Time) *vizierpb.QueryExecutionStats {
+	stats := &vizierpb.QueryExecutionStats{Timing: &vizierpb.QueryTimingInfo{
+		// A plausible compile time: a fixed cost plus a little per byte.
+		CompilationTimeNs: 2_000_000 + 1_000*int64(len(req.GetQueryStr())),
+		ExecutionTimeNs:   max(time.Since(start).Nanoseconds(), 1),
+	}}
+	for _, t := range p.Tables {
+		stats.RecordsProcessed += int64(t.NumRows())
+		stats.BytesProcessed += t.byteSize()
+	}
+	return stats
+}
+
+// sendMetadata sends the meta_data of every table of p first, allotting
+// table ids unless a resumed stream already has them.
+func sendMetadata(p *Plan, w *streamWriter) error {
 	ids := w.ids
 	if ids == nil {
 		ids = make([]string, len(p.Tables))
@@ -136,15 +180,13 @@ func (s *Server) run(p *Plan, w *streamWriter, req *vizierpb.ExecuteScriptReques
 			}
 		}
 	}
-	if p.Hang {
-		select {
-		case <-w.ctx.Done():
-		case <-w.closing:
-		}
-		return s.waitErr(w.ctx)
-	}
+	return nil
+}
 
-	// Then the batches, one of each unfinished table per round.
+// sendBatches sends the row batches of p, one of each unfinished table
+// per round.
+func sendBatches(p *Plan, w *streamWriter) error {
+	ids := w.ids
 	rows := p.batchRows()
 	nb := make([]int, len(p.Tables)) // batches per table
 	dataBatches := make([]int, len(p.Tables))
@@ -184,25 +226,7 @@ func (s *Server) run(p *Plan, w *streamWriter, req *vizierpb.ExecuteScriptReques
 			}
 		}
 	}
-
-	if p.OmitStats {
-		return nil
-	}
-	stats := p.Stats
-	if stats == nil {
-		stats = &vizierpb.QueryExecutionStats{Timing: &vizierpb.QueryTimingInfo{
-			// A plausible compile time: a fixed cost plus a little per byte.
-			CompilationTimeNs: 2_000_000 + 1_000*int64(len(req.GetQueryStr())),
-			ExecutionTimeNs:   max(time.Since(start).Nanoseconds(), 1),
-		}}
-		for _, t := range p.Tables {
-			stats.RecordsProcessed += int64(t.NumRows())
-			stats.BytesProcessed += t.byteSize()
-		}
-	}
-	return w.send(&vizierpb.ExecuteScriptResponse{Result: &vizierpb.ExecuteScriptResponse_Data{
-		Data: &vizierpb.QueryData{ExecutionStats: stats},
-	}})
+	return nil
 }
 
 // apply injects the protocol violations of m into b, the first batch of t.

@@ -201,7 +201,8 @@ func TestExecuteErrors(t *testing.T) {
 		{"invalid argument without details", &fakevizier.Plan{Status: &vizierpb.Status{Code: 3, Message: "bad start_time"}}, pixie.KindInvalidArgument, "bad start_time"},
 		{"grpc internal auth failure", &fakevizier.Plan{GRPCError: status.Error(codes.Internal, "Auth middleware failed: bad key")}, pixie.KindUnauthenticated, "Auth middleware failed"},
 		{"grpc not found", &fakevizier.Plan{GRPCError: status.Error(codes.NotFound, "cluster not found")}, pixie.KindNotFound, "cluster not found"},
-		{"abort mid-stream", &fakevizier.Plan{Tables: good.Tables, BatchRows: 2, AbortAfter: 3}, pixie.KindUnavailable, ""},
+		{"abort mid-stream", &fakevizier.Plan{Tables: good.Tables, BatchRows: 2, AbortAfter: 3}, pixie.KindUnavailable, "broke after 4 rows"},
+		{"abort before any row", &fakevizier.Plan{Tables: good.Tables, BatchRows: 2, AbortAfter: 1}, pixie.KindUnavailable, "execute script: fakevizier: stream aborted after 1 messages"},
 		// Once the query runs, these codes are not about the cluster or the arguments.
 		{"not found mid-stream", &fakevizier.Plan{Tables: good.Tables, BatchRows: 2, AbortAfter: 3, AbortCode: codes.NotFound}, pixie.KindExecution, "ended after it had started"},
 		{"invalid argument mid-stream", &fakevizier.Plan{Tables: good.Tables, BatchRows: 2, AbortAfter: 3, AbortCode: codes.InvalidArgument}, pixie.KindExecution, "ended after it had started"},

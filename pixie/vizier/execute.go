@@ -74,7 +74,7 @@ func (c *Client) Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) 
 			}
 		}
 		if err != nil {
-			return rd.summary, streamError(ctx, err, rd.summary.QueryID, resumes > 0)
+			return rd.summary, streamError(ctx, err, rd, resumes > 0)
 		}
 		if err := rd.handle(resp); err != nil {
 			return rd.summary, err
@@ -82,14 +82,21 @@ func (c *Client) Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) 
 	}
 }
 
-// streamError classifies an error that ended the stream of query queryID
-// ("" when no message had come). Once the query has started, NotFound and
-// InvalidArgument say nothing of the caller's cluster or arguments (a
-// resume of a query Vizier forgot answers NotFound): they are failures of
-// the execution, not a 404 or a 400.
-func streamError(ctx context.Context, err error, queryID string, resumed bool) error {
+// streamError classifies an error that ended the stream. Once the query
+// has started, NotFound and InvalidArgument say nothing of the caller's
+// cluster or arguments (a resume of a query Vizier forgot answers
+// NotFound): they are failures of the execution, not a 404 or a 400. A
+// stream that breaks after rows arrived says so: Pixie was reached.
+func streamError(ctx context.Context, err error, rd *streamReader, resumed bool) error {
 	e := fromRPC(ctx, "execute script", err)
-	if k := pixie.KindOf(e); queryID == "" || k != pixie.KindNotFound && k != pixie.KindInvalidArgument {
+	queryID := rd.summary.QueryID
+	k := pixie.KindOf(e)
+	switch {
+	case queryID == "":
+		return e
+	case k == pixie.KindUnavailable && rd.rows > 0:
+		return errorf(pixie.KindUnavailable, err, "execute script: the result stream of query %s broke after %d rows: %s", queryID, rd.rows, status.Convert(err).Message())
+	case k != pixie.KindNotFound && k != pixie.KindInvalidArgument:
 		return e
 	}
 	what := "query " + queryID + " ended after it had started"
@@ -121,6 +128,7 @@ type streamReader struct {
 	tables  map[string]*tableState
 	order   []*tableState
 	summary pixie.Summary
+	rows    int64 // rows received, all tables
 }
 
 type tableState struct {
@@ -223,6 +231,7 @@ func (rd *streamReader) batch(rb *vizierpb.RowBatchData) error {
 		return err
 	}
 	ts.eos = rb.GetEos()
+	rd.rows += int64(b.NumRows)
 	return rd.sink.Batch(b)
 }
 

@@ -184,181 +184,262 @@ var statusMessages = map[int64]string{
 	200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable",
 }
 
+// second is the generation of one second's telemetry: its random source
+// (seeded by the second, so the data of a second never depends on when it
+// is generated) and the requests completing in it. The steps draw from r in
+// a fixed order; changing that order changes the data.
+type second struct {
+	c        *Cluster
+	r        *rand.Rand
+	sec      int64
+	base     int64 // the second's start, ns
+	reqs     []request
+	arrivals [][]int32 // per service, indices into reqs
+	net      []int64   // per request, the client-side network overhead
+}
+
 // genSecond generates the telemetry of second sec.
 func (c *Cluster) genSecond(sec int64) *chunk {
-	r := rand.New(rand.NewPCG(c.seed, uint64(sec)))
-	st := &c.st
-	base := sec * nsPerSec
-	var reqs []request
-	arrivals := make([][]int32, len(c.svcs))
-	add := func(rq request) {
-		reqs = append(reqs, rq)
-		arrivals[rq.svc.idx] = append(arrivals[rq.svc.idx], int32(len(reqs)-1))
+	g := &second{c: c, r: rand.New(rand.NewPCG(c.seed, uint64(sec))), sec: sec, base: sec * nsPerSec,
+		arrivals: make([][]int32, len(c.svcs))}
+	g.arrive()
+	// Serve, callers before callees.
+	for _, s := range c.svcs {
+		g.serve(s)
 	}
-	wave := 1 + 0.08*math.Sin(2*math.Pi*float64(sec)/300)
+	g.latencies()
+	g.completionTimes()
 
-	// Traffic from outside and from the load generator.
+	ch := &chunk{sec: sec}
+	hb := newTableBuilder(tHTTP)
+	for i := range g.reqs {
+		g.httpRows(hb, i)
+	}
+	g.probeRows(hb)
+	ch.tabs[tHTTP] = hb.finish()
+
+	// Idle costs of every process, then the 10-second stats.
+	g.idleCosts()
+	if sec%10 == 0 {
+		ch.tabs[tProcess] = c.processStats(g.r, g.base)
+		ch.tabs[tConn] = c.connStats(g.base)
+		ch.tabs[tNetwork] = c.networkStats(g.base)
+	}
+	return ch
+}
+
+// add queues a request at its service.
+func (g *second) add(rq request) {
+	g.reqs = append(g.reqs, rq)
+	g.arrivals[rq.svc.idx] = append(g.arrivals[rq.svc.idx], int32(len(g.reqs)-1))
+}
+
+// arrive adds the traffic from outside, from the load generator and from
+// the operator.
+func (g *second) arrive() {
+	c, r := g.c, g.r
+	wave := 1 + 0.08*math.Sin(2*math.Pi*float64(g.sec)/300)
 	for _, s := range c.svcs {
 		if s.baseRPS > 0 {
 			for range poisson(r, s.baseRPS*wave) {
-				add(request{svc: s, ep: pickEndpoint(r, s), clientIP: externalClients[r.IntN(len(externalClients))], parent: -1})
+				g.add(request{svc: s, ep: pickEndpoint(r, s), clientIP: externalClients[r.IntN(len(externalClients))], parent: -1})
 			}
 		}
-		if extra := c.extraRPS(s, sec); extra > 0 {
+		if extra := c.extraRPS(s, g.sec); extra > 0 {
 			for range poisson(r, extra) {
-				add(request{svc: s, ep: pickEndpoint(r, s), client: c.loadgen, clientIP: c.loadgen.info.IP, parent: -1})
+				g.add(request{svc: s, ep: pickEndpoint(r, s), client: c.loadgen, clientIP: c.loadgen.info.IP, parent: -1})
 			}
 		}
 	}
 	// The operator polls the Kubernetes API every 5 s.
-	if sec%5 == 0 {
+	if g.sec%5 == 0 {
 		k := c.svcByName["kubernetes"]
-		add(request{svc: k, ep: &k.endpoints[0], client: c.operator, clientIP: c.operator.info.IP, parent: -1})
+		g.add(request{svc: k, ep: &k.endpoints[0], client: c.operator, clientIP: c.operator.info.IP, parent: -1})
 	}
+}
 
-	// Serve, callers before callees.
-	for _, s := range c.svcs {
-		list := arrivals[s.idx]
-		if len(list) == 0 {
-			if !s.external {
-				st.backlog[s.idx] = max(0, st.backlog[s.idx]-s.capacity)
-			}
-			continue
-		}
-		a := float64(len(list))
-		var wq, backlogDelay, rejectP float64
+// queueing is what a service's queue does to the requests of one second.
+type queueing struct {
+	wq           float64 // mean M/M/1 waiting time, ns
+	backlogDelay float64 // waiting behind the backlog, ns
+	rejectP      float64 // the share rejected (503) for a full queue
+}
+
+// queue moves the backlog of service s by a arrivals (a > 0) and returns
+// their queueing. External services have no queue.
+func (g *second) queue(s *service, a float64) queueing {
+	var q queueing
+	if s.external {
+		return q
+	}
+	st := &g.c.st
+	b := st.backlog[s.idx]
+	nb := b + a - s.capacity
+	limit := s.capacity * maxQueueSeconds
+	if nb > limit {
+		q.rejectP = (nb - limit) / a
+		nb = limit
+	}
+	nb = max(nb, 0)
+	rho := min(a/s.capacity, maxUtilization)
+	q.wq = rho / (1 - rho) / s.capacity * 1e9
+	q.backlogDelay = (b + nb) / 2 / s.capacity * 1e9
+	st.backlog[s.idx] = nb
+	return q
+}
+
+// serve serves the requests that arrived at s; those served successfully
+// call s's downstream services (which come later in c.svcs).
+func (g *second) serve(s *service) {
+	list := g.arrivals[s.idx]
+	if len(list) == 0 {
 		if !s.external {
-			b := st.backlog[s.idx]
-			nb := b + a - s.capacity
-			limit := s.capacity * maxQueueSeconds
-			if nb > limit {
-				rejectP = (nb - limit) / a
-				nb = limit
-			}
-			nb = max(nb, 0)
-			rho := min(a/s.capacity, maxUtilization)
-			wq = rho / (1 - rho) / s.capacity * 1e9
-			backlogDelay = (b + nb) / 2 / s.capacity * 1e9
-			st.backlog[s.idx] = nb
+			st := &g.c.st
+			st.backlog[s.idx] = max(0, st.backlog[s.idx]-s.capacity)
 		}
-		for _, i := range list {
-			rq := &reqs[i]
-			if !s.external {
-				rq.pod = s.pods[r.IntN(len(s.pods))]
-			}
-			if rejectP > 0 && r.Float64() < rejectP {
-				rq.status = 503
-				rq.own = int64(logNormal(r, 1.5e6, 0.4))
-				rq.total = rq.own
-				continue
-			}
-			rq.own = int64(logNormal(r, float64(s.median)*rq.ep.scale, s.sigma))
-			wait := wq*r.ExpFloat64() + backlogDelay*(0.8+0.4*r.Float64())
-			rq.total = rq.own + int64(wait)
-			rq.status = 200
-			switch u := r.Float64(); {
-			case u < rq.ep.errRate:
-				rq.status = 500
-			case u < rq.ep.errRate+rq.ep.clientErr:
-				rq.status = rq.ep.clientStatus
-			}
-			if rq.status >= 400 && rq.status < 500 {
-				continue
-			}
-			for _, cl := range rq.ep.calls {
-				callee := c.svcByName[cl.service]
-				add(request{svc: callee, ep: endpointByPath(callee, cl.path), client: rq.pod, clientIP: rq.pod.info.IP, parent: i})
-				rq = &reqs[i] // reqs may have grown
-			}
-		}
+		return
 	}
+	q := g.queue(s, float64(len(list)))
+	for _, i := range list {
+		g.serveOne(s, i, q)
+	}
+}
 
-	// Latency: a request waits for its downstream calls (children come
-	// after their parents in reqs).
-	net := make([]int64, len(reqs))
+// serveOne picks the server pod, the processing time and the status of
+// request i, then adds its downstream calls.
+func (g *second) serveOne(s *service, i int32, q queueing) {
+	c, r := g.c, g.r
+	rq := &g.reqs[i]
+	if !s.external {
+		rq.pod = s.pods[r.IntN(len(s.pods))]
+	}
+	if q.rejectP > 0 && r.Float64() < q.rejectP {
+		rq.status = 503
+		rq.own = int64(logNormal(r, 1.5e6, 0.4))
+		rq.total = rq.own
+		return
+	}
+	rq.own = int64(logNormal(r, float64(s.median)*rq.ep.scale, s.sigma))
+	wait := q.wq*r.ExpFloat64() + q.backlogDelay*(0.8+0.4*r.Float64())
+	rq.total = rq.own + int64(wait)
+	rq.status = 200
+	switch u := r.Float64(); {
+	case u < rq.ep.errRate:
+		rq.status = 500
+	case u < rq.ep.errRate+rq.ep.clientErr:
+		rq.status = rq.ep.clientStatus
+	}
+	if rq.status >= 400 && rq.status < 500 {
+		return
+	}
+	for _, cl := range rq.ep.calls {
+		callee := c.svcByName[cl.service]
+		g.add(request{svc: callee, ep: endpointByPath(callee, cl.path), client: rq.pod, clientIP: rq.pod.info.IP, parent: i})
+		rq = &g.reqs[i] // reqs may have grown
+	}
+}
+
+// latencies draws each request's network overhead; a request waits for
+// its downstream calls (children come after their parents in reqs).
+func (g *second) latencies() {
+	reqs := g.reqs
+	g.net = make([]int64, len(reqs))
 	for i := len(reqs) - 1; i >= 0; i-- {
-		net[i] = int64(logNormal(r, netLatency, 0.5))
+		g.net[i] = int64(logNormal(g.r, netLatency, 0.5))
 		if p := reqs[i].parent; p >= 0 {
-			reqs[p].total += reqs[i].total + net[i]
+			reqs[p].total += reqs[i].total + g.net[i]
 		}
 	}
-	// Completion times: roots anywhere in the second, calls a little before
-	// their parent completes.
-	for i := range reqs {
-		rq := &reqs[i]
-		if rq.parent < 0 {
-			rq.t = base + r.Int64N(nsPerSec-int64(2*time.Millisecond))
-		} else {
-			p := &reqs[rq.parent]
-			rq.t = max(base, p.t-r.Int64N(max(p.own/2, 1))-int64(time.Millisecond))
-		}
-	}
+}
 
-	ch := &chunk{sec: sec}
-	hb := newTableBuilder(tHTTP)
-	for i := range reqs {
-		rq := &reqs[i]
-		msg := statusMessages[rq.status]
-		respSize := int64(0)
-		body := ""
-		if rq.status == 200 {
-			respSize = max(16, int64(float64(rq.ep.respSize)*(0.7+0.6*r.Float64())))
-			body = rq.ep.respBody
+// completionTimes places roots anywhere in the second, calls a little
+// before their parent completes.
+func (g *second) completionTimes() {
+	for i := range g.reqs {
+		rq := &g.reqs[i]
+		if rq.parent < 0 {
+			rq.t = g.base + g.r.Int64N(nsPerSec-int64(2*time.Millisecond))
 		} else {
-			body = `{"error":"` + msg + `"}`
-			respSize = int64(len(body))
-		}
-		reqSize := int64(len(rq.ep.reqBody))
-		headers := reqHeadersFmt + rq.svc.name + ":" + strconv.FormatInt(rq.svc.port, 10) + `"}`
-		respHeaders := respHeadersJSON
-		if rq.ep.path == "/" && rq.status == 200 {
-			respHeaders = respHeadersHTML
-		}
-		serverIdx, serverIP := -1, rq.svc.ip
-		if rq.pod != nil {
-			serverIdx, serverIP = rq.pod.idx, rq.pod.info.IP
-		}
-		port := ephemeralPort(c.seed, rq.clientIP, serverIdx)
-		encrypted := rq.svc.port == 443
-		if rq.pod != nil {
-			remote := rq.clientIP
-			if r.Float64() < unresolvedRate {
-				remote = "-"
-			}
-			appendHTTP(hb, rq.t, rq.pod.idx, remote, port, serverIP, rq.svc.port, 2, encrypted, headers, rq.ep, reqSize,
-				respHeaders, rq.status, msg, body, respSize, rq.total)
-			c.account(rq.pod.idx, rq.own, reqSize, respSize, 1)
-			c.conn(rq.pod.idx, rq.clientIP, port, 2, encrypted, reqSize, respSize)
-		}
-		if rq.client != nil {
-			t := min(rq.t+net[i]/2, base+nsPerSec-1)
-			appendHTTP(hb, t, rq.client.idx, serverIP, rq.svc.port, rq.client.info.IP, port, 1, encrypted, headers, rq.ep, reqSize,
-				respHeaders, rq.status, msg, body, respSize, rq.total+net[i])
-			c.account(rq.client.idx, rq.own/10, respSize, reqSize, 0)
-			c.conn(rq.client.idx, serverIP, rq.svc.port, 1, encrypted, respSize, reqSize)
+			p := &g.reqs[rq.parent]
+			rq.t = max(g.base, p.t-g.r.Int64N(max(p.own/2, 1))-int64(time.Millisecond))
 		}
 	}
-	// Kubelet health checks: /healthz and /readyz every 10 s per pod.
+}
+
+// httpRows adds the http_events rows of request i: one traced by the
+// server pod, one by the client pod (each only when in the cluster), and
+// accounts their costs.
+func (g *second) httpRows(hb *tableBuilder, i int) {
+	c, r := g.c, g.r
+	rq := &g.reqs[i]
+	msg := statusMessages[rq.status]
+	respSize := int64(0)
+	body := ""
+	if rq.status == 200 {
+		respSize = max(16, int64(float64(rq.ep.respSize)*(0.7+0.6*r.Float64())))
+		body = rq.ep.respBody
+	} else {
+		body = `{"error":"` + msg + `"}`
+		respSize = int64(len(body))
+	}
+	reqSize := int64(len(rq.ep.reqBody))
+	headers := reqHeadersFmt + rq.svc.name + ":" + strconv.FormatInt(rq.svc.port, 10) + `"}`
+	respHeaders := respHeadersJSON
+	if rq.ep.path == "/" && rq.status == 200 {
+		respHeaders = respHeadersHTML
+	}
+	serverIdx, serverIP := -1, rq.svc.ip
+	if rq.pod != nil {
+		serverIdx, serverIP = rq.pod.idx, rq.pod.info.IP
+	}
+	port := ephemeralPort(c.seed, rq.clientIP, serverIdx)
+	encrypted := rq.svc.port == 443
+	if rq.pod != nil {
+		remote := rq.clientIP
+		if r.Float64() < unresolvedRate {
+			remote = "-"
+		}
+		appendHTTP(hb, rq.t, rq.pod.idx, remote, port, serverIP, rq.svc.port, 2, encrypted, headers, rq.ep, reqSize,
+			respHeaders, rq.status, msg, body, respSize, rq.total)
+		c.account(rq.pod.idx, rq.own, reqSize, respSize, 1)
+		c.conn(rq.pod.idx, rq.clientIP, port, 2, encrypted, reqSize, respSize)
+	}
+	if rq.client != nil {
+		net := g.net[i]
+		t := min(rq.t+net/2, g.base+nsPerSec-1)
+		appendHTTP(hb, t, rq.client.idx, serverIP, rq.svc.port, rq.client.info.IP, port, 1, encrypted, headers, rq.ep, reqSize,
+			respHeaders, rq.status, msg, body, respSize, rq.total+net)
+		c.account(rq.client.idx, rq.own/10, respSize, reqSize, 0)
+		c.conn(rq.client.idx, serverIP, rq.svc.port, 1, encrypted, respSize, reqSize)
+	}
+}
+
+// probeRows adds the kubelet health checks: /healthz and /readyz every
+// 10 s per pod.
+func (g *second) probeRows(hb *tableBuilder) {
+	c := g.c
 	for _, p := range c.pods {
 		for k, path := range [2]string{"/healthz", "/readyz"} {
-			if (sec+p.phase+int64(5*k))%10 != 0 {
+			if (g.sec+p.phase+int64(5*k))%10 != 0 {
 				continue
 			}
-			t := base + int64(p.idx)*int64(3*time.Millisecond) + int64(k)*int64(time.Millisecond) + r.Int64N(int64(time.Millisecond))
+			t := g.base + int64(p.idx)*int64(3*time.Millisecond) + int64(k)*int64(time.Millisecond) + g.r.Int64N(int64(time.Millisecond))
 			kubelet := nodeIPs[p.node]
 			probe := &endpoint{method: "GET", path: path}
 			appendHTTP(hb, t, p.idx, kubelet, ephemeralPort(c.seed, kubelet+path, p.idx), p.info.IP, p.svc.port, 2, false,
-				probeHeaders, probe, 0, respHeadersText, 200, "OK", "ok", 2, int64(logNormal(r, probeMedian, 0.3)))
+				probeHeaders, probe, 0, respHeadersText, 200, "OK", "ok", 2, int64(logNormal(g.r, probeMedian, 0.3)))
 			c.account(p.idx, 200e3, 0, 2, 0)
 		}
 	}
-	ch.tabs[tHTTP] = hb.finish()
+}
 
-	// Idle costs of every process, then the 10-second stats.
+// idleCosts adds one second of every process's idle costs.
+func (g *second) idleCosts() {
+	st := &g.c.st
 	for i := range st.procs {
 		p := &st.procs[i]
-		p.utime += baseUtime * (0.8 + 0.4*r.Float64())
-		p.ktime += baseKtime * (0.8 + 0.4*r.Float64())
+		p.utime += baseUtime * (0.8 + 0.4*g.r.Float64())
+		p.ktime += baseKtime * (0.8 + 0.4*g.r.Float64())
 		p.minflt += baseMinflt
 		p.rchar += baseRchar
 		p.wchar += baseWchar
@@ -368,12 +449,6 @@ func (c *Cluster) genSecond(sec int64) *chunk {
 		st.net[i].rxPk += 1
 		st.net[i].txPk += 1
 	}
-	if sec%10 == 0 {
-		ch.tabs[tProcess] = c.processStats(r, base)
-		ch.tabs[tConn] = c.connStats(base)
-		ch.tabs[tNetwork] = c.networkStats(base)
-	}
-	return ch
 }
 
 func appendHTTP(b *tableBuilder, t int64, pod int, remote string, remotePort int64, local string, localPort, role int64,

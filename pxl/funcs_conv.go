@@ -1,0 +1,36 @@
+package pxl
+
+import (
+	"strconv"
+	"strings"
+)
+
+// conversionFuncs are the semantic-type casts px.DurationNanos, Percent
+// and Bytes, and px.atoi and itoa.
+var conversionFuncs = []*scalarFunc{
+	semCast("DurationNanos", STDurationNS, Int64, Float64),
+	semCast("Percent", STPercent, Int64, Float64),
+	semCast("Bytes", STBytes, Int64, Float64),
+	typed("atoi", sig(String), Int64, STNone, func(_ *evalCtx, v []value, n int) value {
+		return intsVal(unaryOp(v[0].Strs, v[0].scalar, n, func(s string) int64 {
+			i, _ := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+			return i
+		}))
+	}),
+	typed("itoa", sig(Int64), String, STNone, func(_ *evalCtx, v []value, n int) value {
+		return strsVal(unaryOp(v[0].Ints, v[0].scalar, n, func(i int64) string { return strconv.FormatInt(i, 10) }))
+	}),
+}
+
+// semCast is px.name: its argument, of one of the types in, unchanged but
+// for the semantic type sem.
+func semCast(name string, sem SemanticType, in ...DataType) *scalarFunc {
+	return pxFunc(name, 1, func(args []*expr) (DataType, SemanticType, evalFn, error) {
+		for _, t := range in {
+			if args[0].typ == t {
+				return t, sem, identity, nil
+			}
+		}
+		return 0, 0, nil, noOverload("px."+name, args)
+	})
+}
