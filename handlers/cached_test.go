@@ -147,7 +147,7 @@ func TestCachedProbes(t *testing.T) {
 func TestDemoLoadKnob(t *testing.T) {
 	t.Parallel()
 	cluster := demo.New(demo.Options{})
-	e := newEnv(t, nil, func(o *handlers.Options) { o.DemoCluster = cluster })
+	e := newEnv(t, nil, func(o *handlers.Options) { o.Demo = cluster })
 	resp := e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(`{"service": "default/consumer", "rps": 100, "duration": "60s"}`))
 	if resp.status != http.StatusAccepted || !strings.Contains(string(resp.body), `"until"`) {
 		t.Fatalf("got %d %s", resp.status, resp.body)

@@ -9,7 +9,7 @@ import (
 	"github.com/pxgate/pxgate/api"
 )
 
-// DemoCluster is the embedded demo cluster's load knob (*demo.Cluster).
+// DemoCluster is the embedded demo cluster's load knob (*demo.Demo).
 type DemoCluster interface {
 	// AddLoad adds extraRPS requests per second to a service for d. An
 	// error with a RetryAfter() method means the cluster has no room for
@@ -29,7 +29,7 @@ func (s *server) demoInfo(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, api.DemoInfo{Services: s.opts.DemoCluster.Services()})
+	s.writeJSON(w, r, http.StatusOK, api.DemoInfo{Services: s.opts.Demo.Services()})
 }
 
 // demoLoad serves POST /v1/demo/load: more traffic on a demo service, so
@@ -62,7 +62,7 @@ func (s *server) addLoad(ct string, body io.Reader) (*api.DemoLoad, error) {
 	if d > maxDemoLoad {
 		return nil, invalid(fieldError("duration", "duration %s is longer than the demo allows (%s)", d, maxDemoLoad))
 	}
-	if err := s.opts.DemoCluster.AddLoad(req.Service, req.RPS, d); err != nil {
+	if err := s.opts.Demo.AddLoad(req.Service, req.RPS, d); err != nil {
 		var (
 			full interface{ RetryAfter() time.Duration }
 			arg  interface{ Field() string }
@@ -82,7 +82,7 @@ func (s *server) addLoad(ct string, body io.Reader) (*api.DemoLoad, error) {
 
 // demoMode is nil in demo mode, else the 404 of the demo's routes.
 func (s *server) demoMode() error {
-	if s.opts.DemoCluster != nil {
+	if s.opts.Demo != nil {
 		return nil
 	}
 	return api.NewProblemError(api.ProblemNotFound, http.StatusNotFound,

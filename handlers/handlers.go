@@ -95,11 +95,10 @@ type Options struct {
 	// Pixie outage gives callers a clear 502 instead of emptying the
 	// Service. nil means always ready.
 	Ready func() bool
-	// Demo marks responses as coming from the built-in demo cluster.
-	Demo bool
-	// DemoCluster is the demo's load knob (POST /v1/demo/load); nil outside
-	// demo mode, where those routes answer 404.
-	DemoCluster DemoCluster
+	// Demo is the embedded demo cluster when it serves the queries (*demo.Demo):
+	// responses say "demo": true and GET /v1/demo, POST /v1/demo/load turn
+	// its load knob. nil outside demo mode, where those routes answer 404.
+	Demo DemoCluster
 	// Authenticate, when set, guards every route (e.g. auth.Middleware for
 	// caller tokens). It runs after the request id, logging and metrics
 	// middleware, so refusals are logged and counted like any answer.

@@ -148,6 +148,9 @@ func classify(err error, timeout time.Duration) failure {
 		f.problem.TimeoutMS = timeout.Milliseconds()
 		return f
 	case pixie.KindUnavailable:
+		if pe.RowsReceived > 0 {
+			return warn(api.ProblemPixieUnavailable, http.StatusBadGateway, "Pixie's result stream broke: "+pe.Message)
+		}
 		return warn(api.ProblemPixieUnavailable, http.StatusBadGateway, "Pixie could not be reached: "+pe.Message)
 	case pixie.KindUnauthenticated:
 		return warn(api.ProblemPixieAuth, http.StatusBadGateway, "Pixie refused the gateway's credentials (check PIXIE_API_KEY): "+pe.Message)

@@ -200,7 +200,7 @@ func (s *server) serveJSON(w http.ResponseWriter, r *http.Request, p *runPlan) {
 		ClusterID:  p.query.ClusterID,
 		QueryID:    ran.summary.QueryID,
 		ScriptName: p.req.ScriptName,
-		Demo:       s.opts.Demo,
+		Demo:       s.opts.Demo != nil,
 		Timeout:    p.timeout,
 		Verdict:    *ran.verdict,
 		Stats:      ran.stats(),

@@ -21,6 +21,7 @@ import (
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	pxldemo "github.com/pxgate/pxgate/pxl/demo"
 )
 
 // TestRunLETPasses is the acceptance: the seed's experiment, sent
@@ -496,7 +497,7 @@ func TestRunTables(t *testing.T) {
 
 func TestRunDemo(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, fakevizier.StaticHandler(letPlan()), func(o *handlers.Options) { o.Demo = true })
+	e := newEnv(t, fakevizier.StaticHandler(letPlan()), func(o *handlers.Options) { o.Demo = pxldemo.New(pxldemo.Options{}) })
 	if got := e.run(t, letRequest(t, 300)).runResponse(t); !got.Demo {
 		t.Errorf("demo: got false, want true")
 	}
@@ -611,5 +612,19 @@ func TestRunCallerGoesAway(t *testing.T) {
 			t.Fatalf("metrics: want the query counted as canceled and the request with code 499")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A stream that breaks after rows arrived says so: Pixie was reached.
+func TestRunStreamBrokenMidway(t *testing.T) {
+	t.Parallel()
+	broken := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 3}))
+	p := broken.run(t, letRequest(t, 300)).problem(t, http.StatusBadGateway, api.ProblemPixieUnavailable)
+	if !strings.Contains(p.Detail, "Pixie's result stream broke") || !strings.Contains(p.Detail, "broke after 8 rows") || strings.Contains(p.Detail, "could not be reached") {
+		t.Errorf("detail %q, want the stream broken after 8 rows", p.Detail)
+	}
+	early := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 1}))
+	if p := early.run(t, letRequest(t, 300)).problem(t, http.StatusBadGateway, api.ProblemPixieUnavailable); !strings.Contains(p.Detail, "could not be reached") {
+		t.Errorf("no row yet: detail %q, want could not be reached", p.Detail)
 	}
 }

@@ -43,7 +43,7 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 		ClusterID:  p.query.ClusterID,
 		QueryID:    ran.summary.QueryID,
 		ScriptName: p.req.ScriptName,
-		Demo:       s.opts.Demo,
+		Demo:       s.opts.Demo != nil,
 		TimeoutMS:  p.timeout.Milliseconds(),
 	}}
 	if err != nil {

@@ -241,7 +241,7 @@ func demoGateway(t *testing.T) (*httptest.Server, *atomic.Int64) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Close() })
-	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: cluster.ClusterID(), Demo: true, DemoCluster: cluster}))
+	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: cluster.ClusterID(), Demo: cluster}))
 	t.Cleanup(srv.Close)
 	return srv, &now
 }
