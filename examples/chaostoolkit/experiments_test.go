@@ -277,3 +277,58 @@ func TestDemoExperiment(t *testing.T) {
 		t.Error("after the method: the steady state is still met, want it to fail under load")
 	}
 }
+
+// TestTwoP99s: on the same rows the compact p99 (linear interpolation) and
+// the compatibility form (chaostoolkit-pixie's statistics.quantiles
+// exclusive method) are two numbers, and a threshold between them gives two
+// verdicts; `method: "exclusive"` on the JSON form gives the compatibility
+// form's value and verdict. What README.md and ../../README.md say about
+// which to use rests on this.
+func TestTwoP99s(t *testing.T) {
+	t.Parallel()
+	// p99 latencies 180, 183, ... 213 ms: linear p99 212.67 ms, exclusive
+	// p99 215.61 ms (extrapolated beyond the largest row).
+	srv, _ := gateway(t, letTable(200))
+	const threshold = 214
+	body, _ := json.Marshal(map[string]any{
+		"script": "import px\npx.display(px.DataFrame('http_events'), 'output')\n",
+		"tolerances": []map[string]any{
+			{"name": "compact", "expect": "p99(latency_p99) <= 214ms"},
+			{"name": "compat", "func": "percentile_should_be_below", "arguments": map[string]any{
+				"column": "latency_p99", "percentile": 99, "convert_from_nanoseconds": "milliseconds", "treshold": threshold}},
+			{"name": "exclusive", "column": "latency_p99", "aggregate": "percentile", "percentile": 99,
+				"method": "exclusive", "unit": "ms", "at_most": threshold},
+		},
+	})
+	resp, err := http.Post(srv.URL+"/v1/run", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Verdict struct {
+			Checks []struct {
+				Name   string  `json:"name"`
+				Passed bool    `json:"passed"`
+				Value  float64 `json:"value"`
+			} `json:"checks"`
+		} `json:"verdict"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Verdict.Checks) != 3 {
+		t.Fatalf("got %d checks, want 3 (status %d)", len(out.Verdict.Checks), resp.StatusCode)
+	}
+	compact, compat, exclusive := out.Verdict.Checks[0], out.Verdict.Checks[1], out.Verdict.Checks[2]
+	near := func(got, want float64) bool { return got > want-0.01 && got < want+0.01 }
+	if !near(compact.Value, 212.67) || !compact.Passed {
+		t.Errorf("compact p99: %+v, want 212.67 ms, passed", compact)
+	}
+	if !near(compat.Value, 215.61) || compat.Passed {
+		t.Errorf("compatibility form: %+v, want 215.61 ms, failed", compat)
+	}
+	if exclusive.Value != compat.Value || exclusive.Passed != compat.Passed {
+		t.Errorf(`method "exclusive": %+v, want the compatibility form's %+v`, exclusive, compat)
+	}
+}
