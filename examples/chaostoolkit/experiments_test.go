@@ -20,11 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pxgate/pxgate/demo"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/internal/gatewaytest"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
-	"github.com/pxgate/pxgate/pixie/vizier"
 	pxldemo "github.com/pxgate/pxgate/pxl/demo"
 )
 
@@ -250,18 +248,7 @@ func demoGateway(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	var now atomic.Int64
 	now.Store(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixNano())
 	telemetry := pxldemo.New(pxldemo.Options{Seed: 7, Clock: func() time.Time { return time.Unix(0, now.Load()) }})
-	cluster, err := demo.Start(t.Context(), demo.Options{Telemetry: telemetry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	client, err := vizier.New(vizier.Config{DirectAddr: cluster.VizierAddr(), Plaintext: true, ClusterID: cluster.ClusterID()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: cluster.ClusterID(), Demo: cluster}))
-	t.Cleanup(srv.Close)
+	srv := gatewaytest.StartDemo(t, telemetry)
 	return srv, &now
 }
 
@@ -351,5 +338,60 @@ func TestDemoExperiment(t *testing.T) {
 	}
 	if probe(t, file, srv.URL, nil) {
 		t.Error("after the method: the steady state is still met, want it to fail under load")
+	}
+}
+
+// TestTwoP99s: on the same rows the compact p99 (linear interpolation) and
+// the compatibility form (chaostoolkit-pixie's statistics.quantiles
+// exclusive method) are two numbers, and a threshold between them gives two
+// verdicts; `method: "exclusive"` on the JSON form gives the compatibility
+// form's value and verdict. What README.md and ../../README.md say about
+// which to use rests on this.
+func TestTwoP99s(t *testing.T) {
+	t.Parallel()
+	// p99 latencies 180, 183, ... 213 ms: linear p99 212.67 ms, exclusive
+	// p99 215.61 ms (extrapolated beyond the largest row).
+	srv, _ := gateway(t, letTable(200))
+	const threshold = 214
+	body, _ := json.Marshal(map[string]any{
+		"script": "import px\npx.display(px.DataFrame('http_events'), 'output')\n",
+		"tolerances": []map[string]any{
+			{"name": "compact", "expect": "p99(latency_p99) <= 214ms"},
+			{"name": "compat", "func": "percentile_should_be_below", "arguments": map[string]any{
+				"column": "latency_p99", "percentile": 99, "convert_from_nanoseconds": "milliseconds", "treshold": threshold}},
+			{"name": "exclusive", "column": "latency_p99", "aggregate": "percentile", "percentile": 99,
+				"method": "exclusive", "unit": "ms", "at_most": threshold},
+		},
+	})
+	resp, err := http.Post(srv.URL+"/v1/run", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Verdict struct {
+			Checks []struct {
+				Name   string  `json:"name"`
+				Passed bool    `json:"passed"`
+				Value  float64 `json:"value"`
+			} `json:"checks"`
+		} `json:"verdict"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Verdict.Checks) != 3 {
+		t.Fatalf("got %d checks, want 3 (status %d)", len(out.Verdict.Checks), resp.StatusCode)
+	}
+	compact, compat, exclusive := out.Verdict.Checks[0], out.Verdict.Checks[1], out.Verdict.Checks[2]
+	near := func(got, want float64) bool { return got > want-0.01 && got < want+0.01 }
+	if !near(compact.Value, 212.67) || !compact.Passed {
+		t.Errorf("compact p99: %+v, want 212.67 ms, passed", compact)
+	}
+	if !near(compat.Value, 215.61) || compat.Passed {
+		t.Errorf("compatibility form: %+v, want 215.61 ms, failed", compat)
+	}
+	if exclusive.Value != compat.Value || exclusive.Passed != compat.Passed {
+		t.Errorf(`method "exclusive": %+v, want the compatibility form's %+v`, exclusive, compat)
 	}
 }
