@@ -1,6 +1,7 @@
 package demo_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -92,3 +93,34 @@ px.display(df)
 	}
 }
 
+// Every pxviews function runs on the demo cluster and returns rows with
+// its documented columns.
+func TestPxviews(t *testing.T) {
+	c := newCluster(7, newClock())
+	cases := []struct{ call, cols string }{
+		{"container_process_timeseries('-2m', px.now(), 30 * 1000 * 1000 * 1000)", "time_ pod_id container pod service namespace node cpu_usage actual_disk_read_throughput actual_disk_write_throughput total_disk_read_throughput total_disk_write_throughput rss vsize"},
+		{"container_process_summary('-2m', px.now())", "time_ pod_id container pod service namespace node cpu_usage actual_disk_read_throughput actual_disk_write_throughput total_disk_read_throughput total_disk_write_throughput rss vsize"},
+		{"pod_resource_stats('-2m', px.now())", "time_ pod_id pod service node namespace container_count pod_start_time pod_status cpu_usage rss vsize actual_disk_read_throughput actual_disk_write_throughput total_disk_read_throughput total_disk_write_throughput"},
+		{"pod_network_timeseries('-2m', px.now(), 30 * 1000 * 1000 * 1000)", "time_ pod_id pod service namespace node rx_bytes_per_ns tx_bytes_per_ns rx_drops_per_ns tx_drops_per_ns rx_errors_per_ns tx_errors_per_ns"},
+		{"pod_network_summary('-2m', px.now())", "time_ pod_id pod service namespace node rx_bytes_per_ns tx_bytes_per_ns rx_drops_per_ns tx_drops_per_ns rx_errors_per_ns tx_errors_per_ns"},
+		{"inbound_http_summary('-2m', px.now())", "time_ pod_id pod service namespace node requestor_ip requestor_pod requestor_service latency_quantiles latency_sum num_requests num_errors req_bytes resp_bytes"},
+		{"http_graph('-2m', px.now())", "time_ responder_pod requestor_pod responder_namespace requestor_namespace responder_node requestor_node responder_ip requestor_ip responder_service requestor_service latency_p50 latency_p90 latency_p99 latency_quantiles latency_sum num_requests num_errors req_bytes resp_bytes"},
+		{"stacktraces('-2m', px.now())", "namespace node service pod container cmdline stack_trace time_ stack_trace_id count node_num_cpus"},
+		{"connection_throughput_stats('-2m', px.now())", "time_ remote_addr node pod_id pod namespace service inbound_conn_throughput outbound_conn_throughput"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.call, func(t *testing.T) {
+			res, err := pxl.NewEngine(c).Execute(t.Context(), "import px\nimport pxviews\npx.display(pxviews."+tc.call+", 'o')\n", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tb := res.Table("o")
+			if got := strings.Join(tb.Relation().Names(), " "); got != tc.cols {
+				t.Errorf("columns %s, want %s", got, tc.cols)
+			}
+			if tb.NumRows() == 0 {
+				t.Error("no rows")
+			}
+		})
+	}
+}
