@@ -86,6 +86,11 @@
 // compile-time px.parse_time (a start_time string as a TIME64NS constant)
 // and px.format_duration (ns to '-10m', '1h30m').
 //
+// Table functions (DataFrames computed, not scanned): px.GetAgentStatus()
+// (one agent per node), GetTables, GetSchemas, GetUDFList, GetUDAList,
+// GetUDTFList, GetTracepointStatus and _HeapGrowthStacks(asid), from the
+// source's Introspector when it has one.
+//
 // Modules: `import pxviews` evaluates lib/pxviews.pxl, pxgate's own PxL
 // views (container_process_timeseries/summary, pod_resource_stats,
 // pod_network_timeseries/summary, inbound_http_summary, http_graph,

@@ -30,6 +30,9 @@ func init() {
 		"hours":            durationFn(int64(time.Hour)),
 		"days":             durationFn(24 * int64(time.Hour)),
 	}
+	for name, f := range udtfs {
+		pxSpecial[name] = newUDTF(f)
+	}
 }
 
 // pxTypes are the px.* types usable as parameter annotations.

@@ -124,3 +124,43 @@ func TestPxviews(t *testing.T) {
 		})
 	}
 }
+
+// Pixie's table functions on the demo: one agent per node, every table
+// with its columns, the function lists.
+func TestTableFunctions(t *testing.T) {
+	c := newCluster(8, newClock())
+	cases := []struct {
+		call string
+		rows int // 0: at least one
+	}{
+		{"px.GetAgentStatus()", 3},
+		{"px.GetAgentStatus(False)", 3},
+		{"px.GetTables()", 18},
+		{"px.GetSchemas()", 0},
+		{"px.GetUDFList()", 0},
+		{"px.GetUDAList()", 0},
+		{"px.GetUDTFList()", 0},
+		{"px._HeapGrowthStacks(2)", 1},
+		{"px.GetTracepointStatus()", -1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.call, func(t *testing.T) {
+			res, err := pxl.NewEngine(c).Execute(t.Context(), "import px\npx.display("+tc.call+", 'o')\n", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := res.Table("o").NumRows()
+			switch {
+			case tc.rows > 0 && n != tc.rows, tc.rows == 0 && n == 0, tc.rows < 0 && n != 0:
+				t.Errorf("%d rows, want %d (0: some, -1: none)", n, tc.rows)
+			}
+		})
+	}
+	res, err := pxl.NewEngine(c).Execute(t.Context(), "import px\ndf = px.GetSchemas()\ndf = df[df.table_name == 'kafka_events.beta']\npx.display(df[['column_name', 'column_type']], 'o')\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(res.Table("o").Columns[0].Strs, " "); got != "time_ upid remote_addr remote_port local_addr local_port trace_role encrypted req_cmd client_id req_body resp latency" {
+		t.Errorf("kafka_events.beta columns: %s", got)
+	}
+}
