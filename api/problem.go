@@ -1,5 +1,7 @@
 package api
 
+import "time"
+
 // Problem is an error response (RFC 9457 problem details), sent as
 // application/problem+json. Type is a stable URI (one of the ProblemType
 // constants) that callers can switch on; Title is the same for every
@@ -22,6 +24,9 @@ type Problem struct {
 	Hint string `json:"hint,omitempty"`
 	// AvailableTables lists the tables the query produced (unknown-table).
 	AvailableTables []string `json:"available_tables,omitempty"`
+	// AvailableColumns lists the columns of the table a check named a
+	// missing column of (invalid-tolerance).
+	AvailableColumns []string `json:"available_columns,omitempty"`
 	// TimeoutMS is the effective timeout that expired (pixie-timeout).
 	TimeoutMS int64 `json:"timeout_ms,omitempty"`
 }
@@ -98,3 +103,60 @@ const (
 	// (POST /v1/demo/load).
 	ProblemDemoLoadLimit = ProblemTypePrefix + "demo-load-limit"
 )
+
+// problemTitles holds the one title of each problem type.
+var problemTitles = map[string]string{
+	ProblemInvalidRequest:       "Invalid request",
+	ProblemInvalidTolerance:     "Invalid tolerance",
+	ProblemCompileError:         "PxL compilation failed",
+	ProblemInvalidArgument:      "Pixie rejected the request",
+	ProblemUnknownTable:         "Unknown table",
+	ProblemUnknownScript:        "Unknown script",
+	ProblemUnknownCluster:       "Unknown cluster",
+	ProblemUnknownRun:           "Unknown run",
+	ProblemNotFound:             "Not found",
+	ProblemMethodNotAllowed:     "Method not allowed",
+	ProblemBodyTooLarge:         "Request body too large",
+	ProblemUnsupportedMediaType: "Unsupported media type",
+	ProblemPixieUnavailable:     "Pixie unavailable",
+	ProblemPixieAuth:            "Pixie refused the gateway's credentials",
+	ProblemPixieExecution:       "Script failed on Pixie",
+	ProblemPixieProtocol:        "Invalid answer from Pixie",
+	ProblemPixieUnsupported:     "Not supported by Pixie",
+	ProblemPixieTimeout:         "Pixie timed out",
+	ProblemInternal:             "Internal error",
+	ProblemBrokenScript:         "Broken script",
+	ProblemInlineForbidden:      "Inline PxL not allowed",
+	ProblemClusterForbidden:     "Cluster not allowed",
+	ProblemMutationForbidden:    "Cluster mutation not allowed",
+	ProblemTooManyQueries:       "Too many queries",
+	ProblemDemoLoadLimit:        "The demo has no room for this load",
+}
+
+// ProblemTitle is the one title of problems of type typ ("" for a type
+// that has none).
+func ProblemTitle(typ string) string { return problemTitles[typ] }
+
+// NewProblem returns a problem of type typ with its title.
+func NewProblem(typ string, status int, detail string) Problem {
+	return Problem{Type: typ, Title: problemTitles[typ], Status: status, Detail: detail}
+}
+
+// ProblemError is a Problem as a Go error: what a step of answering a
+// request returns when the answer is that problem (a refused request, a
+// full gateway, a sink that cannot give the answer asked for). The HTTP
+// layer sends the problem as it is.
+type ProblemError struct {
+	Problem Problem
+	// RetryAfter, when positive, is sent as the Retry-After header, in
+	// whole seconds (rounded up, at least 1).
+	RetryAfter time.Duration
+}
+
+// Error returns the problem's detail.
+func (e *ProblemError) Error() string { return e.Problem.Detail }
+
+// NewProblemError returns the ProblemError of NewProblem(typ, status, detail).
+func NewProblemError(typ string, status int, detail string) *ProblemError {
+	return &ProblemError{Problem: NewProblem(typ, status, detail)}
+}

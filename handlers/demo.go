@@ -2,15 +2,14 @@ package handlers
 
 import (
 	"errors"
-	"math"
+	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/pxgate/pxgate/api"
 )
 
-// DemoCluster is the embedded demo cluster's load knob (*demo.Cluster).
+// DemoCluster is the embedded demo cluster's load knob (*demo.Demo).
 type DemoCluster interface {
 	// AddLoad adds extraRPS requests per second to a service for d. An
 	// error with a RetryAfter() method means the cluster has no room for
@@ -19,6 +18,9 @@ type DemoCluster interface {
 	AddLoad(service string, extraRPS float64, d time.Duration) error
 	// Services lists the demo's services (namespace/name).
 	Services() []string
+	// LoadNow is the extra load running on a service now (requests per
+	// second) and when the last of it ends; 0 when none runs.
+	LoadNow(service string) (extraRPS float64, until time.Time)
 }
 
 // maxDemoLoad bounds one load request's duration.
@@ -26,62 +28,72 @@ const maxDemoLoad = 30 * time.Minute
 
 // demoInfo serves GET /v1/demo.
 func (s *server) demoInfo(w http.ResponseWriter, r *http.Request) {
-	if !s.demoMode(w, r) {
+	if err := s.demoMode(); err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, api.DemoInfo{Services: s.opts.DemoCluster.Services()})
+	info := api.DemoInfo{Services: s.opts.Demo.Services(), Load: map[string]api.DemoServiceLoad{}}
+	for _, svc := range info.Services {
+		if rps, until := s.opts.Demo.LoadNow(svc); rps > 0 {
+			info.Load[svc] = api.DemoServiceLoad{ExtraRPS: rps, Until: until.Format(time.RFC3339)}
+		}
+	}
+	s.writeJSON(w, r, http.StatusOK, info)
 }
 
 // demoLoad serves POST /v1/demo/load: more traffic on a demo service, so
 // that a chaos experiment's method can push it past its capacity.
 func (s *server) demoLoad(w http.ResponseWriter, r *http.Request) {
-	if !s.demoMode(w, r) {
-		return
-	}
-	if p, ok := checkContentType(r); !ok {
-		s.writeProblem(w, r, p)
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-	req, err := api.DecodeDemoLoad(r.Body)
-	switch {
-	case s.tooLarge(w, r, err):
-		return
-	case err != nil:
-		s.invalidRequest(w, r, err)
+	req, err := s.addLoad(r.Header.Get(headerContentType), s.limitBody(w, r))
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	d := req.DurationValue()
-	if d > maxDemoLoad {
-		s.invalidRequest(w, r, fieldError("duration", "duration %s is longer than the demo allows (%s)", d, maxDemoLoad))
-		return
+	s.writeJSON(w, r, http.StatusAccepted, api.DemoLoadAccepted{
+		Service: req.Service, RPS: req.RPS, Duration: d.String(), Until: time.Now().Add(d).UTC().Format(time.RFC3339),
+	})
+}
+
+// addLoad reads a load request of Content-Type ct and adds the load.
+func (s *server) addLoad(ct string, body io.Reader) (*api.DemoLoad, error) {
+	if err := s.demoMode(); err != nil {
+		return nil, err
 	}
-	if err := s.opts.DemoCluster.AddLoad(req.Service, req.RPS, d); err != nil {
+	if err := checkContentType(ct); err != nil {
+		return nil, err
+	}
+	req, err := api.DecodeDemoLoad(body)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	d := req.DurationValue()
+	if d > maxDemoLoad {
+		return nil, invalid(fieldError("duration", "duration %s is longer than the demo allows (%s)", d, maxDemoLoad))
+	}
+	if err := s.opts.Demo.AddLoad(req.Service, req.RPS, d); err != nil {
 		var (
 			full interface{ RetryAfter() time.Duration }
 			arg  interface{ Field() string }
 		)
 		switch {
 		case errors.As(err, &full):
-			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(full.RetryAfter().Seconds())))))
-			s.writeProblem(w, r, newProblem(api.ProblemDemoLoadLimit, http.StatusTooManyRequests, err.Error()))
+			pe := api.NewProblemError(api.ProblemDemoLoadLimit, http.StatusTooManyRequests, err.Error())
+			pe.RetryAfter = full.RetryAfter()
+			return nil, pe
 		case errors.As(err, &arg):
-			s.invalidRequest(w, r, fieldError(arg.Field(), "%s", err))
-		default:
-			s.invalidRequest(w, r, err)
+			return nil, invalid(fieldError(arg.Field(), "%s", err))
 		}
-		return
+		return nil, invalid(err)
 	}
-	s.writeJSON(w, r, http.StatusAccepted, api.DemoLoadAccepted{
-		Service: req.Service, RPS: req.RPS, Duration: d.String(), Until: time.Now().Add(d).UTC().Format(time.RFC3339),
-	})
+	return req, nil
 }
 
-func (s *server) demoMode(w http.ResponseWriter, r *http.Request) bool {
-	if s.opts.DemoCluster != nil {
-		return true
+// demoMode is nil in demo mode, else the 404 of the demo's routes.
+func (s *server) demoMode() error {
+	if s.opts.Demo != nil {
+		return nil
 	}
-	s.writeProblem(w, r, newProblem(api.ProblemNotFound, http.StatusNotFound,
-		"the demo load knob exists only when pxgate serves its embedded demo cluster (PXGATE_DEMO)"))
-	return false
+	return api.NewProblemError(api.ProblemNotFound, http.StatusNotFound,
+		"the demo load knob exists only when pxgate serves its embedded demo cluster (PXGATE_DEMO)")
 }

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/history"
 	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/render"
 	"github.com/pxgate/pxgate/tolerance"
 )
 
@@ -30,9 +32,8 @@ type runPlan struct {
 // prepare checks a validated request against the gateway's limits and
 // policy and resolves it, in a fixed order (max_rows, tolerances, script
 // and arguments, policy) so that the first mistake is the one reported.
-// Nothing reaches Pixie before it succeeds. It answers the request itself
-// when a check fails.
-func (s *server) prepare(w http.ResponseWriter, r *http.Request, req *api.RunRequest, format string) (*runPlan, bool) {
+// Nothing reaches Pixie before it succeeds.
+func (s *server) prepare(ctx context.Context, req *api.RunRequest, format string) (*runPlan, error) {
 	limit := s.opts.MaxRows
 	if format == formatCSV || format == formatNDJSON {
 		limit = s.opts.MaxStreamRows
@@ -40,66 +41,96 @@ func (s *server) prepare(w http.ResponseWriter, r *http.Request, req *api.RunReq
 	maxRows := limit
 	if req.MaxRows != nil {
 		if *req.MaxRows > limit {
-			s.invalidRequest(w, r, fieldError("max_rows", "max_rows %d is above the gateway's limit of %d rows per table for format %s (tolerances see every row regardless)", *req.MaxRows, limit, format))
-			return nil, false
+			return nil, invalid(fieldError("max_rows", "max_rows %d is above the gateway's limit of %d rows per table for format %s (tolerances see every row regardless)", *req.MaxRows, limit, format))
 		}
 		maxRows = *req.MaxRows
 	}
 	set, err := tolerance.Compile(req.Tolerances)
 	if err != nil {
-		p := newProblem(api.ProblemInvalidTolerance, http.StatusBadRequest, err.Error())
-		p.Errors = []api.FieldError{{Field: toleranceField(err.Error()), Message: err.Error()}}
-		s.writeProblem(w, r, p)
-		return nil, false
+		pe := api.NewProblemError(api.ProblemInvalidTolerance, http.StatusBadRequest, err.Error())
+		pe.Problem.Errors = []api.FieldError{{Field: toleranceField(err.Error()), Message: err.Error()}}
+		return nil, pe
 	}
-	query, ok := s.resolve(w, r, req)
-	if !ok || !s.permitted(w, r, req, &query) {
-		return nil, false
+	query, err := s.resolve(ctx, req)
+	if err == nil {
+		err = s.permit(req, &query)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return &runPlan{req: req, query: query, set: set, maxRows: maxRows, timeout: s.timeout(req), format: format,
-		secrets: secretValues(req.Args)}, true
+		secrets: secretValues(req.Args)}, nil
 }
 
-// execution is how a query went.
-type execution struct {
+// ran is how a query went.
+type ran struct {
+	// ok says the query ran (it may have failed); false: it was not
+	// admitted, and nothing else is set.
+	ok      bool
 	summary pixie.Summary
-	// err is nil, a *pixie.CompileError, a *pixie.Error (KindCanceled when
-	// the caller went away, also when that made a sink's write fail), or an
-	// error a sink raised (*problemError).
-	err     error
 	elapsed time.Duration
+	// tables are every table's row count, in stream order.
+	tables []history.TableCount
+	// verdict is the tolerances' verdict; nil when the query failed.
+	verdict *tolerance.Verdict
 }
 
-// execute runs p's query into sink within p.timeout (time spent waiting
-// for a query slot included), holding one of the gateway's query slots. It
-// returns false when it could not run: no slot freed up (it answered 429)
-// or the caller left while queued.
-func (s *server) execute(w http.ResponseWriter, r *http.Request, p *runPlan, sink pixie.Sink) (execution, bool) {
-	ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
+// checker is a sink with a word once the query completed (a
+// render.StreamSink): an error means the answer cannot be given.
+type checker interface{ Check() error }
+
+// runQuery is the end of every run's pipeline, after prepare: admit (a
+// query slot), execute p's query into sink teed with the tolerances within
+// p.timeout (time spent waiting for a slot included), then the verdict.
+//
+// A ran without ok means the query did not run: no slot freed up (a 429
+// *api.ProblemError) or the caller left while queued. A ran with ok and an
+// error means it ran and failed: a *runError (Pixie's error, or one sink raised;
+// KindCanceled when the caller went away, also when that made a sink's
+// write fail), or the unknown-table problem when the request names a table
+// the query did not produce. Without an error, ran.verdict is set.
+func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (ran, error) {
+	qctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	release, ok := s.admit(ctx, w, r)
-	if !ok {
-		return execution{}, false
+	release, err := s.admit(ctx, p.timeout)
+	if err != nil {
+		return ran{}, err
 	}
 	defer release()
 
+	feeder := newVerdictSink(p.set)
 	start := time.Now()
 	s.metrics.running.Inc()
 	summary, err := func() (pixie.Summary, error) {
 		defer s.metrics.running.Dec() // also when a sink panics
-		return s.opts.Pixie.Execute(ctx, p.query, sink)
+		return s.opts.Pixie.Execute(qctx, p.query, pixie.Tee(feeder, sink))
 	}()
 	elapsed := time.Since(start)
-	var we *writeError
+	var we *render.WriteError
 	switch {
-	case err != nil && r.Context().Err() != nil:
+	case err != nil && ctx.Err() != nil:
 		// The caller went away: whatever Pixie said, nobody is listening.
 		err = &pixie.Error{Kind: pixie.KindCanceled, Message: "the caller went away", Err: err}
 	case errors.As(err, &we):
 		err = &pixie.Error{Kind: pixie.KindCanceled, Message: "writing the answer failed (the caller went away?)", Err: err}
 	}
 	s.metrics.observeQuery(err, elapsed)
-	return execution{summary: summary, err: err, elapsed: elapsed}, true
+	res := ran{ok: true, summary: summary, elapsed: elapsed, tables: feeder.counts()}
+	if c, ok := sink.(checker); ok && err == nil {
+		err = c.Check()
+	}
+	if err != nil {
+		return res, &runError{err: err, timeout: p.timeout, secrets: p.secrets}
+	}
+	if prob := missingTable(p.req, feeder.tableNames()); prob != nil {
+		return res, &api.ProblemError{Problem: *prob}
+	}
+	if err := feeder.missingColumns(); err != nil {
+		return res, err
+	}
+	v := s.verdict(p, feeder)
+	res.verdict = &v
+	return res, nil
 }
 
 // missingTable returns the unknown-table problem when the request names a
@@ -109,8 +140,8 @@ func missingTable(req *api.RunRequest, produced []string) *api.Problem {
 		if slices.Contains(produced, name) {
 			continue
 		}
-		p := newProblem(api.ProblemUnknownTable, http.StatusBadRequest,
-			fmt.Sprintf("the query produced no table %q (it produced: %s)", name, quoteNames(produced)))
+		p := api.NewProblem(api.ProblemUnknownTable, http.StatusBadRequest,
+			fmt.Sprintf("the query produced no table %q (it produced: %s)", name, render.QuoteNames(produced)))
 		p.AvailableTables = produced
 		if p.AvailableTables == nil {
 			p.AvailableTables = []string{}
@@ -143,19 +174,12 @@ func verdictStatus(req *api.RunRequest, v tolerance.Verdict) int {
 }
 
 // stats are the execution statistics of an answer.
-func stats(ex execution) api.Stats {
+func (r *ran) stats() api.Stats {
 	return api.Stats{
-		CompilationMS:    milliseconds(ex.summary.Stats.Compilation),
-		ExecutionMS:      milliseconds(ex.summary.Stats.Execution),
-		RecordsProcessed: ex.summary.Stats.RecordsProcessed,
-		BytesProcessed:   ex.summary.Stats.BytesProcessed,
-		TotalMS:          milliseconds(ex.elapsed),
+		CompilationMS:    milliseconds(r.summary.Stats.Compilation),
+		ExecutionMS:      milliseconds(r.summary.Stats.Execution),
+		RecordsProcessed: r.summary.Stats.RecordsProcessed,
+		BytesProcessed:   r.summary.Stats.BytesProcessed,
+		TotalMS:          milliseconds(r.elapsed),
 	}
 }
-
-// problemError is a problem a sink raises while the query streams (such
-// as a CSV answer that cannot choose its table); it stops the query and is
-// answered as it is.
-type problemError struct{ problem api.Problem }
-
-func (e *problemError) Error() string { return e.problem.Detail }

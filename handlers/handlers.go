@@ -1,7 +1,9 @@
 // Package handlers is pxgate's HTTP layer: the chi router, its middleware
-// (request id, logging, panic recovery, metrics), the handlers of every
-// route and the JSON encoders. It turns requests into pixie.Requests and
-// results into responses; it knows nothing about gRPC.
+// (request id, logging, panic recovery, metrics), admission (the query
+// slots), the handlers of every route and the mapping of errors to problem
+// answers. It turns requests into pixie.Requests and results into
+// responses, through package render (JSON, CSV, NDJSON) and package probe
+// (/probe's Prometheus answer); it knows nothing about gRPC.
 package handlers
 
 import (
@@ -30,7 +32,6 @@ const (
 	DefaultMaxTimeout    = 5 * time.Minute
 	DefaultMaxBodyBytes  = 1 << 20
 	DefaultQueueWait     = time.Second
-	defaultOutputTable   = "output"
 	maxRequestIDLength   = 128
 	requestIDHeader      = "X-Request-Id"
 	headerContentType    = "Content-Type"
@@ -94,11 +95,10 @@ type Options struct {
 	// Pixie outage gives callers a clear 502 instead of emptying the
 	// Service. nil means always ready.
 	Ready func() bool
-	// Demo marks responses as coming from the built-in demo cluster.
-	Demo bool
-	// DemoCluster is the demo's load knob (POST /v1/demo/load); nil outside
-	// demo mode, where those routes answer 404.
-	DemoCluster DemoCluster
+	// Demo is the embedded demo cluster when it serves the queries (*demo.Demo):
+	// responses say "demo": true and GET /v1/demo, POST /v1/demo/load turn
+	// its load knob. nil outside demo mode, where those routes answer 404.
+	Demo DemoCluster
 	// Authenticate, when set, guards every route (e.g. auth.Middleware for
 	// caller tokens). It runs after the request id, logging and metrics
 	// middleware, so refusals are logged and counted like any answer.
@@ -204,8 +204,13 @@ type server struct {
 //	GET  /openapi.yaml       the API contract
 //
 // The run routes answer JSON, CSV or NDJSON (?format=, or Accept); CSV and
-// NDJSON stream (see stream.go).
+// NDJSON stream (see stream.go and package render).
 func New(opts Options) http.Handler {
+	return newServer(opts).router
+}
+
+// newServer builds the server of New, routes included.
+func newServer(opts Options) *server {
 	if opts.Pixie == nil {
 		panic("handlers.New: Options.Pixie is nil")
 	}
@@ -222,7 +227,13 @@ func New(opts Options) http.Handler {
 	if opts.MaxConcurrent > 0 {
 		s.slots = make(chan struct{}, opts.MaxConcurrent)
 	}
+	s.routes()
+	return s
+}
 
+// routes builds s.router.
+func (s *server) routes() {
+	opts := s.opts
 	r := chi.NewRouter()
 	s.router = r
 	r.Use(sanitizeRequestID, chiRequestID, echoRequestID)
@@ -258,5 +269,4 @@ func New(opts Options) http.Handler {
 	r.Get("/version", s.version)                         // GET /version
 	r.Get("/openapi.yaml", s.openapi)                    // GET /openapi.yaml
 	r.Method(http.MethodGet, "/metrics", metricsHandler) // GET /metrics
-	return r
 }

@@ -39,7 +39,7 @@ const libraryWait = 5 * time.Second
 // state failed) and the catalog with a curl line per script. html/template
 // escapes everything shown.
 func (s *server) indexPage(w http.ResponseWriter, r *http.Request) {
-	data := indexData{Demo: s.opts.Demo}
+	data := indexData{Demo: s.opts.Demo != nil}
 	for _, run := range s.history.List(false) {
 		ir := newIndexRun(run)
 		if run.Failed() {

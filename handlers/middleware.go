@@ -117,7 +117,7 @@ func (s *server) strictQuery(next http.Handler) http.Handler {
 			// Parsed in full, not pre-screened: what ParseQuery refuses
 			// depends on more than the bytes (GODEBUG=urlmaxqueryparams).
 			if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
-				s.invalidRequest(w, r, fieldError("query",
+				s.fail(w, r, fieldError("query",
 					"the query string is malformed (%v): separate parameters with & and percent-encode ;, %% and other reserved characters in values", err))
 				return
 			}
@@ -159,7 +159,7 @@ func (s *server) recoverer(next http.Handler) http.Handler {
 
 // notFound answers requests no route matches.
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.writeProblem(w, r, newProblem(api.ProblemNotFound, http.StatusNotFound,
+	s.fail(w, r, api.NewProblemError(api.ProblemNotFound, http.StatusNotFound,
 		fmt.Sprintf("no route %s %s; see GET /openapi.yaml for the API", r.Method, r.URL.Path)))
 }
 
@@ -181,6 +181,6 @@ func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 // notAllowed answers 405 naming the methods the path takes.
 func (s *server) notAllowed(w http.ResponseWriter, r *http.Request, allowed ...string) {
 	w.Header().Set("Allow", strings.Join(allowed, ", "))
-	s.writeProblem(w, r, newProblem(api.ProblemMethodNotAllowed, http.StatusMethodNotAllowed,
+	s.fail(w, r, api.NewProblemError(api.ProblemMethodNotAllowed, http.StatusMethodNotAllowed,
 		fmt.Sprintf("%s does not take %s (allowed: %s)", r.URL.Path, r.Method, strings.Join(allowed, ", "))))
 }

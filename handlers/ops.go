@@ -45,7 +45,7 @@ func (s *server) openapi(w http.ResponseWriter, _ *http.Request) {
 func (s *server) listClusters(w http.ResponseWriter, r *http.Request) {
 	cls, err := s.clusters(r)
 	if err != nil {
-		s.fail(w, r, err, s.opts.DefaultTimeout)
+		s.fail(w, r, err)
 		return
 	}
 	out := make([]api.Cluster, len(cls))
@@ -60,7 +60,7 @@ func (s *server) getCluster(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	cls, err := s.clusters(r)
 	if err != nil {
-		s.fail(w, r, err, s.opts.DefaultTimeout)
+		s.fail(w, r, err)
 		return
 	}
 	for _, c := range cls {
@@ -69,7 +69,7 @@ func (s *server) getCluster(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.writeProblem(w, r, newProblem(api.ProblemUnknownCluster, http.StatusNotFound,
+	s.fail(w, r, api.NewProblemError(api.ProblemUnknownCluster, http.StatusNotFound,
 		fmt.Sprintf("no cluster with id %q is visible with the gateway's credentials; GET /v1/clusters lists them", id)))
 }
 

@@ -4,20 +4,14 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"google.golang.org/protobuf/proto"
 
 	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/internal/lettest"
 	"github.com/pxgate/pxgate/pixie"
-	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
-	"github.com/pxgate/pxgate/pixie/vizier"
 	"github.com/pxgate/pxgate/scripts"
 )
 
@@ -38,17 +32,8 @@ type letPixie struct {
 
 func newLETPixie(tb testing.TB, rows int) *letPixie {
 	tb.Helper()
-	meta := letMeta()
-	wire := letWireBatches(tb, rows, rows)
-	var rb vizierpb.RowBatchData
-	if err := proto.Unmarshal(wire[0], &rb); err != nil {
-		tb.Fatal(err)
-	}
-	b, err := vizier.DecodeBatch(meta, &rb)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &letPixie{meta: meta, batch: b}
+	b := lettest.Batch(tb, rows)
+	return &letPixie{meta: b.Table, batch: b}
 }
 
 func (p *letPixie) Execute(_ context.Context, _ pixie.Request, sink pixie.Sink) (pixie.Summary, error) {
@@ -103,23 +88,6 @@ func BenchmarkServeRunLET100(b *testing.B) {
 	}
 }
 
-// BenchmarkEncodeRunLET100 is the encoding of BenchmarkServeRunLET100's
-// answer alone.
-func BenchmarkEncodeRunLET100(b *testing.B) {
-	p := newLETPixie(b, 100)
-	col := &pixie.Collector{}
-	if _, err := p.Execute(context.Background(), pixie.Request{}, col); err != nil {
-		b.Fatal(err)
-	}
-	res := &runResult{clusterID: "c", queryID: "q", tables: col.Tables}
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := encodeRun(io.Discard, res); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 func BenchmarkDecodeRunRequest(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
@@ -147,7 +115,8 @@ func TestMutatesPrecheck(t *testing.T) {
 		"import pxtrace\n", "  import  pxtrace as t\n", "from pxtrace import probe\n",
 		"x = pxtrace.kprobe()\n", "pxtrace.UpsertTracepoint('t', 't', fn, pxtrace.kprobe(), '5m')\n",
 		"UpsertTracepoint\n", "DeleteTracepoint('t')\n", "xUpsertTracepoint\n", "UpsertTracepoints\n",
-		"Tracepoint\n", "import pxtracer\n", "# pxtrace\n", "mypxtrace.x\n", "PXTRACE.x\n", "import px # no pxtrace here\n",
+		"Tracepoint\n", "import pxtracer\n", "import pxconfig\n", "from pxconfig import set_agent_config\n",
+		"pxconfig.set_agent_config('pod', 'gprof', 'true', '5m')\n", "import pxconfigs\n", "# pxconfig\n", "# pxtrace\n", "mypxtrace.x\n", "PXTRACE.x\n", "import px # no pxtrace here\n",
 	}
 	c, _, err := scripts.Load(scripts.Options{})
 	if err != nil {
@@ -163,47 +132,6 @@ func TestMutatesPrecheck(t *testing.T) {
 	for _, src := range srcs {
 		if got, want := mutates(src), mutationRe.MatchString(src); got != want {
 			t.Errorf("mutates(%q) = %v, the regexp says %v", src, got, want)
-		}
-	}
-}
-
-// TestAppendStringFastPath checks that appendString, which copies plain
-// ASCII as it is, answers as appendBytesString does.
-func TestAppendStringFastPath(t *testing.T) {
-	t.Parallel()
-	for _, s := range []string{
-		"", "default/consumer", "5b27f024-eccb-4d07-b28d-84ab8d88e6a3", "latency_p99", `a"b\c`, "\n\r\t\x00\x1f", "\x7f",
-		"héllo ✓ 🚀", "a\xffb", "x\xe2\x82", "a\u2028b\u2029c", "<=&>", " ~",
-	} {
-		if got, want := string(appendString([]byte("x"), s)), string(appendBytesString([]byte("x"), []byte(s))); got != want {
-			t.Errorf("appendString(%q) = %s, want %s", s, got, want)
-		}
-	}
-}
-
-// TestDayCache checks that dayCache.appendTime, one cache for a whole
-// sequence, answers as time.Time's formatting does: within days, across
-// midnight, before 1970 and at the ends of int64.
-func TestDayCache(t *testing.T) {
-	t.Parallel()
-	var ns []int64
-	for _, base := range []int64{0, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC).UnixNano(), time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC).UnixNano(), time.Date(2000, 2, 29, 0, 0, 0, 0, time.UTC).UnixNano()} {
-		for _, d := range []int64{-nsPerDay - 1, -nsPerDay, -1, 0, 1, 999_999_999, 1e9, 3599e9, 3600e9, nsPerDay - 1, nsPerDay, nsPerDay + 1} {
-			ns = append(ns, base+d)
-		}
-		for i := range int64(50) {
-			ns = append(ns, base+i*7919*int64(time.Second)+i)
-		}
-	}
-	ns = append(ns, math.MinInt64, math.MinInt64+1, math.MaxInt64, math.MaxInt64-1, -1, 0)
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range 2000 {
-		ns = append(ns, int64(rng.Uint64()))
-	}
-	var c dayCache
-	for _, v := range ns {
-		if got, want := string(c.appendTime([]byte("x"), v)), "x"+time.Unix(0, v).UTC().Format("2006-01-02T15:04:05.000000000Z"); got != want {
-			t.Errorf("dayCache.appendTime(%d) = %s, want %s", v, got, want)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,46 +13,44 @@ import (
 	"github.com/pxgate/pxgate/pixie"
 )
 
-// permitted applies the gateway's policy to a resolved query: inline PxL
-// only when allowed, clusters only from the allow-list. It answers 403
-// itself.
-func (s *server) permitted(w http.ResponseWriter, r *http.Request, req *api.RunRequest, q *pixie.Request) bool {
+// permit applies the gateway's policy to a resolved query: inline PxL
+// only when allowed, clusters only from the allow-list, mutations only when
+// allowed (and then q is marked as one). A refusal is a 403 problem error.
+func (s *server) permit(req *api.RunRequest, q *pixie.Request) error {
 	if mutates(q.Script) {
 		if !s.opts.AllowMutations {
-			s.writeProblem(w, r, newProblem(api.ProblemMutationForbidden, http.StatusForbidden,
-				"the script changes the cluster (it uses pxtrace to deploy or delete tracepoints); this gateway runs read-only scripts only (PXGATE_ALLOW_MUTATIONS=false)"))
-			return false
+			return api.NewProblemError(api.ProblemMutationForbidden, http.StatusForbidden,
+				"the script changes the cluster (it uses pxtrace to deploy or delete tracepoints, or pxconfig to reconfigure agents); this gateway runs read-only scripts only (PXGATE_ALLOW_MUTATIONS=false)")
 		}
 		q.Mutation = true // Vizier must know, and reports the mutations' states
 	}
 	if s.opts.NamedOnly && req.Script != "" {
-		s.writeProblem(w, r, newProblem(api.ProblemInlineForbidden, http.StatusForbidden,
-			"this gateway runs only named scripts from its catalog (GET /v1/scripts); send script_name instead of script"))
-		return false
+		return api.NewProblemError(api.ProblemInlineForbidden, http.StatusForbidden,
+			"this gateway runs only named scripts from its catalog (GET /v1/scripts); send script_name instead of script")
 	}
 	if !s.clusterAllowed(q.ClusterID) {
-		p := newProblem(api.ProblemClusterForbidden, http.StatusForbidden,
+		pe := api.NewProblemError(api.ProblemClusterForbidden, http.StatusForbidden,
 			fmt.Sprintf("cluster %q is not one this gateway may query", q.ClusterID))
-		p.Errors = []api.FieldError{{Field: "cluster_id", Message: p.Detail}}
-		s.writeProblem(w, r, p)
-		return false
+		pe.Problem.Errors = []api.FieldError{{Field: "cluster_id", Message: pe.Problem.Detail}}
+		return pe
 	}
-	return true
+	return nil
 }
 
 // mutationRe finds PxL that changes the cluster: tracepoints are deployed
-// and deleted through the pxtrace module.
-var mutationRe = regexp.MustCompile(`(?m)^\s*(import\s+pxtrace\b|from\s+pxtrace\s+import\b)|\bpxtrace\.|\b(Upsert|Delete)Tracepoint\b`)
+// and deleted through the pxtrace module, and agents are reconfigured
+// through the pxconfig module (pxconfig.set_agent_config).
+var mutationRe = regexp.MustCompile(`(?m)^\s*(import\s+(pxtrace|pxconfig)\b|from\s+(pxtrace|pxconfig)\s+import\b)|\b(pxtrace|pxconfig)\.|\b(Upsert|Delete)Tracepoint\b`)
 
 // mutates reports whether a script would change the cluster. It errs on
 // the side of refusing: a mention of pxtrace anywhere counts.
 //
-// Every match of mutationRe contains "pxtrace" or "Tracepoint" (it is case
-// sensitive), so a script with neither, as almost all are, is answered by
-// two substring searches instead of the regexp's backtracking (5 µs for a
-// two-line script).
+// Every match of mutationRe contains "pxtrace", "pxconfig" or "Tracepoint"
+// (it is case sensitive), so a script with none, as almost all are, is
+// answered by substring searches instead of the regexp's backtracking (5 µs
+// for a two-line script).
 func mutates(src string) bool {
-	if !strings.Contains(src, "pxtrace") && !strings.Contains(src, "Tracepoint") {
+	if !strings.Contains(src, "pxtrace") && !strings.Contains(src, "pxconfig") && !strings.Contains(src, "Tracepoint") {
 		return false
 	}
 	return mutationRe.MatchString(src)
@@ -66,40 +63,36 @@ func (s *server) clusterAllowed(id string) bool {
 	return slices.ContainsFunc(s.opts.AllowedClusters, func(a string) bool { return strings.EqualFold(a, id) })
 }
 
-// admit takes a query slot, waiting up to QueueWait. When none frees up it
-// answers 429 with Retry-After and returns false; otherwise the caller
+// admit takes a query slot for a query of the given timeout, waiting up
+// to QueueWait (and no longer than the timeout). When none frees up it
+// returns a 429 problem error with Retry-After; when the caller (ctx)
+// leaves while queued, a KindCanceled *pixie.Error. Otherwise the caller
 // must call release when its query ends.
-func (s *server) admit(ctx context.Context, w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+func (s *server) admit(ctx context.Context, timeout time.Duration) (release func(), err error) {
 	if s.slots == nil {
-		return func() {}, true
+		return func() {}, nil
 	}
 	release = func() { <-s.slots }
 	select {
 	case s.slots <- struct{}{}:
-		return release, true
+		return release, nil
 	default:
 	}
-	// Wait no longer than the query's own deadline leaves.
-	wait := s.opts.QueueWait
-	if dl, ok := ctx.Deadline(); ok {
-		wait = min(wait, time.Until(dl))
-	}
-	t := time.NewTimer(wait)
+	t := time.NewTimer(min(s.opts.QueueWait, timeout))
 	defer t.Stop()
 	select {
 	case s.slots <- struct{}{}:
-		return release, true
-	case <-r.Context().Done():
-		// The caller left while queued: nobody reads the answer, but the
-		// status is what the logs and metrics record.
-		w.WriteHeader(statusClientClosedRequest)
-		return nil, false
+		return release, nil
+	case <-ctx.Done():
+		// Nobody reads the answer, but the status is what the logs and
+		// metrics record.
+		return nil, &pixie.Error{Kind: pixie.KindCanceled, Message: "the caller left while queued for a query slot", Err: ctx.Err()}
 	case <-t.C:
 	}
 	s.metrics.rejected.Inc()
 	retry := max(1, int(s.opts.QueueWait.Round(time.Second)/time.Second))
-	w.Header().Set("Retry-After", strconv.Itoa(retry))
-	s.writeProblem(w, r, newProblem(api.ProblemTooManyQueries, http.StatusTooManyRequests,
-		fmt.Sprintf("the gateway is running its maximum of %d Pixie queries; retry in %d s", cap(s.slots), retry)))
-	return nil, false
+	pe := api.NewProblemError(api.ProblemTooManyQueries, http.StatusTooManyRequests,
+		fmt.Sprintf("the gateway is running its maximum of %d Pixie queries; retry in %d s", cap(s.slots), retry))
+	pe.RetryAfter = time.Duration(retry) * time.Second
+	return nil, pe
 }

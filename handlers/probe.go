@@ -2,18 +2,17 @@ package handlers
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
+	"github.com/go-chi/chi/v5/middleware"
 
-	"github.com/pxgate/pxgate/api"
-	"github.com/pxgate/pxgate/pixie"
-	"github.com/pxgate/pxgate/tolerance"
+	"github.com/pxgate/pxgate/probe"
 )
 
 // /probe answers in the manner of Prometheus' blackbox_exporter: a probe
@@ -61,21 +60,24 @@ func (s *server) probeCached(w http.ResponseWriter, r *http.Request) {
 
 // probe serves GET /probe with query q.
 func (s *server) probe(w http.ResponseWriter, r *http.Request, q url.Values) {
-	pr, ok := s.probeRequest(w, r, q)
-	if !ok {
+	pr, err := s.probeRequest(r, q)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	p := pr.plan
-	sink := newProbeSink(pr.all, pr.debug)
-	feeder := newVerdictSink(p.set)
-	ex, ok := s.execute(w, r, p, pixie.Tee(feeder, sink))
-	if !ok {
+	sink := probe.NewSink(pr.all, pr.debug)
+	ran, err := s.runQuery(r.Context(), p, sink)
+	if !ran.ok {
+		s.fail(w, r, err)
 		return
 	}
-	res := &probeResult{sink: sink, elapsed: ex.elapsed}
-	o := runOutcome{ex: ex, tables: feeder.counts(), status: http.StatusOK}
-	if ex.err != nil {
-		f := s.logFailure(r, ex.err, p.timeout, p.secrets)
+	res := &probe.Result{Sink: sink, Elapsed: ran.elapsed, Verdict: ran.verdict}
+	o := runOutcome{ran: ran, status: http.StatusOK}
+	if err != nil {
+		// A probe that ran reports its failure as metrics (a 200 scrape),
+		// unless nobody is left to read them.
+		f := s.failure(r, err)
 		o.problem = &f.problem
 		if f.canceled {
 			o.status = f.problem.Status
@@ -83,59 +85,45 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request, q url.Values) {
 			s.answerFailure(w, r, f)
 			return
 		}
-		res.problem = o.problem
-	} else {
-		v := s.verdict(p, feeder)
-		res.verdict, o.verdict = &v, &v
+		res.Problem = o.problem
 	}
 	s.record(r, p, o)
-	reg := res.registry()
-	if pr.debug {
-		s.writeProbeDebug(w, r, pr, res, ex, reg)
+	if !pr.debug {
+		res.WriteText(w)
 		return
 	}
-	writeProbeText(w, reg)
-}
-
-// probeFormat is the one format /probe answers in, whatever the caller's
-// Accept or Accept-Encoding: the answer may be cached and served to
-// another caller (a protobuf or gzip body kept for one Prometheus would be
-// unreadable to the next curl), and every scraper reads plain text.
-var probeFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
-
-// writeProbeText writes reg's metrics in probeFormat.
-func writeProbeText(w http.ResponseWriter, reg *prometheus.Registry) {
-	mfs, err := reg.Gather() // a gathering error still leaves what was gathered
-	w.Header().Set(headerContentType, string(probeFormat))
-	enc := expfmt.NewEncoder(w, probeFormat)
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			return // the caller went away
-		}
-	}
+	err = res.WriteDebug(w, probe.Debug{
+		Script:        p.req.ScriptName,
+		RequestID:     middleware.GetReqID(r.Context()),
+		Args:          probeArgs(p),
+		ClusterID:     p.query.ClusterID,
+		Timeout:       p.timeout,
+		TimeoutReason: s.timeoutReason(pr),
+		Checks:        p.set.Len(),
+		QueryID:       ran.summary.QueryID,
+		Redact:        func(msg string) string { return redact(msg, p.secrets) },
+	})
 	if err != nil {
-		_, _ = fmt.Fprintf(w, "# gathering: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		s.log.LogAttrs(r.Context(), slog.LevelDebug, "writing probe debug output", slog.String("err", err.Error()))
 	}
 }
 
 // probeRequest reads and checks a /probe request, in a fixed order
 // (script, its options, arguments and expect, scrape timeout, then what
-// every run checks), answering a problem itself when one fails.
-func (s *server) probeRequest(w http.ResponseWriter, r *http.Request, q url.Values) (*probeRequest, bool) {
+// every run checks).
+func (s *server) probeRequest(r *http.Request, q url.Values) (*probeRequest, error) {
 	for _, key := range []string{"script", "rows", "debug"} {
 		if n := len(q[key]); n > 1 {
-			s.invalidRequest(w, r, fieldError(key, "%s is given %d times; give it once", key, n))
-			return nil, false
+			return nil, fieldError(key, "%s is given %d times; give it once", key, n)
 		}
 	}
 	name := q.Get("script")
 	if name == "" {
-		s.invalidRequest(w, r, fieldError("script", "script is required: the catalog name of the script to probe (GET /v1/scripts lists them)"))
-		return nil, false
+		return nil, fieldError("script", "script is required: the catalog name of the script to probe (GET /v1/scripts lists them)")
 	}
-	sc, ok := s.lookupScript(w, r, name, "script", http.StatusBadRequest)
-	if !ok {
-		return nil, false
+	sc, err := s.lookupScript(r.Context(), name, "script", http.StatusBadRequest)
+	if err != nil {
+		return nil, err
 	}
 	pr := &probeRequest{}
 	switch v := q.Get("rows"); v {
@@ -143,38 +131,30 @@ func (s *server) probeRequest(w http.ResponseWriter, r *http.Request, q url.Valu
 	case "all":
 		pr.all = true
 	default:
-		s.invalidRequest(w, r, fieldError("rows", "rows must be last (the default: the last row of each table) or all; got %q", v))
-		return nil, false
+		return nil, fieldError("rows", "rows must be last (the default: the last row of each table) or all; got %q", v)
 	}
 	if v := q.Get("debug"); v != "" {
-		var err error
 		if pr.debug, err = strconv.ParseBool(v); err != nil {
-			s.invalidRequest(w, r, fieldError("debug", "debug must be true or false; got %q", v))
-			return nil, false
+			return nil, fieldError("debug", "debug must be true or false; got %q", v)
 		}
 	}
 	req, err := runRequestFromQuery(sc.Name, q, probeReserved)
+	if err == nil {
+		err = validate(req)
+	}
+	if err == nil {
+		pr.scrape, err = scrapeTimeout(r)
+	}
+	if err == nil {
+		pr.plan, err = s.prepare(r.Context(), req, formatProm)
+	}
 	if err != nil {
-		s.queryError(w, r, err)
-		return nil, false
+		return nil, err
 	}
-	if err := req.Validate(); err != nil {
-		s.invalidRequest(w, r, err)
-		return nil, false
-	}
-	if pr.scrape, err = scrapeTimeout(r); err != nil {
-		s.invalidRequest(w, r, err)
-		return nil, false
-	}
-	plan, ok := s.prepare(w, r, req, formatProm)
-	if !ok {
-		return nil, false
-	}
-	pr.plan = plan
 	if pr.scrape > 0 {
 		pr.plan.timeout = min(pr.plan.timeout, scrapeBudget(pr.scrape))
 	}
-	return pr, true
+	return pr, nil
 }
 
 // scrapeTimeout reads Prometheus' scrape timeout header; 0 without one.
@@ -200,16 +180,42 @@ func scrapeBudget(scrape time.Duration) time.Duration {
 	return scrape / 2
 }
 
-// probeResult is what a probe found, for its metrics and debug output.
-type probeResult struct {
-	sink    *probeSink
-	elapsed time.Duration
-	verdict *tolerance.Verdict // nil when the query failed
-	problem *api.Problem       // why it failed
+// probeArgs lists the arguments the script is called with (defaults
+// applied), secret-looking values masked.
+func probeArgs(p *runPlan) string {
+	args := map[string]string{}
+	if p.query.Func != nil {
+		for _, a := range p.query.Func.Args {
+			args[a.Name] = a.Value
+		}
+	}
+	args = maskArgs(args)
+	if len(args) == 0 {
+		return "none"
+	}
+	names := make([]string, 0, len(args))
+	for k := range args {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = k + "=" + args[k]
+	}
+	return strings.Join(parts, ", ")
 }
 
-// success reports whether the probe passed: the query ran and every check
-// passed.
-func (res *probeResult) success() bool {
-	return res.problem == nil && res.verdict != nil && res.verdict.Passed
+// timeoutReason says where a probe's timeout comes from.
+func (s *server) timeoutReason(pr *probeRequest) string {
+	var parts []string
+	if pr.plan.req.Timeout != "" {
+		parts = append(parts, "asked for "+pr.plan.req.Timeout)
+	} else {
+		parts = append(parts, "the gateway's default "+s.opts.DefaultTimeout.String())
+	}
+	if pr.scrape > 0 {
+		parts = append(parts, fmt.Sprintf("Prometheus' scrape timeout %s leaves %s", pr.scrape, scrapeBudget(pr.scrape)))
+	}
+	parts = append(parts, "capped at "+s.opts.MaxTimeout.String())
+	return strings.Join(parts, "; ")
 }

@@ -1,12 +1,12 @@
 package handlers
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,64 +14,77 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/render"
 )
 
 // statusClientClosedRequest is recorded (nginx-style) when the caller went
 // away before the answer; nobody reads it.
 const statusClientClosedRequest = api.StatusClientClosedRequest
 
-// problemTitles holds the one title of each problem type.
-var problemTitles = map[string]string{
-	api.ProblemInvalidRequest:       "Invalid request",
-	api.ProblemInvalidTolerance:     "Invalid tolerance",
-	api.ProblemCompileError:         "PxL compilation failed",
-	api.ProblemInvalidArgument:      "Pixie rejected the request",
-	api.ProblemUnknownTable:         "Unknown table",
-	api.ProblemUnknownScript:        "Unknown script",
-	api.ProblemUnknownCluster:       "Unknown cluster",
-	api.ProblemUnknownRun:           "Unknown run",
-	api.ProblemNotFound:             "Not found",
-	api.ProblemMethodNotAllowed:     "Method not allowed",
-	api.ProblemBodyTooLarge:         "Request body too large",
-	api.ProblemUnsupportedMediaType: "Unsupported media type",
-	api.ProblemPixieUnavailable:     "Pixie unavailable",
-	api.ProblemPixieAuth:            "Pixie refused the gateway's credentials",
-	api.ProblemPixieExecution:       "Script failed on Pixie",
-	api.ProblemPixieProtocol:        "Invalid answer from Pixie",
-	api.ProblemPixieUnsupported:     "Not supported by Pixie",
-	api.ProblemPixieTimeout:         "Pixie timed out",
-	api.ProblemInternal:             "Internal error",
-	api.ProblemBrokenScript:         "Broken script",
-	api.ProblemInlineForbidden:      "Inline PxL not allowed",
-	api.ProblemClusterForbidden:     "Cluster not allowed",
-	api.ProblemMutationForbidden:    "Cluster mutation not allowed",
-	api.ProblemTooManyQueries:       "Too many queries",
-	api.ProblemDemoLoadLimit:        "The demo has no room for this load",
-}
-
 // fieldError is a caller's mistake in one field, shown as it is (400).
 func fieldError(field, format string, args ...any) *api.RequestError {
 	return &api.RequestError{FieldError: api.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}}
 }
 
-// tooLarge answers 413 when err is the body-size limit; it reports whether
-// it did.
-func (s *server) tooLarge(w http.ResponseWriter, r *http.Request, err error) bool {
-	var mb *http.MaxBytesError
-	if !errors.As(err, &mb) {
-		return false
+// invalid is err as the 400 answered for it: invalid-request naming the
+// field of a *api.RequestError, or any error's message shown as it is; a
+// *api.ProblemError or a body over the size limit stays what it is.
+func invalid(err error) error {
+	var (
+		pe *api.ProblemError
+		mb *http.MaxBytesError
+	)
+	if errors.As(err, &pe) || errors.As(err, &mb) {
+		return err
 	}
-	s.writeProblem(w, r, newProblem(api.ProblemBodyTooLarge, http.StatusRequestEntityTooLarge,
-		fmt.Sprintf("the request body is larger than the gateway's limit of %d bytes", mb.Limit)))
-	return true
+	pe = api.NewProblemError(api.ProblemInvalidRequest, http.StatusBadRequest, err.Error())
+	var re *api.RequestError
+	if errors.As(err, &re) {
+		pe.Problem.Errors = []api.FieldError{re.FieldError}
+	}
+	return pe
 }
 
-func newProblem(typ string, status int, detail string) api.Problem {
-	return api.Problem{Type: typ, Title: problemTitles[typ], Status: status, Detail: detail}
+// runError is a query's failure, with what answering it needs: the
+// effective timeout (a 504 quotes it) and the secret argument values to
+// hide from the log and the answer.
+type runError struct {
+	err     error
+	timeout time.Duration
+	secrets []string
+}
+
+func (e *runError) Error() string { return e.err.Error() }
+func (e *runError) Unwrap() error { return e.err }
+
+// refusal is the answer to an error that refuses the request (a
+// *api.ProblemError, a *api.RequestError, a *queryError, a body over the
+// size limit): the problem as it is, logged by the request log only.
+func refusal(err error) (failure, bool) {
+	var (
+		pe *api.ProblemError
+		mb *http.MaxBytesError
+		qe *queryError
+		re *api.RequestError
+	)
+	switch {
+	case errors.As(err, &pe):
+		return failure{problem: pe.Problem, retryAfter: pe.RetryAfter, level: slog.LevelDebug}, true
+	case errors.As(err, &mb):
+		return failure{level: slog.LevelDebug, problem: api.NewProblem(api.ProblemBodyTooLarge, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the request body is larger than the gateway's limit of %d bytes", mb.Limit))}, true
+	case errors.As(err, &qe):
+		p := api.NewProblem(qe.problemType, http.StatusBadRequest, qe.msg)
+		p.Errors = []api.FieldError{{Field: qe.field, Message: qe.msg}}
+		return failure{problem: p, level: slog.LevelDebug}, true
+	case errors.As(err, &re):
+		return refusal(invalid(err))
+	}
+	return failure{}, false
 }
 
 func internalProblem(r *http.Request) api.Problem {
-	return newProblem(api.ProblemInternal, http.StatusInternalServerError,
+	return api.NewProblem(api.ProblemInternal, http.StatusInternalServerError,
 		fmt.Sprintf("pxgate failed to answer; its log has the details under request id %s", middleware.GetReqID(r.Context())))
 }
 
@@ -84,6 +97,8 @@ type failure struct {
 	level slog.Level
 	// canceled means the caller went away: log at Debug, write no body.
 	canceled bool
+	// retryAfter, when positive, goes out as the Retry-After header.
+	retryAfter time.Duration
 }
 
 // displayHint is added to compile errors about a script that displays nothing.
@@ -94,13 +109,13 @@ const displayHint = "end the script with px.display(df, 'output') so that it out
 // answer. It is the only place that chooses statuses for Pixie's errors.
 // timeout is the effective query timeout, quoted in 504 answers.
 func classify(err error, timeout time.Duration) failure {
-	var sinkProblem *problemError
+	var sinkProblem *api.ProblemError
 	if errors.As(err, &sinkProblem) {
-		return failure{problem: sinkProblem.problem, level: slog.LevelDebug}
+		return failure{problem: sinkProblem.Problem, level: slog.LevelDebug}
 	}
 	var ce *pixie.CompileError
 	if errors.As(err, &ce) {
-		p := newProblem(api.ProblemCompileError, http.StatusBadRequest, compileDetail(ce))
+		p := api.NewProblem(api.ProblemCompileError, http.StatusBadRequest, compileDetail(ce))
 		for _, e := range ce.Errors {
 			p.CompileErrors = append(p.CompileErrors, api.CompileError{Line: e.Line, Column: e.Column, Message: e.Message})
 			if needsDisplay(e.Message) {
@@ -117,22 +132,25 @@ func classify(err error, timeout time.Duration) failure {
 		return failure{problem: api.Problem{Type: api.ProblemInternal, Status: http.StatusInternalServerError}, level: slog.LevelError}
 	}
 	warn := func(typ string, status int, detail string) failure {
-		return failure{problem: newProblem(typ, status, detail), level: slog.LevelWarn}
+		return failure{problem: api.NewProblem(typ, status, detail), level: slog.LevelWarn}
 	}
 	switch pe.Kind {
 	case pixie.KindCanceled:
 		return failure{canceled: true, level: slog.LevelDebug,
 			problem: api.Problem{Status: statusClientClosedRequest}}
 	case pixie.KindInvalidArgument:
-		return failure{problem: newProblem(api.ProblemInvalidArgument, http.StatusBadRequest, pe.Message), level: slog.LevelDebug}
+		return failure{problem: api.NewProblem(api.ProblemInvalidArgument, http.StatusBadRequest, pe.Message), level: slog.LevelDebug}
 	case pixie.KindNotFound:
-		return failure{problem: newProblem(api.ProblemUnknownCluster, http.StatusNotFound, pe.Message), level: slog.LevelDebug}
+		return failure{problem: api.NewProblem(api.ProblemUnknownCluster, http.StatusNotFound, pe.Message), level: slog.LevelDebug}
 	case pixie.KindTimeout:
 		f := warn(api.ProblemPixieTimeout, http.StatusGatewayTimeout,
 			fmt.Sprintf("Pixie did not answer within the timeout of %s; ask for a longer \"timeout\" (within the gateway's cap) or query less data", timeout))
 		f.problem.TimeoutMS = timeout.Milliseconds()
 		return f
 	case pixie.KindUnavailable:
+		if pe.RowsReceived > 0 {
+			return warn(api.ProblemPixieUnavailable, http.StatusBadGateway, "Pixie's result stream broke: "+pe.Message)
+		}
 		return warn(api.ProblemPixieUnavailable, http.StatusBadGateway, "Pixie could not be reached: "+pe.Message)
 	case pixie.KindUnauthenticated:
 		return warn(api.ProblemPixieAuth, http.StatusBadGateway, "Pixie refused the gateway's credentials (check PIXIE_API_KEY): "+pe.Message)
@@ -171,9 +189,26 @@ func isCompileError(err error) bool {
 	return errors.As(err, &ce)
 }
 
-// fail logs err as classify says and answers it.
-func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, timeout time.Duration) {
-	s.answerFailure(w, r, s.logFailure(r, err, timeout, nil))
+// fail answers err, whatever step of whichever route returned it: the
+// one way a route answers a failure. See failure.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.answerFailure(w, r, s.failure(r, err))
+}
+
+// failure maps any error to its answer: a refusal (see refusal) as it is;
+// a query's failure (a *runError) as classify says, logged with its
+// timeout and secrets hidden; any other error (Pixie's library or cluster
+// list, the caller leaving while queued) as classify says, logged, with
+// the default timeout.
+func (s *server) failure(r *http.Request, err error) failure {
+	var re *runError
+	if errors.As(err, &re) {
+		return s.logFailure(r, re.err, re.timeout, re.secrets)
+	}
+	if f, ok := refusal(err); ok {
+		return f
+	}
+	return s.logFailure(r, err, s.opts.DefaultTimeout, nil)
 }
 
 // logFailure classifies err and logs it at the failure's level, with the
@@ -210,12 +245,15 @@ func (s *server) logFailure(r *http.Request, err error, timeout time.Duration, s
 	return f
 }
 
-// answerFailure answers a failure: its problem, or a bare 499 when the
-// caller went away.
+// answerFailure answers a failure: its problem (with Retry-After when it
+// says when to retry), or a bare 499 when the caller went away.
 func (s *server) answerFailure(w http.ResponseWriter, r *http.Request, f failure) {
 	if f.canceled {
 		w.WriteHeader(statusClientClosedRequest)
 		return
+	}
+	if f.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(f.retryAfter.Seconds())))))
 	}
 	s.writeProblem(w, r, f.problem)
 }
@@ -225,7 +263,7 @@ func completeProblem(r *http.Request, p api.Problem) api.Problem {
 	p.RequestID = middleware.GetReqID(r.Context())
 	p.Instance = r.URL.Path
 	if p.Title == "" {
-		p.Title = problemTitles[p.Type]
+		p.Title = api.ProblemTitle(p.Type)
 	}
 	return p
 }
@@ -234,7 +272,7 @@ func completeProblem(r *http.Request, p api.Problem) api.Problem {
 // and the request path as instance.
 func (s *server) writeProblem(w http.ResponseWriter, r *http.Request, p api.Problem) {
 	p = completeProblem(r, p)
-	body, err := marshalJSON(p)
+	body, err := render.MarshalJSON(p)
 	if err != nil {
 		s.log.Error("encoding a problem", "err", err)
 		body = []byte(`{"type":"` + api.ProblemInternal + `","title":"Internal error","status":500}`)
@@ -251,7 +289,7 @@ func (s *server) writeProblem(w http.ResponseWriter, r *http.Request, p api.Prob
 // body is encoded before the header is written, so an encoding failure still
 // becomes a clean 500.
 func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	body, err := marshalJSON(v)
+	body, err := render.MarshalJSON(v)
 	if err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "encoding a response",
 			slog.String("request_id", middleware.GetReqID(r.Context())), slog.String("err", err.Error()))
@@ -261,16 +299,4 @@ func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 	w.Header().Set(headerContentType, api.ContentTypeJSON)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-}
-
-// marshalJSON is json.Marshal without HTML escaping: "<=" in a check's name
-// stays readable in curl's output.
-func marshalJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -15,16 +15,13 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/history"
-	"github.com/pxgate/pxgate/tolerance"
 )
 
 // runOutcome is how a run ended, for the history.
 type runOutcome struct {
-	ex      execution
-	verdict *tolerance.Verdict // nil when the query did not complete
-	problem *api.Problem       // why it did not
-	status  int                // the HTTP status answered
-	tables  []history.TableCount
+	ran     ran
+	problem *api.Problem // why the query did not complete
+	status  int          // the HTTP status answered
 }
 
 // masked replaces the values of arguments whose names suggest a secret.
@@ -150,7 +147,7 @@ func wordByteAt(s string, i int) bool {
 // quote the PxL) by position only.
 func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
 	run := history.Run{
-		Time:       time.Now().Add(-o.ex.elapsed).UTC(),
+		Time:       time.Now().Add(-o.ran.elapsed).UTC(),
 		Route:      routeName(r),
 		Format:     p.format,
 		Script:     p.req.ScriptName,
@@ -158,10 +155,10 @@ func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
 		Args:       maskArgs(p.req.Args),
 		ClusterID:  p.query.ClusterID,
 		RequestID:  middleware.GetReqID(r.Context()),
-		QueryID:    o.ex.summary.QueryID,
+		QueryID:    o.ran.summary.QueryID,
 		Status:     o.status,
-		DurationMS: milliseconds(o.ex.elapsed),
-		Tables:     o.tables,
+		DurationMS: milliseconds(o.ran.elapsed),
+		Tables:     o.ran.tables,
 	}
 	if run.Script == "" {
 		sum := sha256.Sum256([]byte(p.req.Script))
@@ -170,23 +167,24 @@ func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
 	if run.Tables == nil {
 		run.Tables = []history.TableCount{}
 	}
+	v := o.ran.verdict
 	switch {
 	case o.problem != nil:
 		run.Outcome = history.OutcomeError
 		run.Error = historyError(o.problem)
 		run.Error.Detail = clip(run.Error.Detail) // logFailure hid the secrets
-	case o.verdict != nil && o.verdict.Passed:
+	case v != nil && v.Passed:
 		run.Outcome = history.OutcomePass
 	default:
 		run.Outcome = history.OutcomeFail
 	}
-	if o.verdict != nil {
-		v := &history.Verdict{Passed: o.verdict.Passed, Checks: make([]history.Check, len(o.verdict.Checks))}
-		for i, c := range o.verdict.Checks {
-			v.Checks[i] = history.Check{Name: clip(c.Name), Passed: c.Passed, Value: c.Value, Threshold: c.Threshold,
+	if v != nil {
+		hv := &history.Verdict{Passed: v.Passed, Checks: make([]history.Check, len(v.Checks))}
+		for i, c := range v.Checks {
+			hv.Checks[i] = history.Check{Name: clip(c.Name), Passed: c.Passed, Value: c.Value, Threshold: c.Threshold,
 				Unit: c.Unit, RowsEvaluated: c.RowsEvaluated, Message: clip(redact(c.Message, p.secrets))}
 		}
-		run.Verdict = v
+		run.Verdict = hv
 	}
 	s.history.Add(run)
 }

@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"mime"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/render"
 	"github.com/pxgate/pxgate/scripts"
 )
 
@@ -29,14 +32,13 @@ const jsonHint = `send the body as JSON with the header "Content-Type: applicati
 // checkContentType accepts a JSON body: no Content-Type (curl -d without
 // -H, scripts), application/json with or without parameters, or any
 // +json type. Anything else is a 415 whose detail says which header to send.
-func checkContentType(r *http.Request) (api.Problem, bool) {
-	ct := r.Header.Get(headerContentType)
+func checkContentType(ct string) error {
 	if strings.TrimSpace(ct) == "" {
-		return api.Problem{}, true
+		return nil
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err == nil && (mt == api.ContentTypeJSON || strings.HasSuffix(mt, "+json")) {
-		return api.Problem{}, true
+		return nil
 	}
 	var detail string
 	switch mt {
@@ -45,7 +47,7 @@ func checkContentType(r *http.Request) (api.Problem, bool) {
 	default:
 		detail = fmt.Sprintf("Content-Type %q is not JSON; %s", ct, jsonHint)
 	}
-	return newProblem(api.ProblemUnsupportedMediaType, http.StatusUnsupportedMediaType, detail), false
+	return api.NewProblemError(api.ProblemUnsupportedMediaType, http.StatusUnsupportedMediaType, detail)
 }
 
 // run serves POST /v1/run: it checks the request completely before
@@ -54,33 +56,43 @@ func checkContentType(r *http.Request) (api.Problem, bool) {
 // when the verdict passes, fail_status (417) when it does not, with the
 // same body.
 func (s *server) run(w http.ResponseWriter, r *http.Request) {
-	req, ok := s.decodeRun(w, r)
-	if !ok {
-		return
+	req, err := decodeRun(r.Header.Get(headerContentType), s.limitBody(w, r))
+	if err == nil {
+		err = validate(req)
 	}
-	if err := req.Validate(); err != nil {
-		s.invalidRequest(w, r, err)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	s.serveRun(w, r, req)
 }
 
-// decodeRun reads a JSON RunRequest body, answering 415, 413 or 400 itself
-// when it cannot.
-func (s *server) decodeRun(w http.ResponseWriter, r *http.Request) (*api.RunRequest, bool) {
-	if p, ok := checkContentType(r); !ok {
-		s.writeProblem(w, r, p)
-		return nil, false
-	}
+// limitBody caps r's body at MaxBodyBytes (more is a 413).
+func (s *server) limitBody(w http.ResponseWriter, r *http.Request) io.Reader {
 	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-	req, err := api.DecodeRunRequest(r.Body)
-	if err != nil {
-		if !s.tooLarge(w, r, err) {
-			s.invalidRequest(w, r, err)
-		}
-		return nil, false
+	return r.Body
+}
+
+// decodeRun reads a JSON RunRequest body of Content-Type ct: a 415, 413 or
+// 400 problem error when it cannot.
+func decodeRun(ct string, body io.Reader) (*api.RunRequest, error) {
+	if err := checkContentType(ct); err != nil {
+		return nil, err
 	}
-	return req, true
+	req, err := api.DecodeRunRequest(body)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	return req, nil
+}
+
+// validate checks a request on its own (api.RunRequest.Validate): a 400
+// problem error naming the field at fault.
+func validate(req *api.RunRequest) error {
+	if err := req.Validate(); err != nil {
+		return invalid(err)
+	}
+	return nil
 }
 
 // serveRun runs a validated request (from any run route) and answers it
@@ -96,13 +108,13 @@ func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRe
 	// check.
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		if !slices.Contains(outputParams, k) {
-			s.invalidRequest(w, r, fieldError(k, "query parameter %q is not read by a POST run: send it in the JSON body (expect= goes in \"tolerances\": [{\"expect\": ...}]); the query string takes only format, table and csv_formulas", k))
+			s.fail(w, r, fieldError(k, "query parameter %q is not read by a POST run: send it in the JSON body (expect= goes in \"tolerances\": [{\"expect\": ...}]); the query string takes only format, table and csv_formulas", k))
 			return
 		}
 	}
 	out, err := outputOf(r, q, req)
 	if err != nil {
-		s.invalidRequest(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.serveOutput(w, r, req, out)
@@ -110,8 +122,9 @@ func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRe
 
 // serveOutput is serveRun once the output is known.
 func (s *server) serveOutput(w http.ResponseWriter, r *http.Request, req *api.RunRequest, out output) {
-	p, ok := s.prepare(w, r, req, out.format)
-	if !ok {
+	p, err := s.prepare(r.Context(), req, out.format)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	switch {
@@ -168,47 +181,40 @@ func (s *server) serveJSON(w http.ResponseWriter, r *http.Request, p *runPlan) {
 		keep = func(name string) bool { return slices.Contains(p.req.Tables, name) }
 	}
 	collector := &pixie.Collector{MaxRows: p.maxRows, Keep: keep}
-	feeder := newVerdictSink(p.set)
-	ex, ok := s.execute(w, r, p, pixie.Tee(collector, feeder))
-	if !ok {
+	ran, err := s.runQuery(r.Context(), p, collector)
+	if !ran.ok {
+		s.fail(w, r, err)
 		return
 	}
-	o := runOutcome{ex: ex, tables: feeder.counts()}
-	if ex.err != nil {
-		f := s.logFailure(r, ex.err, p.timeout, p.secrets)
+	o := runOutcome{ran: ran, status: http.StatusOK}
+	if err != nil {
+		f := s.failure(r, err)
 		o.problem, o.status = &f.problem, f.problem.Status
 		s.record(r, p, o)
 		s.answerFailure(w, r, f)
 		return
 	}
-	if prob := missingTable(p.req, feeder.tableNames()); prob != nil {
-		o.problem, o.status = prob, prob.Status
-		s.record(r, p, o)
-		s.writeProblem(w, r, *prob)
-		return
-	}
-	verdict := s.verdict(p, feeder)
-	o.verdict, o.status = &verdict, verdictStatus(p.req, verdict)
+	o.status = verdictStatus(p.req, *ran.verdict)
 	s.record(r, p, o)
-	res := &runResult{
-		clusterID:  p.query.ClusterID,
-		queryID:    ex.summary.QueryID,
-		scriptName: p.req.ScriptName,
-		demo:       s.opts.Demo,
-		timeout:    p.timeout,
-		verdict:    verdict,
-		stats:      stats(ex),
-		tables:     collector.Tables,
+	res := &render.Run{
+		ClusterID:  p.query.ClusterID,
+		QueryID:    ran.summary.QueryID,
+		ScriptName: p.req.ScriptName,
+		Demo:       s.opts.Demo != nil,
+		Timeout:    p.timeout,
+		Verdict:    *ran.verdict,
+		Stats:      ran.stats(),
+		Tables:     collector.Tables,
 	}
 	s.writeRun(w, r, o.status, res)
 }
 
 // writeRun sends a RunResponse with the given status.
-func (s *server) writeRun(w http.ResponseWriter, r *http.Request, status int, res *runResult) {
+func (s *server) writeRun(w http.ResponseWriter, r *http.Request, status int, res *render.Run) {
 	h := w.Header()
 	h.Set(headerContentType, api.ContentTypeJSON)
 	sw := &statusWriter{w: w, status: status}
-	if err := encodeRun(sw, res); err != nil {
+	if err := render.EncodeRun(sw, res); err != nil {
 		if !sw.wrote {
 			// Nothing sent yet: the failure can still be a clean 500.
 			h.Del(headerContentType)
@@ -234,8 +240,9 @@ type statusWriter struct {
 	wrote  bool
 }
 
-// setLength sets the Content-Length of a response written in one Write.
-func (s *statusWriter) setLength(n int) {
+// SetLength implements render.LengthSetter: it sets the Content-Length of
+// a response written in one Write.
+func (s *statusWriter) SetLength(n int) {
 	if !s.wrote {
 		s.w.Header().Set("Content-Length", strconv.Itoa(n))
 	}
@@ -251,46 +258,29 @@ func (s *statusWriter) Write(p []byte) (int, error) {
 
 // resolve turns the request into a Pixie query: inline PxL as it is
 // (optionally calling func through exec_funcs), a script_name through the
-// catalog. It answers the request itself when that fails.
-func (s *server) resolve(w http.ResponseWriter, r *http.Request, req *api.RunRequest) (pixie.Request, bool) {
+// catalog.
+func (s *server) resolve(ctx context.Context, req *api.RunRequest) (pixie.Request, error) {
 	var q pixie.Request
 	switch {
 	case req.ScriptName != "":
-		sc, ok := s.lookupScript(w, r, req.ScriptName, "script_name", http.StatusNotFound)
+		sc, err := s.lookupScript(ctx, req.ScriptName, "script_name", http.StatusNotFound)
 		switch {
-		case !ok:
-			return q, false
+		case err != nil:
+			return q, err
 		case !sc.Runnable():
-			s.writeProblem(w, r, newProblem(api.ProblemBrokenScript, http.StatusInternalServerError,
-				fmt.Sprintf("script %q is in the catalog but cannot run: %s", sc.Name, sc.Error)))
-			return q, false
+			return q, api.NewProblemError(api.ProblemBrokenScript, http.StatusInternalServerError,
+				fmt.Sprintf("script %q is in the catalog but cannot run: %s", sc.Name, sc.Error))
 		}
 		fn, err := sc.Bind(req.Args)
 		if err != nil {
-			// The messages quote values; secret ones stay hidden even here
-			// (Chaos Toolkit journals keep answers).
-			secrets := secretValues(req.Args)
-			p := newProblem(api.ProblemInvalidRequest, http.StatusBadRequest, redact(err.Error(), secrets))
-			var ae *scripts.ArgError
-			if errors.As(err, &ae) {
-				for _, ap := range ae.Problems {
-					p.Errors = append(p.Errors, api.FieldError{Field: "args." + ap.Arg, Message: redact(ap.Arg+": "+ap.Message, secrets)})
-				}
-			}
-			s.writeProblem(w, r, p)
-			return q, false
+			return q, bindProblem(err, req.Args)
 		}
 		q.Script, q.Func, q.QueryName = sc.Source, fn, sc.Name
 	default:
 		q.Script = req.Script
 		if req.Func != "" {
-			f := &pixie.Func{Name: req.Func, OutputPrefix: defaultOutputTable}
-			names := make([]string, 0, len(req.Args))
-			for name := range req.Args {
-				names = append(names, name)
-			}
-			slices.Sort(names)
-			for _, name := range names {
+			f := &pixie.Func{Name: req.Func, OutputPrefix: render.DefaultTable}
+			for _, name := range slices.Sorted(maps.Keys(req.Args)) {
 				f.Args = append(f.Args, pixie.Arg{Name: name, Value: req.Args[name]})
 			}
 			q.Func = f
@@ -300,18 +290,22 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request, req *api.RunReq
 	if q.ClusterID == "" {
 		q.ClusterID = s.opts.DefaultClusterID
 	}
-	return q, true
+	return q, nil
 }
 
-// invalidRequest answers a 400 for a *api.RequestError (or any error, shown
-// as it is).
-func (s *server) invalidRequest(w http.ResponseWriter, r *http.Request, err error) {
-	p := newProblem(api.ProblemInvalidRequest, http.StatusBadRequest, err.Error())
-	var re *api.RequestError
-	if errors.As(err, &re) {
-		p.Errors = []api.FieldError{re.FieldError}
+// bindProblem is the 400 of arguments a catalog script does not take. The
+// messages quote values; secret ones stay hidden even here (Chaos Toolkit
+// journals keep answers).
+func bindProblem(err error, args map[string]string) error {
+	secrets := secretValues(args)
+	pe := api.NewProblemError(api.ProblemInvalidRequest, http.StatusBadRequest, redact(err.Error(), secrets))
+	var ae *scripts.ArgError
+	if errors.As(err, &ae) {
+		for _, ap := range ae.Problems {
+			pe.Problem.Errors = append(pe.Problem.Errors, api.FieldError{Field: "args." + ap.Arg, Message: redact(ap.Arg+": "+ap.Message, secrets)})
+		}
 	}
-	s.writeProblem(w, r, p)
+	return pe
 }
 
 // timeout is the request's timeout, or the default, capped by MaxTimeout.
@@ -329,17 +323,6 @@ func toleranceField(msg string) string {
 		return head
 	}
 	return "tolerances"
-}
-
-func quoteNames(names []string) string {
-	if len(names) == 0 {
-		return "no tables"
-	}
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
-	}
-	return strings.Join(q, ", ")
 }
 
 // milliseconds converts d to fractional milliseconds, to the microsecond.

@@ -17,7 +17,7 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("failed"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			s.invalidRequest(w, r, fieldError("failed", "failed must be true or false; got %q", v))
+			s.fail(w, r, fieldError("failed", "failed must be true or false; got %q", v))
 			return
 		}
 		failed = b
@@ -30,7 +30,7 @@ func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	run, ok := s.history.Get(id)
 	if !ok {
-		s.writeProblem(w, r, newProblem(api.ProblemUnknownRun, http.StatusNotFound,
+		s.fail(w, r, api.NewProblemError(api.ProblemUnknownRun, http.StatusNotFound,
 			fmt.Sprintf("no run %q in this gateway's history (it keeps the last %d runs and failures; GET /v1/runs lists them, and each replica has its own)", id, s.opts.HistorySize)))
 		return
 	}

@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -35,31 +37,29 @@ func (s *server) listScripts(w http.ResponseWriter, r *http.Request) {
 // names may contain slashes (px/service_let).
 func (s *server) scriptGet(w http.ResponseWriter, r *http.Request) {
 	name, run := scriptPath(chi.URLParam(r, "*"))
-	sc, ok := s.lookupScript(w, r, name, "name", http.StatusNotFound)
-	if !ok {
+	sc, err := s.lookupScript(r.Context(), name, "name", http.StatusNotFound)
+	switch {
+	case err != nil:
+		s.fail(w, r, err)
 		return
-	}
-	if !run {
-		if r.URL.RawQuery != "" { // arguments or expect= meant for /run
-			s.invalidRequest(w, r, fieldError("query", "GET /v1/scripts/%s describes the script and takes no query parameters; to run it: GET /v1/scripts/%s/run?<arguments>&expect=...", name, name))
-			return
-		}
+	case !run && r.URL.RawQuery != "": // arguments or expect= meant for /run
+		s.fail(w, r, fieldError("query", "GET /v1/scripts/%s describes the script and takes no query parameters; to run it: GET /v1/scripts/%s/run?<arguments>&expect=...", name, name))
+		return
+	case !run:
 		s.writeJSON(w, r, http.StatusOK, apiScript(sc, true))
 		return
 	}
 	q := r.URL.Query()
 	req, err := runRequestFromQuery(sc.Name, q, reservedQuery)
-	if err != nil {
-		s.queryError(w, r, err)
-		return
+	if err == nil {
+		err = validate(req)
 	}
-	if err := req.Validate(); err != nil {
-		s.invalidRequest(w, r, err)
-		return
+	var out output
+	if err == nil {
+		out, err = outputOf(r, q, req)
 	}
-	out, err := outputOf(r, q, req)
 	if err != nil {
-		s.invalidRequest(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if out.streamed() { // streamed formats are never cached (constant memory)
@@ -77,23 +77,30 @@ func (s *server) scriptPost(w http.ResponseWriter, r *http.Request) {
 		s.notAllowed(w, r, http.MethodGet) // POST only on /v1/scripts/{name}/run
 		return
 	}
-	if _, ok := s.lookupScript(w, r, name, "name", http.StatusNotFound); !ok {
-		return
-	}
-	req, ok := s.decodeRun(w, r)
-	if !ok {
-		return
-	}
-	if req.Script != "" || req.ScriptName != "" {
-		s.invalidRequest(w, r, fieldError("script", "the script to run comes from the path /v1/scripts/%s/run: leave script and script_name out of the body", name))
-		return
-	}
-	req.ScriptName = name
-	if err := req.Validate(); err != nil {
-		s.invalidRequest(w, r, err)
+	req, err := s.decodeScriptRun(r.Context(), name, r.Header.Get(headerContentType), s.limitBody(w, r))
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	s.serveRun(w, r, req)
+}
+
+// decodeScriptRun reads and validates the body of a POST run of catalog
+// script name, in order: the script exists, the body decodes, it names no
+// script of its own.
+func (s *server) decodeScriptRun(ctx context.Context, name, ct string, body io.Reader) (*api.RunRequest, error) {
+	if _, err := s.lookupScript(ctx, name, "name", http.StatusNotFound); err != nil {
+		return nil, err
+	}
+	req, err := decodeRun(ct, body)
+	if err != nil {
+		return nil, err
+	}
+	if req.Script != "" || req.ScriptName != "" {
+		return nil, fieldError("script", "the script to run comes from the path /v1/scripts/%s/run: leave script and script_name out of the body", name)
+	}
+	req.ScriptName = name
+	return req, validate(req)
 }
 
 // scriptPath splits "px/service_let/run" into the script name and whether
@@ -106,22 +113,20 @@ func scriptPath(p string) (name string, run bool) {
 	return p, false
 }
 
-// lookupScript finds a catalog script, answering the request itself when
-// it cannot: unknown-script with status (404 on script routes, 400 for a
-// probe's parameter) naming field, or the failure to read Pixie's library.
-func (s *server) lookupScript(w http.ResponseWriter, r *http.Request, name, field string, status int) (*scripts.Script, bool) {
-	sc, err := s.catalog.Get(r.Context(), name)
+// lookupScript finds a catalog script: an unknown-script problem error
+// with status (404 on script routes, 400 for a probe's parameter) naming
+// field, or the failure to read Pixie's library.
+func (s *server) lookupScript(ctx context.Context, name, field string, status int) (*scripts.Script, error) {
+	sc, err := s.catalog.Get(ctx, name)
 	switch {
 	case errors.Is(err, scripts.ErrNotFound):
-		p := newProblem(api.ProblemUnknownScript, status, fmt.Sprintf("no script named %q in the catalog", name))
-		p.Errors = []api.FieldError{{Field: field, Message: p.Detail + " (GET /v1/scripts lists them)"}}
-		s.writeProblem(w, r, p)
-		return nil, false
+		pe := api.NewProblemError(api.ProblemUnknownScript, status, fmt.Sprintf("no script named %q in the catalog", name))
+		pe.Problem.Errors = []api.FieldError{{Field: field, Message: pe.Problem.Detail + " (GET /v1/scripts lists them)"}}
+		return nil, pe
 	case err != nil:
-		s.fail(w, r, err, s.opts.DefaultTimeout) // Pixie's library could not be read
-		return nil, false
+		return nil, err // Pixie's library could not be read
 	}
-	return sc, true
+	return sc, nil
 }
 
 func apiScript(sc *scripts.Script, withSource bool) api.Script {
@@ -147,7 +152,8 @@ var reservedQuery = map[string]bool{
 	"tables": true, "fail_status": true, "format": true, "table": true, "csv_formulas": true,
 }
 
-// queryError is a mistake in a GET run's query string.
+// queryError is a mistake in a GET run's query string (a 400 of its
+// problem type, naming the field).
 type queryError struct {
 	problemType string
 	field       string
@@ -155,17 +161,6 @@ type queryError struct {
 }
 
 func (e *queryError) Error() string { return e.msg }
-
-func (s *server) queryError(w http.ResponseWriter, r *http.Request, err error) {
-	var qe *queryError
-	if !errors.As(err, &qe) {
-		s.invalidRequest(w, r, err)
-		return
-	}
-	p := newProblem(qe.problemType, http.StatusBadRequest, qe.msg)
-	p.Errors = []api.FieldError{{Field: qe.field, Message: qe.msg}}
-	s.writeProblem(w, r, p)
-}
 
 // runRequestFromQuery turns GET query parameters into a RunRequest:
 // reserved names are the route's own (those of the request's options are

@@ -57,6 +57,9 @@ type Error struct {
 	Kind    Kind
 	Message string
 	Err     error // underlying cause, if any
+	// RowsReceived is how many rows arrived before a stream broke: Pixie
+	// was reached and the failure came mid-way (0 otherwise).
+	RowsReceived int64
 }
 
 func (e *Error) Error() string { return "pixie: " + e.Kind.String() + ": " + e.Message }

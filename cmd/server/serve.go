@@ -76,7 +76,6 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		MaxTimeout:       cfg.QueryTimeout,
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		Ready:            ready.Load,
-		Demo:             target.demo != nil,
 		Catalog:          catalog,
 		NamedOnly:        !cfg.AllowInline,
 		AllowMutations:   cfg.AllowMutations,
@@ -85,7 +84,7 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		MaxStreamRows:    cfg.MaxStreamRows,
 		HistorySize:      cfg.HistorySize,
 		Cache:            results,
-		DemoCluster:      target.demoKnob(),
+		Demo:             target.demoKnob(),
 		Authenticate:     guard.authenticate,
 	})
 

@@ -95,7 +95,9 @@ func streamError(ctx context.Context, err error, rd *streamReader, resumed bool)
 	case queryID == "":
 		return e
 	case k == pixie.KindUnavailable && rd.rows > 0:
-		return errorf(pixie.KindUnavailable, err, "execute script: the result stream of query %s broke after %d rows: %s", queryID, rd.rows, status.Convert(err).Message())
+		broken := errorf(pixie.KindUnavailable, err, "execute script: the result stream of query %s broke after %d rows: %s", queryID, rd.rows, status.Convert(err).Message())
+		broken.RowsReceived = rd.rows
+		return broken
 	case k != pixie.KindNotFound && k != pixie.KindInvalidArgument:
 		return e
 	}

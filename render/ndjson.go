@@ -1,13 +1,14 @@
-package handlers
+package render
 
 import (
+	"net/http"
 	"slices"
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
 )
 
-// ndjsonSink streams rows as NDJSON, one line per row as batches arrive:
+// NDJSON streams rows as NDJSON, one line per row as batches arrive:
 //
 //	{"table":"output","row":{"time_":"2026-01-02T15:04:00.000000000Z","latency_p99":100000000,...}}
 //
@@ -15,7 +16,7 @@ import (
 // api.StreamEnd: the verdict and stats, or the error. Every batch is
 // flushed to the caller once encoded. Only the tables asked for (all by
 // default) are written, at most maxRows rows each.
-type ndjsonSink struct {
+type NDJSON struct {
 	out     *streamOut
 	keep    []string // tables to write; empty: all
 	maxRows int      // per table; 0: no cap
@@ -25,48 +26,44 @@ type ndjsonSink struct {
 }
 
 type ndjsonTable struct {
-	meta      *pixie.TableMeta
-	prefix    []byte // {"table":"name","row":
-	rows      rowEncoding
-	written   int
-	total     int
-	truncated bool
+	meta   *pixie.TableMeta
+	prefix []byte // {"table":"name","row":
+	rows   RowEncoding
+	rowCount
 }
 
-func newNDJSONSink(out *streamOut, tables []string, maxRows int) *ndjsonSink {
-	return &ndjsonSink{out: out, keep: tables, maxRows: maxRows, byID: make(map[string]*ndjsonTable), buf: make([]byte, 0, flushSize+4096)}
+// NewNDJSON returns the NDJSON sink of an answer written to w: the tables
+// named (none: all), at most maxRows rows each (0: all).
+func NewNDJSON(w http.ResponseWriter, tables []string, maxRows int) *NDJSON {
+	out := newStreamOut(w, api.ContentTypeNDJSON)
+	return &NDJSON{out: out, keep: tables, maxRows: maxRows, byID: make(map[string]*ndjsonTable), buf: make([]byte, 0, flushSize+4096)}
 }
 
 // Table implements pixie.Sink.
-func (n *ndjsonSink) Table(meta *pixie.TableMeta) error {
+func (n *NDJSON) Table(meta *pixie.TableMeta) error {
 	if len(n.keep) > 0 && !slices.Contains(n.keep, meta.Name) {
 		return nil
 	}
 	prefix := appendString([]byte(`{"table":`), meta.Name)
-	t := &ndjsonTable{meta: meta, prefix: append(prefix, `,"row":`...), rows: newRowEncoding(meta)}
+	t := &ndjsonTable{meta: meta, prefix: append(prefix, `,"row":`...), rows: NewRowEncoding(meta)}
 	n.tables = append(n.tables, t)
 	n.byID[meta.ID] = t
 	return nil
 }
 
 // Batch implements pixie.Sink: it writes and flushes the batch's rows.
-func (n *ndjsonSink) Batch(b *pixie.Batch) error {
+func (n *NDJSON) Batch(b *pixie.Batch) error {
 	t, ok := n.byID[b.Table.ID]
 	if !ok {
 		return nil
 	}
-	t.total += b.NumRows
-	rows := b.NumRows
-	if n.maxRows > 0 && t.written+rows > n.maxRows {
-		rows = max(0, n.maxRows-t.written)
-		t.truncated = true
-	}
+	rows := t.take(b.NumRows, n.maxRows)
 	if rows == 0 {
 		return nil
 	}
 	for i := range rows {
 		n.buf = append(n.buf, t.prefix...)
-		n.buf = t.rows.appendRow(n.buf, b.Cols, i)
+		n.buf = t.rows.AppendRow(n.buf, b.Cols, i)
 		n.buf = append(n.buf, '}', '\n')
 		if len(n.buf) >= flushSize {
 			if err := n.write(); err != nil {
@@ -81,24 +78,26 @@ func (n *ndjsonSink) Batch(b *pixie.Batch) error {
 	return n.out.flush()
 }
 
-func (n *ndjsonSink) write() error {
+func (n *NDJSON) write() error {
 	_, err := n.out.Write(n.buf)
 	n.buf = n.buf[:0]
 	return err
 }
 
-func (n *ndjsonSink) started() bool { return n.out.wrote }
+// Started implements StreamSink.
+func (n *NDJSON) Started() bool { return n.out.wrote }
 
-func (n *ndjsonSink) check() error { return nil }
+// Check implements StreamSink: an NDJSON answer can always be given.
+func (n *NDJSON) Check() error { return nil }
 
-// finish writes the final line.
-func (n *ndjsonSink) finish(e *streamEnd) error {
+// Finish implements StreamSink: it writes the final line.
+func (n *NDJSON) Finish(e *StreamEnd) error {
 	e.Tables = make([]api.StreamTable, len(n.tables))
 	for i, t := range n.tables {
 		e.Tables[i] = tableSummary(t.meta, t.written, t.total, t.truncated)
 		e.truncated = e.truncated || t.truncated
 	}
-	line, err := marshalJSON(e.StreamEnd)
+	line, err := MarshalJSON(e.StreamEnd)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package handlers
+package render
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"github.com/pxgate/pxgate/pixie"
 )
 
-// csvSink streams one table as CSV (RFC 4180 quoting by encoding/csv;
+// CSV streams one table as CSV (RFC 4180 quoting by encoding/csv;
 // records end in LF, so that line breaks inside values stay as they are):
 // a header row of column names, then one record per row
 // as batches arrive, each batch flushed to the caller. Values are as in
@@ -31,7 +31,7 @@ import (
 // named output; it is chosen when the first rows arrive (Pixie announces
 // every table before sending rows). Other tables are read by the
 // tolerances only. The verdict comes in the X-Pxgate-Verdict trailer.
-type csvSink struct {
+type CSV struct {
 	out     *streamOut
 	cw      *csv.Writer
 	want    string // the table asked for; "": choose
@@ -43,8 +43,7 @@ type csvSink struct {
 	chosen    *pixie.TableMeta // nil: none (yet)
 	kinds     []int
 
-	written, total int
-	truncated      bool
+	rowCount // of the chosen table
 
 	day     dayCache // for TIME64NS values
 	record  []string
@@ -52,13 +51,16 @@ type csvSink struct {
 	ends    []int
 }
 
-func newCSVSink(out *streamOut, o output, maxRows int) *csvSink {
-	cw := csv.NewWriter(out)
-	return &csvSink{out: out, cw: cw, want: o.table, maxRows: maxRows, decided: o.table != "", escape: !o.keepFormulas}
+// NewCSV returns the CSV sink of an answer written to w: the named table
+// ("": choose, see CSV), at most maxRows rows of it (0: all), with
+// formula-like text escaped unless keepFormulas.
+func NewCSV(w http.ResponseWriter, table string, keepFormulas bool, maxRows int) *CSV {
+	out := newStreamOut(w, api.ContentTypeCSV+"; charset=utf-8")
+	return &CSV{out: out, cw: csv.NewWriter(out), want: table, maxRows: maxRows, decided: table != "", escape: !keepFormulas}
 }
 
 // Table implements pixie.Sink.
-func (c *csvSink) Table(meta *pixie.TableMeta) error {
+func (c *CSV) Table(meta *pixie.TableMeta) error {
 	c.announced = append(c.announced, meta)
 	if c.want != "" && meta.Name == c.want && c.chosen == nil {
 		c.choose(meta)
@@ -66,7 +68,7 @@ func (c *csvSink) Table(meta *pixie.TableMeta) error {
 	return nil
 }
 
-func (c *csvSink) choose(meta *pixie.TableMeta) {
+func (c *CSV) choose(meta *pixie.TableMeta) {
 	c.chosen = meta
 	c.kinds = make([]int, len(meta.Columns))
 	for i, col := range meta.Columns {
@@ -78,7 +80,7 @@ func (c *csvSink) choose(meta *pixie.TableMeta) {
 
 // decide chooses the table when none was named: the only one, else
 // output. More than one without output is the caller's to resolve.
-func (c *csvSink) decide() error {
+func (c *CSV) decide() error {
 	if c.decided {
 		return nil
 	}
@@ -92,34 +94,29 @@ func (c *csvSink) decide() error {
 	}
 	names := make([]string, len(c.announced))
 	for i, m := range c.announced {
-		if m.Name == defaultOutputTable {
+		if m.Name == DefaultTable {
 			c.choose(m)
 			return nil
 		}
 		names[i] = m.Name
 	}
-	p := newProblem(api.ProblemInvalidRequest, http.StatusBadRequest,
-		fmt.Sprintf("a CSV answer holds one table and the query produced %d (%s), none named %q; choose one with table=", len(names), quoteNames(names), defaultOutputTable))
-	p.AvailableTables = names
-	p.Errors = []api.FieldError{{Field: "table", Message: p.Detail}}
-	return &problemError{p}
+	pe := api.NewProblemError(api.ProblemInvalidRequest, http.StatusBadRequest,
+		fmt.Sprintf("a CSV answer holds one table and the query produced %d (%s), none named %q; choose one with table=", len(names), QuoteNames(names), DefaultTable))
+	pe.Problem.AvailableTables = names
+	pe.Problem.Errors = []api.FieldError{{Field: "table", Message: pe.Problem.Detail}}
+	return pe
 }
 
 // Batch implements pixie.Sink: it writes and flushes the chosen table's
 // rows.
-func (c *csvSink) Batch(b *pixie.Batch) error {
+func (c *CSV) Batch(b *pixie.Batch) error {
 	if err := c.decide(); err != nil {
 		return err
 	}
 	if c.chosen == nil || b.Table.ID != c.chosen.ID {
 		return nil
 	}
-	c.total += b.NumRows
-	rows := b.NumRows
-	if c.maxRows > 0 && c.written+rows > c.maxRows {
-		rows = max(0, c.maxRows-c.written)
-		c.truncated = true
-	}
+	rows := c.take(b.NumRows, c.maxRows)
 	if rows == 0 {
 		return nil
 	}
@@ -142,7 +139,7 @@ func (c *csvSink) Batch(b *pixie.Batch) error {
 	return c.out.flush()
 }
 
-func (c *csvSink) header() error {
+func (c *CSV) header() error {
 	for i, col := range c.chosen.Columns {
 		c.record[i] = col.Name
 	}
@@ -151,7 +148,7 @@ func (c *csvSink) header() error {
 
 // row writes row i: every value is appended to one scratch buffer that
 // becomes one string, which the record's fields slice.
-func (c *csvSink) row(cols []pixie.ColumnData, i int) error {
+func (c *CSV) row(cols []pixie.ColumnData, i int) error {
 	c.scratch = c.scratch[:0]
 	for k := range cols {
 		c.scratch = c.appendValue(c.scratch, &cols[k], c.kinds[k], i)
@@ -169,7 +166,7 @@ func (c *csvSink) row(cols []pixie.ColumnData, i int) error {
 // appendValue appends value i of column d as CSV field text (unquoted;
 // encoding/csv quotes), escaping formula-like text unless the caller keeps
 // formulas.
-func (c *csvSink) appendValue(b []byte, d *pixie.ColumnData, kind, i int) []byte {
+func (c *CSV) appendValue(b []byte, d *pixie.ColumnData, kind, i int) []byte {
 	switch kind {
 	case kindFloat64:
 		f := d.Float64[i]
@@ -189,7 +186,7 @@ func (c *csvSink) appendValue(b []byte, d *pixie.ColumnData, kind, i int) []byte
 	case kindTime:
 		return c.day.appendTime(b, d.Int64[i])
 	case kindUInt128:
-		return appendUUID(b, d.UInt128[i])
+		return AppendUUID(b, d.UInt128[i])
 	}
 	return appendValue(b, d, kind, i) // INT64, BOOLEAN: as in JSON
 }
@@ -220,14 +217,16 @@ func formulaLike(s []byte) bool {
 	return false
 }
 
-func (c *csvSink) started() bool { return c.out.wrote }
+// Started implements StreamSink.
+func (c *CSV) Started() bool { return c.out.wrote }
 
-// check chooses the table of an answer without rows.
-func (c *csvSink) check() error { return c.decide() }
+// Check implements StreamSink: it chooses the table of an answer without
+// rows.
+func (c *CSV) Check() error { return c.decide() }
 
-// finish ends the answer: the trailers after rows, or the whole answer
+// Finish implements StreamSink: it ends the answer: the trailers after rows, or the whole answer
 // (the chosen table's header row) when there were none.
-func (c *csvSink) finish(e *streamEnd) error {
+func (c *CSV) Finish(e *StreamEnd) error {
 	e.truncated = c.truncated
 	if c.out.wrote {
 		c.out.trailers(e)

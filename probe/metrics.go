@@ -1,12 +1,16 @@
-package handlers
+package probe
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/tolerance"
 )
 
 // Metrics of a /probe answer. They live in a registry made for the one
@@ -25,15 +29,33 @@ const (
 	helpProbeError       = "1 when the query failed, labelled by the problem type (pixie-timeout, pixie-unavailable, compile-error, ...)."
 )
 
-// registry returns a fresh registry holding the probe's metrics.
-func (res *probeResult) registry() *prometheus.Registry {
+// Result is what a probe found, for its metrics and debug text.
+type Result struct {
+	// Sink holds what the probe kept of the result tables.
+	Sink *Sink
+	// Elapsed is how long the query took.
+	Elapsed time.Duration
+	// Verdict is the checks' verdict; nil when the query failed.
+	Verdict *tolerance.Verdict
+	// Problem says why the query failed; nil when it did not.
+	Problem *api.Problem
+}
+
+// Success reports whether the probe passed: the query ran and every check
+// passed.
+func (res *Result) Success() bool {
+	return res.Problem == nil && res.Verdict != nil && res.Verdict.Passed
+}
+
+// Registry returns a fresh registry holding the probe's metrics.
+func (res *Result) Registry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	success := prometheus.NewGauge(prometheus.GaugeOpts{Name: probeNamespace + "success", Help: helpProbeSuccess})
 	duration := prometheus.NewGauge(prometheus.GaugeOpts{Name: probeNamespace + "duration_seconds", Help: helpProbeDuration})
-	if res.success() {
+	if res.Success() {
 		success.Set(1)
 	}
-	duration.Set(res.elapsed.Seconds())
+	duration.Set(res.Elapsed.Seconds())
 	reg.MustRegister(success, duration, constCollector(res.metrics()))
 	return reg
 }
@@ -41,7 +63,7 @@ func (res *probeResult) registry() *prometheus.Registry {
 // metrics builds the probe's other metrics. Metrics that cannot be built
 // (which sanitised names and labels should prevent) are left out rather
 // than failing the scrape.
-func (res *probeResult) metrics() []prometheus.Metric {
+func (res *Result) metrics() []prometheus.Metric {
 	var out []prometheus.Metric
 	add := func(name, help string, v float64, labels prometheus.Labels) {
 		names := make([]string, 0, len(labels))
@@ -55,7 +77,7 @@ func (res *probeResult) metrics() []prometheus.Metric {
 			out = append(out, m)
 		}
 	}
-	ps := res.sink
+	ps := res.Sink
 	for _, t := range ps.tables {
 		add("rows", helpProbeRows, float64(t.rows), prometheus.Labels{"table": t.meta.Name})
 		if !ps.all && t.hasLast {
@@ -81,9 +103,9 @@ func (res *probeResult) metrics() []prometheus.Metric {
 		}
 		add("series_truncated", helpProbeTruncated, truncated, nil)
 	}
-	if res.verdict != nil {
+	if res.Verdict != nil {
 		seen := map[string]int{}
-		for _, c := range res.verdict.Checks {
+		for _, c := range res.Verdict.Checks {
 			name := c.Name
 			if seen[name]++; seen[name] > 1 {
 				name = fmt.Sprintf("%s (%d)", name, seen[name])
@@ -95,8 +117,8 @@ func (res *probeResult) metrics() []prometheus.Metric {
 			add("check_passed", helpProbeCheckPassed, boolValue(c.Passed), labels)
 		}
 	}
-	if res.problem != nil {
-		typ := strings.TrimPrefix(res.problem.Type, api.ProblemTypePrefix)
+	if res.Problem != nil {
+		typ := strings.TrimPrefix(res.Problem.Type, api.ProblemTypePrefix)
 		if typ == "" {
 			typ = "internal"
 		}
@@ -122,5 +144,27 @@ func (constCollector) Describe(chan<- *prometheus.Desc) {}
 func (c constCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, m := range c {
 		ch <- m
+	}
+}
+
+// format is the one format /probe answers in, whatever the caller's
+// Accept or Accept-Encoding: the answer may be cached and served to
+// another caller (a protobuf or gzip body kept for one Prometheus would be
+// unreadable to the next curl), and every scraper reads plain text.
+var format = expfmt.NewFormat(expfmt.TypeTextPlain)
+
+// WriteText answers the probe's metrics in the Prometheus text format,
+// with status 200.
+func (res *Result) WriteText(w http.ResponseWriter) {
+	mfs, err := res.Registry().Gather() // a gathering error still leaves what was gathered
+	w.Header().Set("Content-Type", string(format))
+	enc := expfmt.NewEncoder(w, format)
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return // the caller went away
+		}
+	}
+	if err != nil {
+		_, _ = fmt.Fprintf(w, "# gathering: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 	}
 }

@@ -1,9 +1,19 @@
-package handlers
+// Package render encodes query results for pxgate's answers: a whole run
+// as one JSON document (EncodeRun), and the streamed formats, CSV and
+// NDJSON, as pixie.Sinks that write each batch to the caller as it
+// arrives (CSV, NDJSON, StreamOut). The encoders write JSON by hand from the
+// typed columns, without reflection or per-value allocation (appendFloat,
+// dayCache, pooled buffers); they know nothing of routes or requests.
+package render
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -13,33 +23,37 @@ import (
 	"github.com/pxgate/pxgate/tolerance"
 )
 
-// runResult is everything a RunResponse says, before encoding.
-type runResult struct {
-	clusterID  string
-	queryID    string
-	scriptName string
-	demo       bool
-	timeout    time.Duration
-	verdict    tolerance.Verdict
-	stats      api.Stats
-	tables     []*pixie.Table
+// Run is everything an api.RunResponse says, before encoding.
+type Run struct {
+	ClusterID  string
+	QueryID    string
+	ScriptName string
+	Demo       bool
+	Timeout    time.Duration
+	Verdict    tolerance.Verdict
+	Stats      api.Stats
+	Tables     []*pixie.Table
 }
+
+// DefaultTable is the table an answer uses when the request names none and
+// the query produced more than one: what px.display(df) calls its table.
+const DefaultTable = "output"
 
 // flushSize is how much encoded JSON is buffered before a write.
 const flushSize = 64 << 10
 
-// encodeRun writes res as an api.RunResponse. Rows are encoded by hand,
+// EncodeRun writes res as an api.RunResponse. Rows are encoded by hand,
 // column by column from the typed slices, without reflection or per-value
 // allocation; the small parts (verdict, stats) go through encoding/json and
 // are encoded first, so that the only possible failure happens before
 // anything is written. An error is either from that encoding (nothing was
 // written) or from w.
-func encodeRun(w io.Writer, res *runResult) error {
-	verdict, err := marshalJSON(res.verdict)
+func EncodeRun(w io.Writer, res *Run) error {
+	verdict, err := MarshalJSON(res.Verdict)
 	if err != nil {
 		return err
 	}
-	stats, err := marshalJSON(res.stats)
+	stats, err := MarshalJSON(res.Stats)
 	if err != nil {
 		return err
 	}
@@ -47,40 +61,43 @@ func encodeRun(w io.Writer, res *runResult) error {
 	e := &encoder{w: w, buf: (*buf)[:0]}
 	defer func() { *buf = e.buf; putBuffer(buf) }()
 	e.buf = append(e.buf, `{"cluster_id":`...)
-	e.buf = appendString(e.buf, res.clusterID)
+	e.buf = appendString(e.buf, res.ClusterID)
 	e.buf = append(e.buf, `,"query_id":`...)
-	e.buf = appendString(e.buf, res.queryID)
-	if res.scriptName != "" {
+	e.buf = appendString(e.buf, res.QueryID)
+	if res.ScriptName != "" {
 		e.buf = append(e.buf, `,"script_name":`...)
-		e.buf = appendString(e.buf, res.scriptName)
+		e.buf = appendString(e.buf, res.ScriptName)
 	}
-	if res.demo {
+	if res.Demo {
 		e.buf = append(e.buf, `,"demo":true`...)
 	}
 	e.buf = append(e.buf, `,"timeout_ms":`...)
-	e.buf = strconv.AppendInt(e.buf, res.timeout.Milliseconds(), 10)
+	e.buf = strconv.AppendInt(e.buf, res.Timeout.Milliseconds(), 10)
 	e.buf = append(e.buf, `,"verdict":`...)
 	e.buf = append(e.buf, verdict...)
 	e.buf = append(e.buf, `,"stats":`...)
 	e.buf = append(e.buf, stats...)
 	e.buf = append(e.buf, `,"tables":[`...)
-	for i, t := range res.tables {
+	for i, t := range res.Tables {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
 		e.table(t)
 	}
 	e.buf = append(e.buf, "]}\n"...)
-	if l, ok := w.(lengthSetter); ok && !e.flushed {
-		l.setLength(len(e.buf)) // the whole response is in e.buf
+	if l, ok := w.(LengthSetter); ok && !e.flushed {
+		l.SetLength(len(e.buf)) // the whole response is in e.buf
 	}
 	return e.flush()
 }
 
-// A lengthSetter is told the response's length before its only Write when
+// A LengthSetter is told the response's length before its only Write when
 // the whole response fits in the encoder's buffer: net/http then sends a
-// Content-Length instead of chunks.
-type lengthSetter interface{ setLength(n int) }
+// Content-Length instead of chunks. EncodeRun looks for it on its writer.
+type LengthSetter interface {
+	// SetLength is called with the whole response's length in bytes.
+	SetLength(n int)
+}
 
 // buffers recycles encoding buffers: one per response would otherwise be
 // the largest allocation of a small query.
@@ -161,12 +178,12 @@ func (e *encoder) table(t *pixie.Table) {
 		e.buf = append(e.buf, '}')
 	}
 	e.buf = append(e.buf, `],"rows":[`...)
-	rows := newRowEncoding(meta)
+	rows := NewRowEncoding(meta)
 	for i := 0; i < t.NumRows; i++ {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		e.buf = rows.appendRow(e.buf, t.Cols, i)
+		e.buf = rows.AppendRow(e.buf, t.Cols, i)
 		if len(e.buf) >= flushSize {
 			_ = e.flush()
 		}
@@ -180,16 +197,17 @@ func (e *encoder) table(t *pixie.Table) {
 	e.buf = append(e.buf, '}')
 }
 
-// rowEncoding encodes the rows of one table as JSON objects, keys in
+// RowEncoding encodes the rows of one table as JSON objects, keys in
 // column order; what can be is resolved once per table, not per value.
-type rowEncoding struct {
+type RowEncoding struct {
 	keys  [][]byte // what precedes column c's value in a row object
 	kinds []int
 	day   *dayCache // for TIME64NS values
 }
 
-func newRowEncoding(meta *pixie.TableMeta) rowEncoding {
-	re := rowEncoding{keys: make([][]byte, len(meta.Columns)), kinds: make([]int, len(meta.Columns)), day: &dayCache{}}
+// NewRowEncoding returns the RowEncoding of meta's rows.
+func NewRowEncoding(meta *pixie.TableMeta) RowEncoding {
+	re := RowEncoding{keys: make([][]byte, len(meta.Columns)), kinds: make([]int, len(meta.Columns)), day: &dayCache{}}
 	// All keys in one allocation: "{"a":,"b":,"c":".
 	n := 0
 	for _, col := range meta.Columns {
@@ -211,8 +229,8 @@ func newRowEncoding(meta *pixie.TableMeta) rowEncoding {
 	return re
 }
 
-// appendRow appends row i of cols (one per column) as a JSON object.
-func (re rowEncoding) appendRow(b []byte, cols []pixie.ColumnData, i int) []byte {
+// AppendRow appends row i of cols (one per column) as a JSON object.
+func (re RowEncoding) AppendRow(b []byte, cols []pixie.ColumnData, i int) []byte {
 	if len(re.keys) == 0 {
 		b = append(b, '{')
 	}
@@ -242,11 +260,11 @@ func appendValue(b []byte, d *pixie.ColumnData, kind, i int) []byte {
 		return appendBytesString(b, d.String[i])
 	case kindTime:
 		b = append(b, '"')
-		b = appendTime(b, d.Int64[i])
+		b = AppendTime(b, d.Int64[i])
 		return append(b, '"')
 	default:
 		b = append(b, '"')
-		b = appendUUID(b, d.UInt128[i])
+		b = AppendUUID(b, d.UInt128[i])
 		return append(b, '"')
 	}
 }
@@ -275,9 +293,9 @@ func appendFloat(b []byte, f float64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendUUID appends v as 8-4-4-4-12 lower-case hex digits, high 64 bits
+// AppendUUID appends v as 8-4-4-4-12 lower-case hex digits, high 64 bits
 // first (how Pixie shows UPIDs and other 128-bit ids).
-func appendUUID(b []byte, v pixie.UInt128) []byte {
+func AppendUUID(b []byte, v pixie.UInt128) []byte {
 	var out [36]byte
 	j := 0
 	put := func(x uint64, from, to int) { // nibbles from..to-1 of x, most significant first
@@ -302,15 +320,15 @@ func appendUUID(b []byte, v pixie.UInt128) []byte {
 	return append(b, out[:]...)
 }
 
-// appendTime appends ns (nanoseconds since the Unix epoch) as RFC 3339 in
+// AppendTime appends ns (nanoseconds since the Unix epoch) as RFC 3339 in
 // UTC with all nine fractional digits: 2006-01-02T15:04:05.000000000Z.
 // Encoders of many values keep a dayCache instead.
-func appendTime(b []byte, ns int64) []byte {
+func AppendTime(b []byte, ns int64) []byte {
 	var c dayCache
 	return c.appendTime(b, ns)
 }
 
-// dayCache formats times as appendTime does, computing the date only when
+// dayCache formats times as AppendTime does, computing the date only when
 // the day changes: the times of a result are mostly within a day or two,
 // and the calendar arithmetic of time.Time.Date is most of the work.
 type dayCache struct {
@@ -321,7 +339,7 @@ type dayCache struct {
 
 const nsPerDay = 24 * int64(time.Hour)
 
-// appendTime appends ns as RFC 3339 (see the function appendTime).
+// appendTime appends ns as RFC 3339 (see AppendTime).
 func (c *dayCache) appendTime(b []byte, ns int64) []byte {
 	day, rem := ns/nsPerDay, ns%nsPerDay
 	if rem < 0 {
@@ -444,4 +462,29 @@ func appendBytesString(b []byte, s []byte) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// MarshalJSON is json.Marshal without HTML escaping: "<=" in a check's
+// name stays readable in curl's output.
+func MarshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// QuoteNames lists table names for a message: quoted, comma-separated,
+// "no tables" when there are none.
+func QuoteNames(names []string) string {
+	if len(names) == 0 {
+		return "no tables"
+	}
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
 }

@@ -1,4 +1,11 @@
-package handlers
+// Package probe is the Prometheus side of pxgate's /probe, in the manner of
+// blackbox_exporter's prober: a pixie.Sink that keeps, in constant memory,
+// what a probe reports of the result tables (Sink), the metrics of one
+// probe in a registry of its own and their text exposition (Result), and
+// the plain-text explanation of ?debug=true (Result.WriteDebug). Reading
+// the request, running the query and answering problems are the HTTP
+// layer's (package handlers).
+package probe
 
 import (
 	"strings"
@@ -7,19 +14,19 @@ import (
 	"github.com/pxgate/pxgate/pixie"
 )
 
-// maxProbeSeries caps the pxgate_probe_value series of rows=all: one
-// probe must not flood Prometheus with a high-cardinality table.
-const maxProbeSeries = 1000
+// MaxSeries caps the pxgate_probe_value series of rows=all: one probe
+// must not flood Prometheus with a high-cardinality table.
+const MaxSeries = 1000
 
 // debugRows is how many first rows of each table ?debug=true shows.
 const debugRows = 3
 
-// probeSink keeps what a probe reports of the result tables, in constant
+// Sink keeps what a probe reports of the result tables, in constant
 // memory: each table's row count and the numeric columns of its last row,
 // or, with rows=all, one series per distinct combination of the table's
-// string columns (the last row of each wins) up to maxProbeSeries. In
+// string columns (the last row of each wins) up to MaxSeries. In
 // debug mode it also keeps the first rows of each table.
-type probeSink struct {
+type Sink struct {
 	all       bool
 	tables    []*probeTable
 	byID      map[string]*probeTable
@@ -47,8 +54,11 @@ type probeEntry struct {
 	values []float64
 }
 
-func newProbeSink(all, debug bool) *probeSink {
-	ps := &probeSink{all: all, byID: make(map[string]*probeTable)}
+// NewSink returns the sink of one probe: the last row of each table, or
+// with all every row (rows=all); with debug it also keeps the first rows
+// of each table for the debug text.
+func NewSink(all, debug bool) *Sink {
+	ps := &Sink{all: all, byID: make(map[string]*probeTable)}
 	if debug {
 		ps.first = &pixie.Collector{MaxRows: debugRows}
 	}
@@ -56,7 +66,7 @@ func newProbeSink(all, debug bool) *probeSink {
 }
 
 // Table implements pixie.Sink.
-func (ps *probeSink) Table(meta *pixie.TableMeta) error {
+func (ps *Sink) Table(meta *pixie.TableMeta) error {
 	t := &probeTable{meta: meta, seen: make(map[string]int)}
 	taken := map[string]bool{"table": true, "column": true}
 	for i, c := range meta.Columns {
@@ -80,7 +90,7 @@ func (ps *probeSink) Table(meta *pixie.TableMeta) error {
 }
 
 // Batch implements pixie.Sink.
-func (ps *probeSink) Batch(b *pixie.Batch) error {
+func (ps *Sink) Batch(b *pixie.Batch) error {
 	t, ok := ps.byID[b.Table.ID]
 	if !ok || b.NumRows == 0 {
 		return nil
@@ -110,7 +120,7 @@ func (ps *probeSink) Batch(b *pixie.Batch) error {
 		}
 		k, ok := t.seen[key.String()]
 		if !ok {
-			if ps.series+len(t.numeric) > maxProbeSeries {
+			if ps.series+len(t.numeric) > MaxSeries {
 				ps.truncated = true
 				return nil
 			}
@@ -130,10 +140,17 @@ func (ps *probeSink) Batch(b *pixie.Batch) error {
 	return nil
 }
 
-// number is row i of numeric column c as a float64 (booleans 0 or 1).
+// number is row i of numeric column c (INT64, FLOAT64 or BOOLEAN) as a
+// float64, booleans 0 or 1.
 func number(b *pixie.Batch, c, i int) float64 {
-	v, _ := columnView{data: &b.Cols[c], typ: b.Table.Columns[c].Type}.Number(i)
-	return v
+	d := &b.Cols[c]
+	switch b.Table.Columns[c].Type {
+	case pixie.TypeFloat64:
+		return d.Float64[i]
+	case pixie.TypeBoolean:
+		return boolValue(d.Bool[i])
+	}
+	return float64(d.Int64[i])
 }
 
 // labelName makes a column name a Prometheus label name
