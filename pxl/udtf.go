@@ -54,7 +54,9 @@ type udtfCall struct {
 	args []any
 }
 
-func ucol(name string, t DataType) ColumnInfo { return ColumnInfo{Name: name, Type: t, Semantic: STNone} }
+func ucol(name string, t DataType) ColumnInfo {
+	return ColumnInfo{Name: name, Type: t, Semantic: STNone}
+}
 
 // udtfs are the table functions the engine knows, by name.
 var udtfs = map[string]*udtf{
