@@ -42,15 +42,7 @@ func col(name string, t pxl.DataType, sem pxl.SemanticType) pxl.ColumnInfo {
 
 // relations are the table schemas, as Vizier reports them.
 var relations = [numTables]pxl.Relation{
-	tHTTP: {
-		col("time_", pxl.Time64, pxl.STNone),
-		col("upid", pxl.UInt128, pxl.STUPID),
-		col("remote_addr", pxl.String, pxl.STIPAddress),
-		col("remote_port", pxl.Int64, pxl.STPort),
-		col("local_addr", pxl.String, pxl.STIPAddress),
-		col("local_port", pxl.Int64, pxl.STPort),
-		col("trace_role", pxl.Int64, pxl.STNone),
-		col("encrypted", pxl.Boolean, pxl.STNone),
+	tHTTP: traced(
 		col("major_version", pxl.Int64, pxl.STNone),
 		col("minor_version", pxl.Int64, pxl.STNone),
 		col("content_type", pxl.Int64, pxl.STNone),
@@ -64,8 +56,8 @@ var relations = [numTables]pxl.Relation{
 		col("resp_message", pxl.String, pxl.STHTTPRespMessage),
 		col("resp_body", pxl.String, pxl.STNone),
 		col("resp_body_size", pxl.Int64, pxl.STBytes),
-		col("latency", pxl.Int64, pxl.STDurationNS),
-	},
+		latency,
+	),
 	tProcess: {
 		col("time_", pxl.Time64, pxl.STNone),
 		col("upid", pxl.UInt128, pxl.STUPID),
