@@ -46,6 +46,11 @@
 //     pod resolves its backends through kube-dns every 5 s (dns_events).
 //     Past a service's capacity its calls slow down (1 + 3u³ for load u,
 //     capped at u = 3) and fail more (+5% per unit of load over 1).
+//   - Tracepoint tables (tracepoints.go): a mutating pxtrace script's
+//     tracepoint deploys for Options.DeployTime (1.5 s) on the clock, then
+//     its table has rows computed on scan (not stored): each target process
+//     makes ~3 calls a second since the first upsert; columns are upid and
+//     time_ then the probe's outputs, or a bpftrace printf's fields.
 //   - jvm_stats (consumer runs on the JVM) and stack_traces.beta (every
 //     process's sampled stacks) every 10 s; stirling_error and
 //     probe_status once a minute per node (all deployed, no errors).
