@@ -131,6 +131,11 @@ type Options struct {
 	// finds no slot within QueueWait gets a 429 with Retry-After. 0 means
 	// no cap.
 	MaxConcurrent int
+	// MaxConcurrentPerCaller caps the queries one caller (its bearer token
+	// when Authenticate is set, else its address) runs at once, within
+	// MaxConcurrent; more wait like any request for a slot, then get a
+	// 429. 0, or not below MaxConcurrent, means no per-caller cap.
+	MaxConcurrentPerCaller int
 	// QueueWait is how long a request waits for a query slot; 0 means
 	// DefaultQueueWait.
 	QueueWait time.Duration
@@ -183,6 +188,7 @@ type server struct {
 	router  chi.Router
 	catalog *scripts.Catalog
 	slots   chan struct{} // one token per running query; nil: no cap
+	shares  *callerShares // per-caller caps within slots; nil: none
 	history *history.History
 	cache   *cache.Cache
 	index   *template.Template
@@ -234,6 +240,9 @@ func newServer(opts Options) *server {
 	}
 	if opts.MaxConcurrent > 0 {
 		s.slots = make(chan struct{}, opts.MaxConcurrent)
+		if opts.MaxConcurrentPerCaller > 0 && opts.MaxConcurrentPerCaller < opts.MaxConcurrent {
+			s.shares = newCallerShares(opts.MaxConcurrentPerCaller)
+		}
 	}
 	s.routes()
 	return s
@@ -250,6 +259,9 @@ func (s *server) routes() {
 	r.Use(s.metrics.instrument)
 	if opts.Authenticate != nil {
 		r.Use(opts.Authenticate)
+	}
+	if s.shares != nil {
+		r.Use(s.identifyCaller)
 	}
 	r.Use(s.strictQuery)
 	r.NotFound(s.notFound)
