@@ -271,7 +271,7 @@ func (s *server) resolve(ctx context.Context, req *api.RunRequest) (pixie.Reques
 			return q, api.NewProblemError(api.ProblemBrokenScript, http.StatusInternalServerError,
 				fmt.Sprintf("script %q is in the catalog but cannot run: %s", sc.Name, sc.Error))
 		}
-		fn, err := sc.Bind(req.Args)
+		fn, err := sc.Bind(req.Func, req.Args)
 		if err != nil {
 			return q, bindProblem(err, req.Args)
 		}
