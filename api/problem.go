@@ -24,6 +24,9 @@ type Problem struct {
 	Hint string `json:"hint,omitempty"`
 	// AvailableTables lists the tables the query produced (unknown-table).
 	AvailableTables []string `json:"available_tables,omitempty"`
+	// AvailableColumns lists the columns of the table a check named a
+	// missing column of (invalid-tolerance).
+	AvailableColumns []string `json:"available_columns,omitempty"`
 	// TimeoutMS is the effective timeout that expired (pixie-timeout).
 	TimeoutMS int64 `json:"timeout_ms,omitempty"`
 }

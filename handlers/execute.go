@@ -125,6 +125,9 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (ran
 	if prob := missingTable(p.req, feeder.tableNames()); prob != nil {
 		return res, &api.ProblemError{Problem: *prob}
 	}
+	if err := feeder.missingColumns(); err != nil {
+		return res, err
+	}
 	v := s.verdict(p, feeder)
 	res.verdict = &v
 	return res, nil
