@@ -136,6 +136,10 @@ func TestLibraryLiveViewsRunByFunc(t *testing.T) {
 	if after, _ := listedScript(t, e, "px/service"); !bytes.Equal(before, after) {
 		t.Errorf("the listing changed after a run:\nbefore %s\nafter  %s", before, after)
 	}
+	// The page's sample curl names the view's first function.
+	if page := e.do(t, http.MethodGet, "/", "", nil); !strings.Contains(string(page.body), "/v1/scripts/px/service/run?func=pods_for_service&amp;start_time=-5m&amp;service=&lt;service&gt;") {
+		t.Errorf("the page's curl for px/service:\n%s", page.body)
+	}
 	// The view's only function is the default: no func needed.
 	if resp := e.do(t, http.MethodGet, "/v1/scripts/px/nodes/run", "", nil); resp.status != http.StatusOK {
 		t.Errorf("px/nodes without func: %d %s", resp.status, resp.body)
