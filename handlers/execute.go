@@ -27,6 +27,8 @@ type runPlan struct {
 	// secrets are the values of the request's secret-looking arguments,
 	// hidden from logs and the history.
 	secrets []string
+	// baseline is the query of the checks' baseline window; nil: none.
+	baseline *baselinePlan
 }
 
 // prepare checks a validated request against the gateway's limits and
@@ -55,11 +57,15 @@ func (s *server) prepare(ctx context.Context, req *api.RunRequest, format string
 	if err == nil {
 		err = s.permit(req, &query)
 	}
+	var base *baselinePlan
+	if err == nil {
+		base, err = s.planBaseline(ctx, req, set)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &runPlan{req: req, query: query, set: set, maxRows: maxRows, timeout: s.timeout(req), format: format,
-		secrets: secretValues(req.Args)}, nil
+		secrets: secretValues(req.Args), baseline: base}, nil
 }
 
 // ran is how a query went.
@@ -84,7 +90,8 @@ type checker interface{ Check() error }
 // p.timeout (time spent waiting for a slot included), then the verdict.
 //
 // A ran without ok means the query did not run: no slot freed up (a 429
-// *api.ProblemError) or the caller left while queued. A ran with ok and an
+// *api.ProblemError), the caller left while queued, or the baseline
+// window's query (run first) failed or could not be windowed (a 400). A ran with ok and an
 // error means it ran and failed: a *runError (Pixie's error, or one sink raised;
 // KindCanceled when the caller went away, also when that made a sink's
 // write fail), or the unknown-table problem when the request names a table
@@ -99,6 +106,15 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (ran
 	defer release()
 
 	feeder := newVerdictSink(p.set)
+	if p.baseline != nil {
+		// First, so that a script that cannot be windowed is refused
+		// before any row of the run is sent.
+		base, err := s.runBaseline(qctx, p)
+		if err != nil {
+			return ran{}, err
+		}
+		feeder.ev.SetBaseline(base.ev, base.schemas)
+	}
 	start := time.Now()
 	s.metrics.running.Inc()
 	summary, err := func() (pixie.Summary, error) {

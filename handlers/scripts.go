@@ -150,6 +150,7 @@ func apiScript(sc *scripts.Script, withSource bool) api.Script {
 var reservedQuery = map[string]bool{
 	"expect": true, "cluster_id": true, "timeout": true, "max_rows": true,
 	"tables": true, "fail_status": true, "format": true, "table": true, "csv_formulas": true,
+	"baseline": true,
 }
 
 // queryError is a mistake in a GET run's query string (a 400 of its
@@ -194,6 +195,12 @@ func runRequestFromQuery(name string, q url.Values, reserved map[string]bool) (*
 			}
 		case "cluster_id":
 			req.ClusterID = v
+		case "baseline":
+			w, err := api.ParseWindow("baseline", v)
+			if err != nil {
+				return nil, err
+			}
+			req.Baseline = w
 		case "timeout":
 			req.Timeout = v
 		case "tables":

@@ -90,6 +90,12 @@ type Check struct {
 	Unit          string `json:"unit,omitempty"`
 	RowsEvaluated int    `json:"rows_evaluated"`
 	Message       string `json:"message"`
+	// Baseline, Ratio and BaselineRows are set for checks relative to a
+	// baseline window: the aggregate over that window, Value/Baseline,
+	// and the window's rows evaluated.
+	Baseline     *float64 `json:"baseline,omitempty"`
+	Ratio        *float64 `json:"ratio,omitempty"`
+	BaselineRows *int     `json:"baseline_rows,omitempty"`
 }
 
 // TableCount is the number of rows a result table had.
