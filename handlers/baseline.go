@@ -170,26 +170,28 @@ func relative(d time.Duration) string { return "-" + (-d).String() }
 // runBaseline runs the baseline query within ctx and returns the sink
 // that fed the tolerances the window's rows. A table with rows but no time
 // column cannot be windowed: a 400.
-func (s *server) runBaseline(ctx context.Context, p *runPlan) (*verdictSink, error) {
+func (s *server) runBaseline(ctx context.Context, p *runPlan) (*verdictSink, *seriesSink, error) {
 	feeder := newVerdictSink(p.set)
-	w := &windowSink{next: feeder, start: p.baseline.start.UnixNano(), end: p.baseline.end.UnixNano()}
+	series := newSeriesSink(p.set)
+	w := &windowSink{next: feeder, series: series, start: p.baseline.start.UnixNano(), end: p.baseline.end.UnixNano()}
 	s.metrics.running.Inc()
 	_, err := func() (pixie.Summary, error) {
 		defer s.metrics.running.Dec()
 		return s.opts.Pixie.Execute(ctx, p.baseline.query, w)
 	}()
 	if err != nil {
-		return nil, &runError{err: fmt.Errorf("the baseline window's query: %w", err), timeout: p.timeout, secrets: p.secrets}
+		return nil, nil, &runError{err: fmt.Errorf("the baseline window's query: %w", err), timeout: p.timeout, secrets: p.secrets}
 	}
 	if w.untimed != "" {
-		return nil, invalid(fieldError("baseline", "the script cannot be windowed: its table %q has no time column (time_ or a TIME64NS column), so its rows cannot be kept to the baseline window", w.untimed))
+		return nil, nil, invalid(fieldError("baseline", "the script cannot be windowed: its table %q has no time column (time_ or a TIME64NS column), so its rows cannot be kept to the baseline window", w.untimed))
 	}
-	return feeder, nil
+	return feeder, series, nil
 }
 
 // windowSink passes on the rows whose time lies in [start, end) (ns).
 type windowSink struct {
 	next       *verdictSink
+	series     *seriesSink // nil: none
 	start, end int64
 	untimed    string // a table with rows and no time column
 }
@@ -213,10 +215,13 @@ func (w *windowSink) Batch(b *pixie.Batch) error {
 			keep = append(keep, i)
 		}
 	}
-	if len(keep) == b.NumRows {
-		return w.next.Batch(b)
+	if len(keep) != b.NumRows {
+		b = selectRows(b, keep)
 	}
-	return w.next.Batch(selectRows(b, keep))
+	if w.series != nil {
+		_ = w.series.Batch(b) // never fails
+	}
+	return w.next.Batch(b)
 }
 
 // selectRows copies rows keep of b into a new batch.

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"io"
 	"math"
 	"net/http"
@@ -321,11 +322,81 @@ func TestContractBaseline(t *testing.T) {
 		{http.MethodPost, "/v1/run", body, 200},
 		{http.MethodGet, "/probe?script=service_let&" + q + url.QueryEscape("p99(latency_p99) < 1.5x baseline"), nil, 200},
 		{http.MethodGet, "/v1/runs", nil, 200},
+		{http.MethodGet, "/v1/runs/nope/checks/0.svg", nil, 404},
 	} {
 		resp := e.do(t, tc.method, tc.path, "application/json", bytes.NewReader(tc.body))
 		if resp.status != tc.status {
 			t.Fatalf("%s %s: %d, want %d\n%s", tc.method, tc.path, resp.status, tc.status, resp.body)
 		}
 		checkContract(t, router, tc.body, resp)
+	}
+	var runs struct {
+		Runs []struct{ ID string } `json:"runs"`
+	}
+	getJSON(t, srv.URL+"/v1/runs", &runs)
+	for _, path := range []string{"/v1/runs/" + runs.Runs[0].ID + "/checks/0.svg", "/v1/runs/" + runs.Runs[0].ID} {
+		resp := e.do(t, http.MethodGet, path, "", nil)
+		resp.req.Header.Set("Accept", "text/html")
+		checkContract(t, router, nil, resp)
+		resp = e.do(t, http.MethodGet, path, "", nil)
+		checkContract(t, router, nil, resp)
+	}
+}
+
+// A run's checks are charts: GET /v1/runs/{id}/checks/{n}.svg answers
+// image/svg+xml that parses as XML, with the series, the threshold, the
+// baseline band and the failing points; the run's page (asked for as
+// HTML) shows each chart inline; unknown checks are 404s.
+func TestCheckCharts(t *testing.T) {
+	t.Parallel()
+	srv, now := demoAt(t)
+	resp, err := http.Post(srv.URL+"/v1/demo/load", "application/json", strings.NewReader(`{"service":"default/consumer","rps":100,"duration":"90s"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	now.Add(int64(15 * time.Second))
+	var out runVerdict
+	getJSON(t, consumerRun(srv.URL, "start_time", "-1m", "baseline", "-10m..-1m", "expect", "p99(latency_p99) < 1.5x baseline", "expect", "count() > 0"), &out)
+	var runs struct {
+		Runs []struct{ ID string } `json:"runs"`
+	}
+	getJSON(t, srv.URL+"/v1/runs", &runs)
+	id := runs.Runs[0].ID
+	get := func(path, accept string) (int, string, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+path, nil)
+		req.Header.Set("Accept", accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	st, ct, svg := get("/v1/runs/"+id+"/checks/0.svg", "*/*")
+	if st != 200 || ct != "image/svg+xml" {
+		t.Fatalf("chart: %d %s", st, ct)
+	}
+	if err := xml.Unmarshal([]byte(svg), new(struct{})); err != nil {
+		t.Fatalf("the chart is not XML: %v", err)
+	}
+	for _, class := range []string{`class="series"`, `class="baseline-series"`, `class="threshold"`, `class="baseline-band"`, `class="fail"`, "latency_p99 (ms)", "FAIL"} {
+		if !strings.Contains(svg, class) {
+			t.Errorf("the chart of a failing baseline check lacks %s", class)
+		}
+	}
+	st, ct, page := get("/v1/runs/"+id, "text/html,application/xhtml+xml")
+	if st != 200 || !strings.HasPrefix(ct, "text/html") || strings.Count(page, "<svg") != 2 || !strings.Contains(page, "/checks/1.svg") {
+		t.Errorf("the run's page: %d %s with %d charts", st, ct, strings.Count(page, "<svg"))
+	}
+	if st, ct, _ := get("/v1/runs/"+id, "application/json"); st != 200 || ct != "application/json" {
+		t.Errorf("the run as JSON: %d %s", st, ct)
+	}
+	for _, path := range []string{"/v1/runs/" + id + "/checks/2.svg", "/v1/runs/" + id + "/checks/x.svg", "/v1/runs/nope/checks/0.svg"} {
+		if st, _, _ := get(path, "*/*"); st != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", path, st)
+		}
 	}
 }

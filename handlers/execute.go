@@ -79,6 +79,9 @@ type ran struct {
 	tables []history.TableCount
 	// verdict is the tolerances' verdict; nil when the query failed.
 	verdict *tolerance.Verdict
+	// series and baseSeries are the checked columns over time, in the
+	// run's rows and the baseline window's (nil: none), for the charts.
+	series, baseSeries *seriesSink
 }
 
 // checker is a sink with a word once the query completed (a
@@ -106,20 +109,27 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (ran
 	defer release()
 
 	feeder := newVerdictSink(p.set)
+	series := newSeriesSink(p.set)
+	var baseSeries *seriesSink
 	if p.baseline != nil {
 		// First, so that a script that cannot be windowed is refused
 		// before any row of the run is sent.
-		base, err := s.runBaseline(qctx, p)
+		var base *verdictSink
+		base, baseSeries, err = s.runBaseline(qctx, p)
 		if err != nil {
 			return ran{}, err
 		}
 		feeder.ev.SetBaseline(base.ev, base.schemas)
 	}
+	sinks := []pixie.Sink{feeder, sink}
+	if series != nil {
+		sinks = append(sinks, series)
+	}
 	start := time.Now()
 	s.metrics.running.Inc()
 	summary, err := func() (pixie.Summary, error) {
 		defer s.metrics.running.Dec() // also when a sink panics
-		return s.opts.Pixie.Execute(qctx, p.query, pixie.Tee(feeder, sink))
+		return s.opts.Pixie.Execute(qctx, p.query, pixie.Tee(sinks...))
 	}()
 	elapsed := time.Since(start)
 	var we *render.WriteError
@@ -131,7 +141,7 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (ran
 		err = &pixie.Error{Kind: pixie.KindCanceled, Message: "writing the answer failed (the caller went away?)", Err: err}
 	}
 	s.metrics.observeQuery(err, elapsed)
-	res := ran{ok: true, summary: summary, elapsed: elapsed, tables: feeder.counts()}
+	res := ran{ok: true, summary: summary, elapsed: elapsed, tables: feeder.counts(), series: series, baseSeries: baseSeries}
 	if c, ok := sink.(checker); ok && err == nil {
 		err = c.Check()
 	}

@@ -187,3 +187,62 @@ func (e *Evaluator) compareBaseline(i int, c *check, res Result, v float64) Resu
 	}
 	return res
 }
+
+// Target is what check i of a Set reads and how it compares, for drawing
+// it: the table ("" means the only table, or "output"), the column (""
+// for a count of rows or a compatibility check with a row filter), the
+// divisor that turns the column's values into the check's unit, and the
+// comparison ("below", "above", "at_most", "at_least", "between",
+// "equals"; for a row-wise check, its per-row comparison).
+type Target struct {
+	Table, Column string
+	Div           float64
+	Compare       string
+}
+
+// Target describes check i (0 <= i < Len()).
+func (s *Set) Target(i int) Target {
+	c := &s.checks[i]
+	t := Target{Table: c.table, Column: c.column, Div: c.div}
+	if c.target != nil {
+		t.Column = "" // a row filter: the column's rows are not the check's
+	}
+	o := c.cmp.op
+	if c.base != nil {
+		o = c.base.op
+	}
+	t.Compare = map[op]string{opBelow: "below", opAbove: "above", opAtMost: "at_most", opAtLeast: "at_least", opBetween: "between", opEquals: "equals"}[o]
+	return t
+}
+
+// Holds reports whether v satisfies comparison compare against threshold
+// (a number, or [lo, hi] for between), as a Result reports them: for
+// marking the points of a series that break a check's threshold. An
+// unknown comparison or threshold holds nothing.
+func Holds(compare string, threshold any, v float64) bool {
+	var c comparison
+	switch th := threshold.(type) {
+	case float64:
+		c.x = th
+	case []float64:
+		if len(th) != 2 {
+			return false
+		}
+		c.lo, c.hi = th[0], th[1]
+	default:
+		return false
+	}
+	switch compare {
+	case "between":
+		c.op = opBetween
+	case "equals":
+		c.op = opEquals
+	default:
+		o, ok := compareOps[compare]
+		if !ok {
+			return false
+		}
+		c.op = o
+	}
+	return c.ok(v)
+}
