@@ -44,7 +44,7 @@ type Config struct {
 	DemoVizierAddr string   `envconfig:"PXGATE_DEMO_VIZIER_ADDR" default:"127.0.0.1:0" desc:"address of the demo cluster's Vizier (gRPC, plaintext), for other Pixie clients"`
 	ScriptsDir     string   `envconfig:"PXGATE_SCRIPTS_DIR" desc:"directory of user .pxl scripts for the named catalog"`
 	AllowInline    bool     `envconfig:"PXGATE_ALLOW_INLINE" default:"true" desc:"accept inline PxL (false: named scripts only)"`
-	AllowMutations bool     `envconfig:"PXGATE_ALLOW_MUTATIONS" default:"false" desc:"run scripts that change the cluster (pxtrace tracepoints)"`
+	AllowMutations bool     `envconfig:"PXGATE_ALLOW_MUTATIONS" default:"false" desc:"run scripts that change the cluster (pxtrace tracepoints, pxconfig agent settings)"`
 	AuthTokensFile string   `envconfig:"PXGATE_AUTH_TOKENS_FILE" desc:"file of caller bearer tokens, one per line (re-read on change and SIGHUP)"`
 	AuthOpenPaths  []string `envconfig:"PXGATE_AUTH_OPEN_PATHS" default:"/healthz,/readyz,/metrics" desc:"paths served without a caller token"`
 	MaxConcurrent  int      `envconfig:"PXGATE_MAX_CONCURRENT" default:"16" desc:"Pixie queries run at once; more are refused with 429"`

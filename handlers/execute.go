@@ -134,6 +134,11 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (ran
 	elapsed := time.Since(start)
 	var we *render.WriteError
 	switch {
+	case err != nil && errors.Is(context.Cause(ctx), ErrShuttingDown):
+		pe := api.NewProblemError(api.ProblemShuttingDown, http.StatusServiceUnavailable,
+			"the gateway shut down before the query finished (its shutdown grace ran out); retry: another replica answers")
+		pe.RetryAfter = time.Second
+		err = pe
 	case err != nil && ctx.Err() != nil:
 		// The caller went away: whatever Pixie said, nobody is listening.
 		err = &pixie.Error{Kind: pixie.KindCanceled, Message: "the caller went away", Err: err}
@@ -150,6 +155,9 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (ran
 	}
 	if prob := missingTable(p.req, feeder.tableNames()); prob != nil {
 		return res, &api.ProblemError{Problem: *prob}
+	}
+	if err := feeder.missingColumns(); err != nil {
+		return res, err
 	}
 	v := s.verdict(p, feeder)
 	res.verdict = &v

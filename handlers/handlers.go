@@ -8,6 +8,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -37,6 +38,13 @@ const (
 	headerContentType    = "Content-Type"
 	contentTypeYAML      = "application/yaml"
 )
+
+// ErrShuttingDown is the cause to cancel the requests' base context with
+// (context.WithCancelCause, http.Server.BaseContext) when the shutdown
+// grace runs out: queries still running end with a 503 shutting-down
+// answer (or a stream's error end), logged and recorded, instead of a
+// connection closed without a word.
+var ErrShuttingDown = errors.New("pxgate is shutting down")
 
 // Pixie is what the handlers need from Pixie. *vizier.Client implements it;
 // implementations must be safe for concurrent use.

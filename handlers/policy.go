@@ -20,7 +20,7 @@ func (s *server) permit(req *api.RunRequest, q *pixie.Request) error {
 	if mutates(q.Script) {
 		if !s.opts.AllowMutations {
 			return api.NewProblemError(api.ProblemMutationForbidden, http.StatusForbidden,
-				"the script changes the cluster (it uses pxtrace to deploy or delete tracepoints); this gateway runs read-only scripts only (PXGATE_ALLOW_MUTATIONS=false)")
+				"the script changes the cluster (it uses pxtrace to deploy or delete tracepoints, or pxconfig to reconfigure agents); this gateway runs read-only scripts only (PXGATE_ALLOW_MUTATIONS=false)")
 		}
 		q.Mutation = true // Vizier must know, and reports the mutations' states
 	}
@@ -38,18 +38,19 @@ func (s *server) permit(req *api.RunRequest, q *pixie.Request) error {
 }
 
 // mutationRe finds PxL that changes the cluster: tracepoints are deployed
-// and deleted through the pxtrace module.
-var mutationRe = regexp.MustCompile(`(?m)^\s*(import\s+pxtrace\b|from\s+pxtrace\s+import\b)|\bpxtrace\.|\b(Upsert|Delete)Tracepoint\b`)
+// and deleted through the pxtrace module, and agents are reconfigured
+// through the pxconfig module (pxconfig.set_agent_config).
+var mutationRe = regexp.MustCompile(`(?m)^\s*(import\s+(pxtrace|pxconfig)\b|from\s+(pxtrace|pxconfig)\s+import\b)|\b(pxtrace|pxconfig)\.|\b(Upsert|Delete)Tracepoint\b`)
 
 // mutates reports whether a script would change the cluster. It errs on
 // the side of refusing: a mention of pxtrace anywhere counts.
 //
-// Every match of mutationRe contains "pxtrace" or "Tracepoint" (it is case
-// sensitive), so a script with neither, as almost all are, is answered by
-// two substring searches instead of the regexp's backtracking (5 µs for a
-// two-line script).
+// Every match of mutationRe contains "pxtrace", "pxconfig" or "Tracepoint"
+// (it is case sensitive), so a script with none, as almost all are, is
+// answered by substring searches instead of the regexp's backtracking (5 µs
+// for a two-line script).
 func mutates(src string) bool {
-	if !strings.Contains(src, "pxtrace") && !strings.Contains(src, "Tracepoint") {
+	if !strings.Contains(src, "pxtrace") && !strings.Contains(src, "pxconfig") && !strings.Contains(src, "Tracepoint") {
 		return false
 	}
 	return mutationRe.MatchString(src)

@@ -111,7 +111,7 @@ const displayHint = "end the script with px.display(df, 'output') so that it out
 func classify(err error, timeout time.Duration) failure {
 	var sinkProblem *api.ProblemError
 	if errors.As(err, &sinkProblem) {
-		return failure{problem: sinkProblem.Problem, level: slog.LevelDebug}
+		return failure{problem: sinkProblem.Problem, retryAfter: sinkProblem.RetryAfter, level: slog.LevelDebug}
 	}
 	var ce *pixie.CompileError
 	if errors.As(err, &ce) {
@@ -248,7 +248,9 @@ func (s *server) logFailure(r *http.Request, err error, timeout time.Duration, s
 // answerFailure answers a failure: its problem (with Retry-After when it
 // says when to retry), or a bare 499 when the caller went away.
 func (s *server) answerFailure(w http.ResponseWriter, r *http.Request, f failure) {
+	noteOf(r).problemType = strings.TrimPrefix(f.problem.Type, api.ProblemTypePrefix)
 	if f.canceled {
+		noteOf(r).problemType = "canceled"
 		w.WriteHeader(statusClientClosedRequest)
 		return
 	}

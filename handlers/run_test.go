@@ -141,7 +141,6 @@ func TestRunNeverPassesWhatIsMissing(t *testing.T) {
 		tolerance map[string]any
 		wantMsg   string
 	}{
-		{"a missing column fails", map[string]any{"column": "nope", "aggregate": "max", "below": 1e18}, "not found"},
 		{"a missing table fails", map[string]any{"table": "nope", "column": "latency_p99", "aggregate": "max", "below": 1e18}, "nope"},
 		// error_rate is ST_PERCENT: "5ms" would divide it by 1e6 and pass.
 		{"a unit on a percentage fails", map[string]any{"expect": "max(error_rate) < 5ms"}, "holds ST_PERCENT values"},
@@ -626,5 +625,45 @@ func TestRunStreamBrokenMidway(t *testing.T) {
 	early := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 1}))
 	if p := early.run(t, letRequest(t, 300)).problem(t, http.StatusBadGateway, api.ProblemPixieUnavailable); !strings.Contains(p.Detail, "could not be reached") {
 		t.Errorf("no row yet: detail %q, want could not be reached", p.Detail)
+	}
+}
+
+// A check on a column its table lacks is a mistake in the request, not a
+// deviation: the schema is known even without rows, so it is a 400 naming
+// the columns there are, before any row goes out, in every form and format.
+func TestRunMissingColumnIsA400(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakevizier.StaticHandler(letPlan()))
+	empty := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 0)}}))
+	other := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("let", 12)}}))
+	post := func(e *env, tol map[string]any) response {
+		return e.run(t, map[string]any{"script": letScript(t), "tolerances": []any{tol}})
+	}
+	get := func(e *env, query string) response { return e.do(t, http.MethodGet, letRun+"?"+query, "", nil) }
+	for _, tc := range []struct {
+		name   string
+		resp   response
+		column string
+	}{
+		{"expect on GET (the issue's own)", get(e, "service=default/consumer&expect=p99(latency_p999)<300ms"), "latency_p999"},
+		{"expect on GET, NDJSON: refused before any row", get(e, "service=default/consumer&format=ndjson&expect=p99(latency_p999)<300ms"), "latency_p999"},
+		{"expect on GET, CSV", get(e, "service=default/consumer&format=csv&expect=max(nope)<1"), "nope"},
+		{"JSON form", post(e, map[string]any{"column": "nope", "aggregate": "max", "below": 1e18}), "nope"},
+		{"compatibility form", post(e, map[string]any{"func": "percentile_should_be_below", "arguments": map[string]any{"column": "latency_p999", "percentile": 99, "treshold": 300.0}}), "latency_p999"},
+		{"a table without rows", post(empty, map[string]any{"expect": "max(nope) < 1"}), "nope"},
+		{"the only table, not called output (known at the end)", post(other, map[string]any{"expect": "max(nope) < 1"}), "nope"},
+		{"a table named by the check", post(other, map[string]any{"table": "let", "expect": "max(nope) < 1"}), "nope"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.resp.problem(t, http.StatusBadRequest, api.ProblemInvalidTolerance)
+			if !slices.Contains(p.AvailableColumns, "latency_p99") || !strings.Contains(p.Detail, `"`+tc.column+`"`) ||
+				len(p.Errors) != 1 || p.Errors[0].Field != "tolerances[0]" {
+				t.Errorf("problem %+v, want the missing %q, the available columns and tolerances[0]", p, tc.column)
+			}
+		})
+	}
+	// A column that exists is checked as before, rows or not.
+	if r := post(e, map[string]any{"expect": "p99(latency_p99) < 1000s"}); r.status != http.StatusOK {
+		t.Errorf("an existing column: got %d\n%s", r.status, r.body)
 	}
 }

@@ -294,6 +294,15 @@ func TestMutationsAreRefused(t *testing.T) {
 	if resp := allowed.run(t, letRequest(t, 300)); resp.status != http.StatusOK || allowed.fake.Requests()[1].Req.GetMutation() {
 		t.Errorf("a read-only script was marked as a mutation")
 	}
+	// pxconfig changes the agents' configuration: a mutation too.
+	const agentConfig = "import px\nimport pxconfig\npxconfig.set_agent_config('pl/vizier-pem-x', 'gprof', 'true', '5m')\npx.display(px.DataFrame('t'))\n"
+	e.run(t, map[string]any{"script": agentConfig}).problem(t, http.StatusForbidden, api.ProblemMutationForbidden)
+	if n := len(e.fake.Requests()); n != 0 {
+		t.Fatalf("pxconfig: the fake saw %d requests, want 0", n)
+	}
+	if resp := allowed.run(t, map[string]any{"script": agentConfig}); resp.status != http.StatusOK || !allowed.fake.Requests()[2].Req.GetMutation() {
+		t.Errorf("pxconfig allowed: got %d, mutation flag not sent", resp.status)
+	}
 }
 
 // TestAuthenticateIsLoggedAndCounted: refusals by the Authenticate

@@ -1,8 +1,11 @@
 package handlers
 
 import (
+	"fmt"
+	"net/http"
 	"strconv"
 
+	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/history"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/render"
@@ -13,6 +16,7 @@ import (
 // tolerance evaluator, whatever the response keeps (max_rows, tables), and
 // records each table's schema for the verdict and the unknown-table check.
 type verdictSink struct {
+	set     *tolerance.Set
 	ev      *tolerance.Evaluator // nil: no tolerances, only schemas are kept
 	schemas []tolerance.TableSchema
 	rows    []int          // rows per table, as schemas
@@ -20,7 +24,7 @@ type verdictSink struct {
 }
 
 func newVerdictSink(set *tolerance.Set) *verdictSink {
-	v := &verdictSink{index: make(map[string]int)}
+	v := &verdictSink{set: set, index: make(map[string]int)}
 	if set != nil && set.Len() > 0 {
 		v.ev = set.NewEvaluator()
 	}
@@ -40,6 +44,13 @@ func (v *verdictSink) Table(meta *pixie.TableMeta) error {
 				schema.NotDurations = map[string]string{}
 			}
 			schema.NotDurations[c.Name] = what
+		}
+	}
+	if v.ev != nil {
+		// The schema comes before any row: a check naming a column the
+		// table lacks is refused before anything is sent.
+		if missing := v.set.MissingColumns(schema, false); len(missing) > 0 {
+			return missingColumn(missing[0])
 		}
 	}
 	v.index[meta.ID] = len(v.schemas)
@@ -69,6 +80,31 @@ func (v *verdictSink) verdict() tolerance.Verdict {
 		return tolerance.Verdict{Passed: true, Checks: []tolerance.Result{}}
 	}
 	return v.ev.Verdict(v.schemas)
+}
+
+// missingColumns is the problem of a check reading a column the query's
+// only table lacks, known once the stream has ended (before, a check that
+// names no table may read another one); nil when there is none.
+func (v *verdictSink) missingColumns() error {
+	if v.ev == nil || len(v.schemas) != 1 {
+		return nil
+	}
+	if missing := v.set.MissingColumns(v.schemas[0], true); len(missing) > 0 {
+		return missingColumn(missing[0])
+	}
+	return nil
+}
+
+// missingColumn is the 400 of a check that names a column its table does
+// not have: the schema is known even without rows, so a misspelled column
+// is a mistake in the request, never a deviation (417).
+func missingColumn(m tolerance.MissingColumn) error {
+	detail := fmt.Sprintf("check %q reads column %q, which table %q does not have (its columns: %s)",
+		m.Name, m.Column, m.Table, render.QuoteNames(m.Columns))
+	pe := api.NewProblemError(api.ProblemInvalidTolerance, http.StatusBadRequest, detail)
+	pe.Problem.AvailableColumns = append([]string{}, m.Columns...)
+	pe.Problem.Errors = []api.FieldError{{Field: fmt.Sprintf("tolerances[%d]", m.Check), Message: detail}}
+	return pe
 }
 
 // tableNames lists the tables the query produced, in stream order.
