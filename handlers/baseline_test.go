@@ -15,11 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pxgate/pxgate/demo"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/internal/gatewaytest"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
-	"github.com/pxgate/pxgate/pixie/vizier"
 	pxldemo "github.com/pxgate/pxgate/pxl/demo"
 )
 
@@ -30,18 +28,7 @@ func demoAt(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	var now atomic.Int64
 	now.Store(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixNano())
 	telemetry := pxldemo.New(pxldemo.Options{Seed: 7, Clock: func() time.Time { return time.Unix(0, now.Load()) }})
-	cluster, err := demo.Start(t.Context(), demo.Options{Telemetry: telemetry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	client, err := vizier.New(vizier.Config{DirectAddr: cluster.VizierAddr(), Plaintext: true, ClusterID: cluster.ClusterID()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: cluster.ClusterID(), Demo: cluster}))
-	t.Cleanup(srv.Close)
+	srv := gatewaytest.StartDemo(t, telemetry)
 	return srv, &now
 }
 

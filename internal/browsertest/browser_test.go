@@ -30,9 +30,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/pxgate/pxgate/demo"
-	"github.com/pxgate/pxgate/handlers"
-	"github.com/pxgate/pxgate/pixie/vizier"
+	"github.com/pxgate/pxgate/internal/gatewaytest"
 	pxldemo "github.com/pxgate/pxgate/pxl/demo"
 )
 
@@ -63,18 +61,7 @@ func demoGateway(t *testing.T) *httptest.Server {
 	var now atomic.Int64
 	now.Store(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixNano())
 	telemetry := pxldemo.New(pxldemo.Options{Seed: 7, Clock: func() time.Time { return time.Unix(0, now.Load()) }})
-	cluster, err := demo.Start(t.Context(), demo.Options{Telemetry: telemetry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	client, err := vizier.New(vizier.Config{DirectAddr: cluster.VizierAddr(), Plaintext: true, ClusterID: cluster.ClusterID()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: cluster.ClusterID(), Demo: cluster}))
-	t.Cleanup(srv.Close)
+	srv := gatewaytest.StartDemo(t, telemetry)
 	q := url.Values{"service": {"default/consumer"}, "start_time": {"-1m"}, "baseline": {"-10m..-1m"},
 		"expect": {"p99(latency_p99) < 1.5x baseline", "mean(error_rate) <= baseline + 0.02", "p50(latency_p50) within 50% of baseline"}}
 	run := func(want int) {
