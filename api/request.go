@@ -26,8 +26,11 @@ type RunRequest struct {
 	Script string `json:"script,omitempty"`
 	// ScriptName names a script of pxgate's catalog instead.
 	ScriptName string `json:"script_name,omitempty"`
-	// Func, with Script only, calls this function of the script (Vizier
-	// exec_funcs) with Args instead of running its own px.display calls.
+	// Func calls this function of the script (Vizier exec_funcs) with Args
+	// instead of running its own px.display calls. With ScriptName it picks
+	// one of the catalog script's functions (GET /v1/scripts lists them);
+	// a catalog script that neither displays nor has a default function
+	// needs it.
 	Func string `json:"func,omitempty"`
 	// Args are the function's or the named script's arguments, as strings;
 	// Vizier (or the catalog) types them by the parameters' annotations.
@@ -46,6 +49,9 @@ type RunRequest struct {
 	Tolerances []tolerance.Spec `json:"tolerances,omitempty"`
 	// FailStatus is the HTTP status of a failed verdict (default 417).
 	FailStatus *int `json:"fail_status,omitempty"`
+	// Baseline is the window that checks written relative to a baseline
+	// ("p99(latency_p99) < 1.5x baseline") compare with.
+	Baseline *Window `json:"baseline,omitempty"`
 }
 
 // FieldError says what is wrong with one field of a request.
@@ -225,11 +231,6 @@ func (r *RunRequest) Validate() error {
 	case r.ScriptName == "" && strings.TrimSpace(r.Script) == "":
 		return fieldErrorf("script", "script is blank")
 	}
-	// func calls a function of the inline script; a catalog script already
-	// says how it is called.
-	if r.Func != "" && r.Script == "" {
-		return fieldErrorf("func", "func calls a function of an inline script and cannot be used with script_name")
-	}
 	// Arguments need something that takes parameters: an inline script's
 	// own top level has none.
 	if len(r.Args) > 0 && r.Func == "" && r.ScriptName == "" {
@@ -262,6 +263,11 @@ func (r *RunRequest) Validate() error {
 	}
 	if r.FailStatus != nil && *r.FailStatus == StatusClientClosedRequest {
 		return fieldErrorf("fail_status", "fail_status %d is the gateway's status for a caller that went away; choose another (default %d)", StatusClientClosedRequest, DefaultFailStatus)
+	}
+	if r.Baseline != nil {
+		if err := r.Baseline.validate("baseline"); err != nil {
+			return err
+		}
 	}
 	for i, t := range r.Tables {
 		if t == "" {

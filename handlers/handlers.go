@@ -8,6 +8,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/cache"
 	"github.com/pxgate/pxgate/history"
 	"github.com/pxgate/pxgate/pixie"
@@ -37,6 +39,26 @@ const (
 	headerContentType    = "Content-Type"
 	contentTypeYAML      = "application/yaml"
 )
+
+// ErrShuttingDown is the cause to cancel the requests' base context with
+// (context.WithCancelCause, http.Server.BaseContext) when the shutdown
+// grace runs out: queries still running end with a 503 shutting-down
+// answer (or a stream's error end), logged and recorded, instead of a
+// connection closed without a word.
+var ErrShuttingDown = errors.New("pxgate is shutting down")
+
+// shuttingDown reports whether ctx ended because the gateway shuts down.
+func shuttingDown(ctx context.Context) bool {
+	return ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrShuttingDown)
+}
+
+// shutdownProblem is the 503 of a request the shutdown ended.
+func shutdownProblem() error {
+	pe := api.NewProblemError(api.ProblemShuttingDown, http.StatusServiceUnavailable,
+		"the gateway shut down before the query finished (its shutdown grace ran out); retry: another replica answers")
+	pe.RetryAfter = time.Second
+	return pe
+}
 
 // Pixie is what the handlers need from Pixie. *vizier.Client implements it;
 // implementations must be safe for concurrent use.
@@ -123,6 +145,11 @@ type Options struct {
 	// finds no slot within QueueWait gets a 429 with Retry-After. 0 means
 	// no cap.
 	MaxConcurrent int
+	// MaxConcurrentPerCaller caps the queries one caller (its bearer token
+	// when Authenticate is set, else its address) runs at once, within
+	// MaxConcurrent; more wait like any request for a slot, then get a
+	// 429. 0, or not below MaxConcurrent, means no per-caller cap.
+	MaxConcurrentPerCaller int
 	// QueueWait is how long a request waits for a query slot; 0 means
 	// DefaultQueueWait.
 	QueueWait time.Duration
@@ -175,9 +202,11 @@ type server struct {
 	router  chi.Router
 	catalog *scripts.Catalog
 	slots   chan struct{} // one token per running query; nil: no cap
+	shares  *callerShares // per-caller caps within slots; nil: none
 	history *history.History
 	cache   *cache.Cache
 	index   *template.Template
+	runPage *template.Template
 }
 
 // New returns pxgate's HTTP handler. It registers metrics on
@@ -195,7 +224,8 @@ type server struct {
 //	GET  /v1/clusters        clusters reachable with pxgate's credentials
 //	GET  /v1/clusters/{id}   one of them
 //	GET  /v1/runs            recent runs, newest first (?failed=true: failures only)
-//	GET  /v1/runs/{id}       one of them
+//	GET  /v1/runs/{id}       one of them (an HTML page with its charts when asked for)
+//	GET  /v1/runs/{id}/checks/{n}.svg  check n's chart
 //	GET  /probe              blackbox-exporter style: run a named script, answer Prometheus text
 //	GET  /healthz            the process is up
 //	GET  /readyz             the gateway takes traffic (Options.Ready)
@@ -216,7 +246,7 @@ func newServer(opts Options) *server {
 	}
 	opts = opts.withDefaults()
 	s := &server{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registry), catalog: opts.Catalog,
-		history: history.New(opts.HistorySize), index: indexTemplate(), cache: opts.Cache}
+		history: history.New(opts.HistorySize), index: indexTemplate(), runPage: runTemplate(), cache: opts.Cache}
 	if s.catalog == nil {
 		c, problems, err := scripts.Load(scripts.Options{})
 		if err != nil || len(problems) > 0 {
@@ -226,6 +256,9 @@ func newServer(opts Options) *server {
 	}
 	if opts.MaxConcurrent > 0 {
 		s.slots = make(chan struct{}, opts.MaxConcurrent)
+		if opts.MaxConcurrentPerCaller > 0 && opts.MaxConcurrentPerCaller < opts.MaxConcurrent {
+			s.shares = newCallerShares(opts.MaxConcurrentPerCaller)
+		}
 	}
 	s.routes()
 	return s
@@ -243,21 +276,25 @@ func (s *server) routes() {
 	if opts.Authenticate != nil {
 		r.Use(opts.Authenticate)
 	}
+	if s.shares != nil {
+		r.Use(s.identifyCaller)
+	}
 	r.Use(s.strictQuery)
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 
 	r.Route("/v1", func(r chi.Router) {
-		r.Post("/run", s.run)                 // POST /v1/run
-		r.Get("/scripts", s.listScripts)      // GET /v1/scripts
-		r.Get("/scripts/*", s.scriptGet)      // GET /v1/scripts/{name}, GET /v1/scripts/{name}/run
-		r.Post("/scripts/*", s.scriptPost)    // POST /v1/scripts/{name}/run
-		r.Get("/clusters", s.listClusters)    // GET /v1/clusters
-		r.Get("/clusters/{id}", s.getCluster) // GET /v1/clusters/{id}
-		r.Get("/runs", s.listRuns)            // GET /v1/runs
-		r.Get("/runs/{id}", s.getRun)         // GET /v1/runs/{id}
-		r.Get("/demo", s.demoInfo)            // GET /v1/demo
-		r.Post("/demo/load", s.demoLoad)      // POST /v1/demo/load
+		r.Post("/run", s.run)                            // POST /v1/run
+		r.Get("/scripts", s.listScripts)                 // GET /v1/scripts
+		r.Get("/scripts/*", s.scriptGet)                 // GET /v1/scripts/{name}, GET /v1/scripts/{name}/run
+		r.Post("/scripts/*", s.scriptPost)               // POST /v1/scripts/{name}/run
+		r.Get("/clusters", s.listClusters)               // GET /v1/clusters
+		r.Get("/clusters/{id}", s.getCluster)            // GET /v1/clusters/{id}
+		r.Get("/runs", s.listRuns)                       // GET /v1/runs
+		r.Get("/runs/{id}", s.getRun)                    // GET /v1/runs/{id}
+		r.Get("/runs/{id}/checks/{n}.svg", s.checkChart) // GET /v1/runs/{id}/checks/{n}.svg
+		r.Get("/demo", s.demoInfo)                       // GET /v1/demo
+		r.Post("/demo/load", s.demoLoad)                 // POST /v1/demo/load
 	})
 	r.Get("/", s.indexPage)        // GET /
 	r.Get("/probe", s.probeCached) // GET /probe

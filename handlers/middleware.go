@@ -81,6 +81,7 @@ type requestNote struct {
 	problemType string
 	checks      string
 	status      int
+	caller      string // who sends it, for the per-caller share of query slots
 }
 
 type noteKey struct{}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -64,35 +65,74 @@ func (s *server) clusterAllowed(id string) bool {
 }
 
 // admit takes a query slot for a query of the given timeout, waiting up
-// to QueueWait (and no longer than the timeout). When none frees up it
-// returns a 429 problem error with Retry-After; when the caller (ctx)
-// leaves while queued, a KindCanceled *pixie.Error. Otherwise the caller
-// must call release when its query ends.
+// to QueueWait (and no longer than the timeout): first one of the caller's
+// share (Options.MaxConcurrentPerCaller), then one of the gateway's. When
+// none frees up it returns a 429 problem error with Retry-After; when the
+// caller (ctx) leaves while queued, a KindCanceled *pixie.Error. Otherwise
+// the caller must call release when its query ends.
 func (s *server) admit(ctx context.Context, timeout time.Duration) (release func(), err error) {
 	if s.slots == nil {
 		return func() {}, nil
 	}
-	release = func() { <-s.slots }
-	select {
-	case s.slots <- struct{}{}:
-		return release, nil
-	default:
+	var timer *time.Timer // started at the first slot that is not free
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	waitFor := func(slots chan struct{}) error {
+		select {
+		case slots <- struct{}{}:
+			return nil
+		default:
+		}
+		if timer == nil {
+			timer = time.NewTimer(min(s.opts.QueueWait, timeout))
+		}
+		select {
+		case slots <- struct{}{}:
+			return nil
+		case <-ctx.Done():
+			if shuttingDown(ctx) {
+				return shutdownProblem()
+			}
+			// Nobody reads the answer, but the status is what the logs
+			// and metrics record.
+			return &pixie.Error{Kind: pixie.KindCanceled, Message: "the caller left while queued for a query slot", Err: ctx.Err()}
+		case <-timer.C:
+			return errQueueFull
+		}
 	}
-	t := time.NewTimer(min(s.opts.QueueWait, timeout))
-	defer t.Stop()
-	select {
-	case s.slots <- struct{}{}:
-		return release, nil
-	case <-ctx.Done():
-		// Nobody reads the answer, but the status is what the logs and
-		// metrics record.
-		return nil, &pixie.Error{Kind: pixie.KindCanceled, Message: "the caller left while queued for a query slot", Err: ctx.Err()}
-	case <-t.C:
+	leave := func() {}
+	if s.shares != nil {
+		key := callerOf(ctx)
+		mine := s.shares.join(key)
+		if err := waitFor(mine.ch); err != nil {
+			s.shares.leave(key, mine)
+			return nil, s.refuseQueued(err, fmt.Sprintf("this caller already runs its share of %d of the gateway's %d Pixie queries (PXGATE_CALLER_SHARE)", s.shares.limit, cap(s.slots)))
+		}
+		leave = func() { <-mine.ch; s.shares.leave(key, mine) }
+	}
+	if err := waitFor(s.slots); err != nil {
+		leave()
+		return nil, s.refuseQueued(err, fmt.Sprintf("the gateway is running its maximum of %d Pixie queries", cap(s.slots)))
+	}
+	return func() { <-s.slots; leave() }, nil
+}
+
+// errQueueFull is admit's wait for a slot running out.
+var errQueueFull = errors.New("no query slot freed up in time")
+
+// refuseQueued is the answer to a request that found no slot: a 429 with
+// Retry-After saying why (what), or err as it is (the caller left).
+func (s *server) refuseQueued(err error, what string) error {
+	if !errors.Is(err, errQueueFull) {
+		return err
 	}
 	s.metrics.rejected.Inc()
 	retry := max(1, int(s.opts.QueueWait.Round(time.Second)/time.Second))
 	pe := api.NewProblemError(api.ProblemTooManyQueries, http.StatusTooManyRequests,
-		fmt.Sprintf("the gateway is running its maximum of %d Pixie queries; retry in %d s", cap(s.slots), retry))
+		fmt.Sprintf("%s; retry in %d s", what, retry))
 	pe.RetryAfter = time.Duration(retry) * time.Second
-	return nil, pe
+	return pe
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -67,32 +68,37 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 	}
 	var ready atomic.Bool
 	h := handlers.New(handlers.Options{
-		Pixie:            target.client,
-		Logger:           logger,
-		Registry:         prometheus.NewRegistry(),
-		DefaultClusterID: target.pcfg.ClusterID,
-		MaxRows:          cfg.MaxRows,
-		DefaultTimeout:   cfg.DefaultTimeout,
-		MaxTimeout:       cfg.QueryTimeout,
-		MaxBodyBytes:     cfg.MaxBodyBytes,
-		Ready:            ready.Load,
-		Catalog:          catalog,
-		NamedOnly:        !cfg.AllowInline,
-		AllowMutations:   cfg.AllowMutations,
-		AllowedClusters:  cfg.AllowedClusters,
-		MaxConcurrent:    cfg.MaxConcurrent,
-		MaxStreamRows:    cfg.MaxStreamRows,
-		HistorySize:      cfg.HistorySize,
-		Cache:            results,
-		Demo:             target.demoKnob(),
-		Authenticate:     guard.authenticate,
+		Pixie:                  target.client,
+		Logger:                 logger,
+		Registry:               prometheus.NewRegistry(),
+		DefaultClusterID:       target.pcfg.ClusterID,
+		MaxRows:                cfg.MaxRows,
+		DefaultTimeout:         cfg.DefaultTimeout,
+		MaxTimeout:             cfg.QueryTimeout,
+		MaxBodyBytes:           cfg.MaxBodyBytes,
+		Ready:                  ready.Load,
+		Catalog:                catalog,
+		NamedOnly:              !cfg.AllowInline,
+		AllowMutations:         cfg.AllowMutations,
+		AllowedClusters:        cfg.AllowedClusters,
+		MaxConcurrent:          cfg.MaxConcurrent,
+		MaxConcurrentPerCaller: cfg.PerCallerQueries(),
+		MaxStreamRows:          cfg.MaxStreamRows,
+		HistorySize:            cfg.HistorySize,
+		Cache:                  results,
+		Demo:                   target.demoKnob(),
+		Authenticate:           guard.authenticate,
 	})
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on PXGATE_LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 	}
-	srv := newHTTPServer(cfg, h, logger)
+	inflight := &inflight{}
+	srv := newHTTPServer(cfg, inflight.track(h), logger)
+	base, cancelBase := context.WithCancelCause(context.Background())
+	defer cancelBase(nil)
+	srv.BaseContext = func(net.Listener) context.Context { return base }
 	errc := make(chan error, 1)
 	scheme := "http"
 	if guard.certs != nil {
@@ -115,7 +121,66 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	return drain(cfg, srv, &ready, errc, logger)
+	return drain(cfg, srv, &ready, errc, logger, func() {
+		// The grace is over: the queries still running end now, with a
+		// 503 each (logged and recorded like any answer), before their
+		// connections close.
+		cancelBase(handlers.ErrShuttingDown)
+		inflight.wait(lastWords)
+	})
+}
+
+// lastWords bounds how long requests canceled at the end of the shutdown
+// grace get to answer, log and record before their connections close.
+const lastWords = 5 * time.Second
+
+// inflight counts the requests being served, so that shutdown can wait
+// for the ones it canceled to finish answering. (A mutex, not a
+// sync.WaitGroup: a request may still arrive while shutdown waits.)
+type inflight struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n drops to 0 while someone waits
+}
+
+// track wraps h so that every request is counted while it is served.
+func (f *inflight) track(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.n++
+		f.mu.Unlock()
+		defer f.done()
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (f *inflight) done() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n--; f.n == 0 && f.idle != nil {
+		close(f.idle)
+		f.idle = nil
+	}
+}
+
+// wait waits for the requests being served to end, at most for d.
+func (f *inflight) wait(d time.Duration) {
+	f.mu.Lock()
+	if f.n == 0 {
+		f.mu.Unlock()
+		return
+	}
+	if f.idle == nil {
+		f.idle = make(chan struct{})
+	}
+	idle := f.idle
+	f.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+	}
 }
 
 // target is where queries go: the Pixie client, and the embedded demo
@@ -240,8 +305,9 @@ func newHTTPServer(cfg *config.Config, h http.Handler, logger *slog.Logger) *htt
 }
 
 // drain shuts srv down once Serve's context has ended; errc carries the
-// serve loop's result.
-func drain(cfg *config.Config, srv *http.Server, ready *atomic.Bool, errc <-chan error, logger *slog.Logger) error {
+// serve loop's result. graceOver runs when the shutdown grace ends with
+// requests still running, before their connections are closed.
+func drain(cfg *config.Config, srv *http.Server, ready *atomic.Bool, errc <-chan error, logger *slog.Logger, graceOver func()) error {
 	// From now on every response says Connection: close (and idle
 	// keep-alive connections are closed), so clients open new connections,
 	// which the load balancer sends elsewhere, instead of reusing one to
@@ -262,7 +328,8 @@ func drain(cfg *config.Config, srv *http.Server, ready *atomic.Bool, errc <-chan
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		logger.Warn("grace period over, closing remaining connections", "err", err)
+		logger.Warn("grace period over: ending the requests still running, then closing their connections", "err", err)
+		graceOver()
 		_ = srv.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
