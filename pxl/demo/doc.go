@@ -77,10 +77,11 @@
 // when used hold identical data (the http_events of a second depend only
 // on the seed, the second and the load added before it; cumulative
 // counters of process/conn/network stats start at the first use).
-// Storage is one immutable columnar chunk per second (per-chunk string
-// dictionaries with 16-bit codes, UPIDs as pod indexes): 15 minutes at rest
-// are ~70k http_events rows, ~190k rows in all and ~38 MiB (MemoryBytes; ~12
-// MiB of it http_events). Under extreme load
+// Storage is one immutable columnar chunk per second and table, its columns
+// packed by kind into a few slices (per-column string dictionaries with
+// 16-bit codes, UPIDs as pod indexes): 15 minutes at rest are ~70k
+// http_events rows, ~160k rows in all and ~27 MiB (MemoryBytes; ~9 MiB of
+// it http_events; `go run ./bench/demomem` measures the process). Under extreme load
 // (AddLoad accepts up to MaxExtraRPS per service at any moment) the oldest seconds are
 // dropped early to keep at most Options.MaxRows rows (default 1M, ~130
 // MiB). Scans copy the requested columns of the chunks in range out of the
