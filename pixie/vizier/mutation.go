@@ -1,6 +1,7 @@
 package vizier
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,9 +42,14 @@ func (c *Client) executeMutation(ctx context.Context, req *vizierpb.ExecuteScrip
 	if wait <= 0 {
 		wait = DefaultMutationRetry
 	}
+	var last *vizierpb.MutationInfo // the last not-ready report
 	for attempt := 1; ; attempt++ {
 		rd, err := c.attempt(ctx, req, dec, sink)
 		mi := rd.mutation
+		if pending := cmp.Or(notReadyInfo(mi), last); ctx.Err() != nil && pending != nil && !mutationReady(mi) {
+			// The deadline cut an attempt short: say what was pending.
+			return rd.summary, notReady(ctx, pending, attempt, time.Since(start))
+		}
 		if mi == nil || mutationReady(mi) {
 			rd.summary.Stats.MutationAttempts = attempt
 			if mi != nil {
@@ -54,6 +60,7 @@ func (c *Client) executeMutation(ctx context.Context, req *vizierpb.ExecuteScrip
 		if failed := failedMutations(mi); failed != "" {
 			return rd.summary, errorf(pixie.KindExecution, nil, "the script's tracepoints could not be deployed: %s (%s)", failed, mi.GetStatus().GetMessage())
 		}
+		last = mi
 		if ctx.Err() == nil {
 			t := time.NewTimer(wait)
 			select {
@@ -67,6 +74,14 @@ func (c *Client) executeMutation(ctx context.Context, req *vizierpb.ExecuteScrip
 		}
 		wait = min(2*wait, max(MaxMutationRetry, c.cfg.MutationRetry))
 	}
+}
+
+// notReadyInfo returns mi when it reports mutations not ready, else nil.
+func notReadyInfo(mi *vizierpb.MutationInfo) *vizierpb.MutationInfo {
+	if mi == nil || mutationReady(mi) {
+		return nil
+	}
+	return mi
 }
 
 // failedMutations names the mutations in FAILED_STATE or TERMINATED_STATE,
