@@ -126,6 +126,12 @@ type Options struct {
 	// QueueWait is how long a request waits for a query slot; 0 means
 	// DefaultQueueWait.
 	QueueWait time.Duration
+	// AnswerMemory bounds the bytes all answers in flight hold at once
+	// (PXGATE_ANSWER_MEMORY): each leases a base share, and answers held
+	// until their verdict lease what they hold. A run the budget cannot
+	// lease is a 503 with Retry-After, before any byte of it goes out. 0
+	// means DefaultAnswerMemory.
+	AnswerMemory int64
 	// HistorySize is how many recent runs, and separately how many recent
 	// failed runs, GET /v1/runs and the page at / show; 0 means
 	// history.DefaultSize.
@@ -161,6 +167,9 @@ func (o Options) withDefaults() Options {
 	if o.QueueWait <= 0 {
 		o.QueueWait = DefaultQueueWait
 	}
+	if o.AnswerMemory <= 0 {
+		o.AnswerMemory = DefaultAnswerMemory
+	}
 	if o.HistorySize <= 0 {
 		o.HistorySize = history.DefaultSize
 	}
@@ -175,6 +184,7 @@ type server struct {
 	router  chi.Router
 	catalog *scripts.Catalog
 	slots   chan struct{} // one token per running query; nil: no cap
+	budget  *budget       // the memory of the answers in flight
 	history *history.History
 	cache   *cache.Cache
 	index   *template.Template
@@ -216,7 +226,8 @@ func newServer(opts Options) *server {
 	}
 	opts = opts.withDefaults()
 	s := &server{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registry), catalog: opts.Catalog,
-		history: history.New(opts.HistorySize), index: indexTemplate(), cache: opts.Cache}
+		history: history.New(opts.HistorySize), index: indexTemplate(), cache: opts.Cache,
+		budget: &budget{limit: opts.AnswerMemory}}
 	if s.catalog == nil {
 		c, problems, err := scripts.Load(scripts.Options{})
 		if err != nil || len(problems) > 0 {

@@ -135,16 +135,19 @@ func TestMutatesPrecheck(t *testing.T) {
 	}
 }
 
-// TestRunContentLength checks that an answer that fits in the encoder's
-// buffer is sent with a Content-Length, and a larger one in chunks.
+// TestRunContentLength checks that a JSON answer that fits in the
+// encoder's buffer, or is held for its verdict, is sent with a
+// Content-Length, and a larger streamed one in chunks.
 func TestRunContentLength(t *testing.T) {
 	t.Parallel()
+	streamed := `{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')\n"}`
 	for _, tc := range []struct {
+		body    string
 		rows    int
 		chunked bool
-	}{{100, false}, {1000, true}} {
+	}{{perfBody, 100, false}, {perfBody, 1000, false}, {streamed, 100, false}, {streamed, 1000, true}} {
 		srv := httptest.NewServer(New(Options{Pixie: newLETPixie(t, tc.rows)}))
-		resp, err := srv.Client().Post(srv.URL+"/v1/run", "application/json", strings.NewReader(perfBody))
+		resp, err := srv.Client().Post(srv.URL+"/v1/run", "application/json", strings.NewReader(tc.body))
 		if err != nil {
 			t.Fatal(err)
 		}

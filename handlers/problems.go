@@ -111,7 +111,7 @@ const displayHint = "end the script with px.display(df, 'output') so that it out
 func classify(err error, timeout time.Duration) failure {
 	var sinkProblem *api.ProblemError
 	if errors.As(err, &sinkProblem) {
-		return failure{problem: sinkProblem.Problem, level: slog.LevelDebug}
+		return failure{problem: sinkProblem.Problem, retryAfter: sinkProblem.RetryAfter, level: slog.LevelDebug}
 	}
 	var ce *pixie.CompileError
 	if errors.As(err, &ce) {

@@ -82,6 +82,7 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		AllowedClusters:  cfg.AllowedClusters,
 		MaxConcurrent:    cfg.MaxConcurrent,
 		MaxStreamRows:    cfg.MaxStreamRows,
+		AnswerMemory:     cfg.AnswerMemory,
 		HistorySize:      cfg.HistorySize,
 		Cache:            results,
 		Demo:             target.demoKnob(),
