@@ -170,6 +170,7 @@ type gateway struct {
 	cmd    *exec.Cmd
 	base   string
 	times  []time.Duration
+	cpu    []time.Duration // the child's CPU time per answer
 	bytes  int64
 }
 
@@ -206,6 +207,7 @@ func startGateway(bin binary, format, addr string, rows int) (*gateway, error) {
 
 // measure runs the query once through the gateway and reads the answer.
 func (g *gateway) measure() error {
+	cpu0 := g.cpuTime()
 	start := time.Now()
 	resp, err := http.Post(g.base+"/v1/run?format="+g.format, "application/json", strings.NewReader(`{"script": `+strconv.Quote(script)+`}`))
 	if err != nil {
@@ -220,7 +222,25 @@ func (g *gateway) measure() error {
 		return fmt.Errorf("%s %s: status %d, trailers %v", g.bin.name, g.format, resp.StatusCode, resp.Trailer)
 	}
 	g.times, g.bytes = append(g.times, time.Since(start)), n
+	g.cpu = append(g.cpu, g.cpuTime()-cpu0)
 	return nil
+}
+
+// cpuTime is the child's user and system CPU time so far (/proc/PID/stat,
+// in clock ticks of 10 ms).
+func (g *gateway) cpuTime() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", g.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	_, rest, _ := strings.Cut(string(b), ") ") // the command name may hold spaces
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.Atoi(f[11])
+	stime, _ := strconv.Atoi(f[12])
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 // peakRSS is the child's VmHWM in MiB.
@@ -246,12 +266,12 @@ func (g *gateway) stop() {
 // report prints the table: medians, ratio to the bare loop, peak RSS.
 func report(bare []time.Duration, bareBytes int64, cases []*gateway) {
 	b := median(bare)
-	fmt.Printf("\n%-28s %10s %8s %10s %12s %10s\n", "", "median", "x bare", "MB/s", "bytes", "peak RSS")
-	fmt.Printf("%-28s %10s %8s %10.0f %12d %10s\n", "bare gRPC receive (no decode)", b.Round(time.Millisecond), "1.00", float64(bareBytes)/b.Seconds()/1e6, bareBytes, "-")
+	fmt.Printf("\n%-30s %8s %7s %10s %7s %11s %12s\n", "", "median", "x bare", "pxgate CPU", "MB/s", "bytes", "peak RSS")
+	fmt.Printf("%-30s %8s %7s %10s %7.0f %11d %12s\n", "bare gRPC receive (no decode)", b.Round(time.Millisecond), "1.00", "-", float64(bareBytes)/b.Seconds()/1e6, bareBytes, "-")
 	for _, g := range cases {
 		m := median(g.times)
-		fmt.Printf("%-28s %10s %8.2f %10.0f %12d %8.1f MiB\n", g.bin.name+" "+g.format, m.Round(time.Millisecond), m.Seconds()/b.Seconds(),
-			float64(g.bytes)/m.Seconds()/1e6, g.bytes, g.peakRSS())
+		fmt.Printf("%-30s %8s %7.2f %10s %7.0f %11d %8.1f MiB\n", g.bin.name+" "+g.format, m.Round(time.Millisecond), m.Seconds()/b.Seconds(),
+			median(g.cpu), float64(g.bytes)/m.Seconds()/1e6, g.bytes, g.peakRSS())
 	}
 }
 
