@@ -3,6 +3,7 @@ package api
 import (
 	"io"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -25,6 +26,8 @@ func DecodeDemoLoad(r io.Reader) (*DemoLoad, error) {
 	switch {
 	case d.Service == "":
 		return nil, fieldErrorf("service", "service is required, e.g. default/consumer")
+	case !strings.Contains(d.Service, "/"):
+		return nil, fieldErrorf("service", "service %q must be namespace/name, as scripts' px.Service arguments are, e.g. default/%s", d.Service, d.Service)
 	case !(d.RPS > 0) || math.IsInf(d.RPS, 0):
 		return nil, fieldErrorf("rps", "rps must be a positive number of extra requests per second")
 	}
@@ -52,4 +55,16 @@ type DemoLoadAccepted struct {
 // DemoInfo is the body of GET /v1/demo.
 type DemoInfo struct {
 	Services []string `json:"services"`
+	// Load holds the services with extra load running now (added with
+	// POST /v1/demo/load), so that an experiment can check that its load
+	// took effect.
+	Load map[string]DemoServiceLoad `json:"load"`
+}
+
+// DemoServiceLoad is the extra load running on one demo service.
+type DemoServiceLoad struct {
+	// ExtraRPS is the extra requests per second now, all loads together.
+	ExtraRPS float64 `json:"extra_rps"`
+	// Until is when the last of those loads ends (RFC 3339).
+	Until string `json:"until"`
 }

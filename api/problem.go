@@ -105,6 +105,9 @@ const (
 	// 429: the demo cluster has no room for more load on that service now
 	// (POST /v1/demo/load).
 	ProblemDemoLoadLimit = ProblemTypePrefix + "demo-load-limit"
+	// 503: the gateway shut down before the query finished (its shutdown
+	// grace ran out); retry, another replica answers.
+	ProblemShuttingDown = ProblemTypePrefix + "shutting-down"
 )
 
 // problemTitles holds the one title of each problem type.
@@ -135,6 +138,7 @@ var problemTitles = map[string]string{
 	ProblemTooManyQueries:       "Too many queries",
 	ProblemDemoLoadLimit:        "The demo has no room for this load",
 	ProblemMemoryBudget:         "The gateway's memory budget is spent",
+	ProblemShuttingDown:         "The gateway is shutting down",
 }
 
 // ProblemTitle is the one title of problems of type typ ("" for a type

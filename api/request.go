@@ -26,8 +26,11 @@ type RunRequest struct {
 	Script string `json:"script,omitempty"`
 	// ScriptName names a script of pxgate's catalog instead.
 	ScriptName string `json:"script_name,omitempty"`
-	// Func, with Script only, calls this function of the script (Vizier
-	// exec_funcs) with Args instead of running its own px.display calls.
+	// Func calls this function of the script (Vizier exec_funcs) with Args
+	// instead of running its own px.display calls. With ScriptName it picks
+	// one of the catalog script's functions (GET /v1/scripts lists them);
+	// a catalog script that neither displays nor has a default function
+	// needs it.
 	Func string `json:"func,omitempty"`
 	// Args are the function's or the named script's arguments, as strings;
 	// Vizier (or the catalog) types them by the parameters' annotations.
@@ -224,11 +227,6 @@ func (r *RunRequest) Validate() error {
 		return fieldErrorf("script_name", "script and script_name are exclusive; set one")
 	case r.ScriptName == "" && strings.TrimSpace(r.Script) == "":
 		return fieldErrorf("script", "script is blank")
-	}
-	// func calls a function of the inline script; a catalog script already
-	// says how it is called.
-	if r.Func != "" && r.Script == "" {
-		return fieldErrorf("func", "func calls a function of an inline script and cannot be used with script_name")
 	}
 	// Arguments need something that takes parameters: an inline script's
 	// own top level has none.

@@ -86,7 +86,7 @@ func TestValidate(t *testing.T) {
 		{"nothing to run is refused", api.RunRequest{}, "script"},
 		{"script and script_name together are refused", api.RunRequest{Script: "x", ScriptName: "y"}, "script_name"},
 		{"a blank script is refused", api.RunRequest{Script: " \n\t"}, "script"},
-		{"func with script_name is refused", api.RunRequest{ScriptName: "y", Func: "f"}, "func"},
+		{"func with script_name picks a function of the catalog script", api.RunRequest{ScriptName: "y", Func: "f", Args: map[string]string{"a": "1"}}, ""},
 		{"args for an inline script without func are refused", api.RunRequest{Script: "x", Args: map[string]string{"a": "1"}}, "args"},
 		{"an empty argument name is refused", api.RunRequest{Script: "x", Func: "f", Args: map[string]string{"": "1"}}, "args"},
 		{"a timeout that is not a duration is refused", api.RunRequest{Script: "x", Timeout: "30"}, "timeout"},

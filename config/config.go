@@ -44,10 +44,11 @@ type Config struct {
 	DemoVizierAddr string   `envconfig:"PXGATE_DEMO_VIZIER_ADDR" default:"127.0.0.1:0" desc:"address of the demo cluster's Vizier (gRPC, plaintext), for other Pixie clients"`
 	ScriptsDir     string   `envconfig:"PXGATE_SCRIPTS_DIR" desc:"directory of user .pxl scripts for the named catalog"`
 	AllowInline    bool     `envconfig:"PXGATE_ALLOW_INLINE" default:"true" desc:"accept inline PxL (false: named scripts only)"`
-	AllowMutations bool     `envconfig:"PXGATE_ALLOW_MUTATIONS" default:"false" desc:"run scripts that change the cluster (pxtrace tracepoints)"`
+	AllowMutations bool     `envconfig:"PXGATE_ALLOW_MUTATIONS" default:"false" desc:"run scripts that change the cluster (pxtrace tracepoints, pxconfig agent settings)"`
 	AuthTokensFile string   `envconfig:"PXGATE_AUTH_TOKENS_FILE" desc:"file of caller bearer tokens, one per line (re-read on change and SIGHUP)"`
 	AuthOpenPaths  []string `envconfig:"PXGATE_AUTH_OPEN_PATHS" default:"/healthz,/readyz,/metrics" desc:"paths served without a caller token"`
 	MaxConcurrent  int      `envconfig:"PXGATE_MAX_CONCURRENT" default:"16" desc:"Pixie queries run at once; more are refused with 429"`
+	CallerShare    float64  `envconfig:"PXGATE_CALLER_SHARE" default:"0.5" desc:"share of PXGATE_MAX_CONCURRENT one caller (token, or address without tokens) may hold at once; 1: no per-caller cap"`
 	// QueryTimeout caps every query; DefaultTimeout applies when a request names none.
 	QueryTimeout    time.Duration `envconfig:"PXGATE_QUERY_TIMEOUT" default:"60s" desc:"longest a query may run (requests asking more are capped)"`
 	DefaultTimeout  time.Duration `envconfig:"PXGATE_DEFAULT_TIMEOUT" default:"30s" desc:"query timeout when a request gives none"`
@@ -220,6 +221,9 @@ func (c *Config) validateServing(bad func(format string, args ...any)) {
 func (c *Config) validateLimits(bad func(format string, args ...any)) {
 	if c.MaxConcurrent < 1 {
 		bad("PXGATE_MAX_CONCURRENT must be at least 1; got %d", c.MaxConcurrent)
+	}
+	if !(c.CallerShare > 0 && c.CallerShare <= 1) {
+		bad("PXGATE_CALLER_SHARE must be in (0, 1], a share of PXGATE_MAX_CONCURRENT; got %v", c.CallerShare)
 	}
 	if c.QueryTimeout <= 0 {
 		bad("PXGATE_QUERY_TIMEOUT must be positive; got %s", c.QueryTimeout)
@@ -443,6 +447,13 @@ func (c *Config) Encrypt() bool {
 	return c.DirectAddr == "" && !c.DemoOn
 }
 
+// PerCallerQueries is how many queries one caller may run at once:
+// PXGATE_CALLER_SHARE of PXGATE_MAX_CONCURRENT, rounded down, at least 1.
+// It equals MaxConcurrent when the share is 1 (no per-caller cap).
+func (c *Config) PerCallerQueries() int {
+	return max(1, min(c.MaxConcurrent, int(c.CallerShare*float64(c.MaxConcurrent))))
+}
+
 // CloudOrDefault returns the cloud address that applies in cloud mode.
 func (c *Config) CloudOrDefault() string {
 	if c.CloudAddr != "" {
@@ -484,6 +495,7 @@ func (c *Config) Print(w io.Writer) error {
 		{"PXGATE_AUTH_TOKENS_FILE", c.AuthTokensFile},
 		{"PXGATE_AUTH_OPEN_PATHS", strings.Join(c.AuthOpenPaths, ",")},
 		{"PXGATE_MAX_CONCURRENT", fmt.Sprint(c.MaxConcurrent)},
+		{"PXGATE_CALLER_SHARE", fmt.Sprintf("%v (%d queries per caller)", c.CallerShare, c.PerCallerQueries())},
 		{"PXGATE_QUERY_TIMEOUT", c.QueryTimeout.String()},
 		{"PXGATE_DEFAULT_TIMEOUT", c.DefaultTimeout.String()},
 		{"PXGATE_MAX_ROWS", fmt.Sprint(c.MaxRows)},

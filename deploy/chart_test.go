@@ -3,6 +3,8 @@ package deploy
 import (
 	"maps"
 	"net"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -723,5 +725,21 @@ func TestKubeVersion(t *testing.T) {
 	}
 	if c.Metadata.APIVersion != "v2" || c.Metadata.AppVersion == "" {
 		t.Errorf("Chart.yaml: apiVersion %q appVersion %q", c.Metadata.APIVersion, c.Metadata.AppVersion)
+	}
+	// Helm built by `go install` (as this module links it) assumes
+	// Kubernetes v1.20.0 when no cluster is asked (helm template), which
+	// the chart refuses: the README says so and shows --kube-version.
+	def := chartutil.DefaultCapabilities.KubeVersion.Version
+	if chartutil.IsCompatibleRange(c.Metadata.KubeVersion, def) {
+		t.Errorf("kubeVersion %q now accepts Helm's default %s: the README's `helm template --kube-version` section is stale", c.Metadata.KubeVersion, def)
+	}
+	readme, err := os.ReadFile(filepath.Join(chartDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"assumes **" + def + "**", "--kube-version 1.31.0", `kubeVersion: "` + c.Metadata.KubeVersion + `"`} {
+		if !strings.Contains(string(readme), want) {
+			t.Errorf("README.md does not say %q", want)
+		}
 	}
 }

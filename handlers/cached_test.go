@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -159,6 +160,7 @@ func TestDemoLoadKnob(t *testing.T) {
 		{`{"service": "default/consumer", "rps": 1, "duration": "forever"}`, "duration"},
 		{`{"service": "default/consumer", "rps": 1, "duration": "2h"}`, "duration"},
 		{`{"svc": "x"}`, "svc"},
+		{`{"service": "consumer", "rps": 1, "duration": "1s"}`, "service"}, // namespace/name, as scripts take it
 		{`{"service": "default/consumer", "rps": 1, "duration": "1s"} {"rps": 1900}`, ""},
 	} {
 		p := e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(tc.body)).problem(t, http.StatusBadRequest, api.ProblemInvalidRequest)
@@ -178,8 +180,14 @@ func TestDemoLoadKnob(t *testing.T) {
 	if resp := e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(`{"service": "default/frontend", "rps": 1900, "duration": "60s"}`)); resp.status != http.StatusAccepted {
 		t.Errorf("another service has its own limit: got %d %s", resp.status, resp.body)
 	}
-	if info := e.do(t, http.MethodGet, "/v1/demo", "", nil); info.status != http.StatusOK || !strings.Contains(string(info.body), "default/consumer") {
-		t.Errorf("GET /v1/demo: %d %s", info.status, info.body)
+	// GET /v1/demo shows the load running, so an experiment can check it.
+	info := e.do(t, http.MethodGet, "/v1/demo", "", nil)
+	var got api.DemoInfo
+	if err := json.Unmarshal(info.body, &got); err != nil || info.status != http.StatusOK {
+		t.Fatalf("GET /v1/demo: %d %s", info.status, info.body)
+	}
+	if l := got.Load["default/consumer"]; l.ExtraRPS != 100 || l.Until == "" || got.Load["default/frontend"].ExtraRPS != 1900 || len(got.Load) != 2 {
+		t.Errorf("GET /v1/demo load: %+v, want consumer 100 and frontend 1900 extra rps", got.Load)
 	}
 	off := newEnv(t, nil)
 	off.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(`{"service": "default/consumer", "rps": 1, "duration": "1s"}`)).

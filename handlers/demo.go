@@ -18,6 +18,9 @@ type DemoCluster interface {
 	AddLoad(service string, extraRPS float64, d time.Duration) error
 	// Services lists the demo's services (namespace/name).
 	Services() []string
+	// LoadNow is the extra load running on a service now (requests per
+	// second) and when the last of it ends; 0 when none runs.
+	LoadNow(service string) (extraRPS float64, until time.Time)
 }
 
 // maxDemoLoad bounds one load request's duration.
@@ -29,7 +32,13 @@ func (s *server) demoInfo(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, api.DemoInfo{Services: s.opts.Demo.Services()})
+	info := api.DemoInfo{Services: s.opts.Demo.Services(), Load: map[string]api.DemoServiceLoad{}}
+	for _, svc := range info.Services {
+		if rps, until := s.opts.Demo.LoadNow(svc); rps > 0 {
+			info.Load[svc] = api.DemoServiceLoad{ExtraRPS: rps, Until: until.Format(time.RFC3339)}
+		}
+	}
+	s.writeJSON(w, r, http.StatusOK, info)
 }
 
 // demoLoad serves POST /v1/demo/load: more traffic on a demo service, so

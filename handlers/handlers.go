@@ -8,6 +8,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -37,6 +38,13 @@ const (
 	headerContentType    = "Content-Type"
 	contentTypeYAML      = "application/yaml"
 )
+
+// ErrShuttingDown is the cause to cancel the requests' base context with
+// (context.WithCancelCause, http.Server.BaseContext) when the shutdown
+// grace runs out: queries still running end with a 503 shutting-down
+// answer (or a stream's error end), logged and recorded, instead of a
+// connection closed without a word.
+var ErrShuttingDown = errors.New("pxgate is shutting down")
 
 // Pixie is what the handlers need from Pixie. *vizier.Client implements it;
 // implementations must be safe for concurrent use.
@@ -123,6 +131,11 @@ type Options struct {
 	// finds no slot within QueueWait gets a 429 with Retry-After. 0 means
 	// no cap.
 	MaxConcurrent int
+	// MaxConcurrentPerCaller caps the queries one caller (its bearer token
+	// when Authenticate is set, else its address) runs at once, within
+	// MaxConcurrent; more wait like any request for a slot, then get a
+	// 429. 0, or not below MaxConcurrent, means no per-caller cap.
+	MaxConcurrentPerCaller int
 	// QueueWait is how long a request waits for a query slot; 0 means
 	// DefaultQueueWait.
 	QueueWait time.Duration
@@ -185,6 +198,7 @@ type server struct {
 	catalog *scripts.Catalog
 	slots   chan struct{} // one token per running query; nil: no cap
 	budget  *budget       // the memory of the answers in flight
+	shares  *callerShares // per-caller caps within slots; nil: none
 	history *history.History
 	cache   *cache.Cache
 	index   *template.Template
@@ -237,6 +251,9 @@ func newServer(opts Options) *server {
 	}
 	if opts.MaxConcurrent > 0 {
 		s.slots = make(chan struct{}, opts.MaxConcurrent)
+		if opts.MaxConcurrentPerCaller > 0 && opts.MaxConcurrentPerCaller < opts.MaxConcurrent {
+			s.shares = newCallerShares(opts.MaxConcurrentPerCaller)
+		}
 	}
 	s.routes()
 	return s
@@ -253,6 +270,9 @@ func (s *server) routes() {
 	r.Use(s.metrics.instrument)
 	if opts.Authenticate != nil {
 		r.Use(opts.Authenticate)
+	}
+	if s.shares != nil {
+		r.Use(s.identifyCaller)
 	}
 	r.Use(s.strictQuery)
 	r.NotFound(s.notFound)

@@ -161,10 +161,22 @@ func baseURL(r *http.Request) string {
 }
 
 // curlLine is a command that runs the script with its defaults; required
-// arguments are left as <name> placeholders.
+// arguments are left as <name> placeholders. A script that needs func gets
+// its live view's first function (else its first function).
 func curlLine(base string, sc api.Script) string {
 	var q []string
-	for _, p := range sc.Params {
+	params := sc.Params
+	if sc.NeedsFunc && len(sc.Functions) > 0 {
+		f := sc.Functions[0]
+		for _, g := range sc.Functions {
+			if g.View {
+				f = g
+				break
+			}
+		}
+		q, params = append(q, "func="+url.QueryEscape(f.Name)), f.Params
+	}
+	for _, p := range params {
 		switch {
 		case p.Default != nil:
 			q = append(q, url.QueryEscape(p.Name)+"="+url.QueryEscape(*p.Default))

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -68,43 +69,90 @@ func routePattern(r *http.Request) string {
 }
 
 // quietRoutes are polled by machines; their successes are logged at Debug.
-// (A /probe whose query failed is logged as the failure it is; failed
-// verdicts are in the run history.)
+// (A /probe whose query failed is logged as the failure it is, and one
+// whose verdict failed with its checks.)
 var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/probe": true}
 
+// requestNote is what a request's log line says beyond its status, filled
+// in by the handlers: the problem type of a failure, the failed checks of
+// a verdict, and the status the run history recorded when it is not the
+// one written (a stream cut after its 200 went out).
+type requestNote struct {
+	problemType string
+	checks      string
+	status      int
+	caller      string // who sends it, for the per-caller share of query slots
+}
+
+type noteKey struct{}
+
+// noteOf returns r's note; one that logs nowhere when r did not pass
+// through logRequests (tests of single handlers).
+func noteOf(r *http.Request) *requestNote {
+	if n, ok := r.Context().Value(noteKey{}).(*requestNote); ok {
+		return n
+	}
+	return &requestNote{}
+}
+
 // logRequests logs one line per request once it is done: method, route
-// pattern, status, duration and request id. Server errors are logged at
-// Error, client errors (and polled routes) at Debug. Bodies, headers and
-// query strings are never logged: they may hold PxL or secrets.
+// pattern, status, duration and request id, and for a failure its problem
+// type, for a failed verdict its failed checks. Server errors are logged at
+// Error; client errors and failed verdicts at Info, so that a user
+// debugging a failing experiment finds them at the default level; polled
+// routes' successes at Debug. Bodies, headers and query strings are never
+// logged: they may hold PxL or secrets (check summaries hide secret
+// argument values).
 func (s *server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		defer func() {
-			status := ww.Status()
-			if status == 0 {
-				status = http.StatusOK // nothing written: net/http sends 200
-			}
-			route := routePattern(r)
-			level := slog.LevelInfo
-			switch {
-			case status == http.StatusServiceUnavailable && route == "/readyz":
-				level = slog.LevelDebug // not ready (starting, shutting down) is a state, not a fault
-			case status >= 500:
-				level = slog.LevelError
-			case status >= 400, quietRoutes[route]:
-				level = slog.LevelDebug
-			}
-			s.log.LogAttrs(r.Context(), level, "http request",
-				slog.String("method", r.Method),
-				slog.String("route", route),
-				slog.Int("status", status),
-				slog.Float64("duration_seconds", time.Since(start).Seconds()),
-				slog.String("request_id", middleware.GetReqID(r.Context())),
-			)
-		}()
+		note := &requestNote{}
+		r = r.WithContext(context.WithValue(r.Context(), noteKey{}, note))
+		defer func() { s.logRequest(r, ww.Status(), note, time.Since(start)) }()
 		next.ServeHTTP(ww, r)
 	})
+}
+
+// logRequest writes a request's log line (see logRequests).
+func (s *server) logRequest(r *http.Request, written int, note *requestNote, elapsed time.Duration) {
+	if written == 0 {
+		written = http.StatusOK // nothing written: net/http sends 200
+	}
+	status := written
+	if note.status != 0 {
+		status = note.status // the real outcome, e.g. 499 for a stream cut after its 200
+	}
+	route := routePattern(r)
+	level := slog.LevelInfo
+	switch {
+	case status == http.StatusServiceUnavailable && route == "/readyz":
+		level = slog.LevelDebug // not ready (starting, shutting down) is a state, not a fault
+	case note.checks != "":
+		// A failed verdict, whatever its fail_status: the system deviated,
+		// the gateway did not fail.
+	case status >= 500:
+		level = slog.LevelError
+	case status < 400 && quietRoutes[route]:
+		level = slog.LevelDebug
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.Float64("duration_seconds", elapsed.Seconds()),
+		slog.String("request_id", middleware.GetReqID(r.Context())),
+	}
+	if status != written {
+		attrs = append(attrs, slog.Int("written_status", written))
+	}
+	if note.problemType != "" {
+		attrs = append(attrs, slog.String("problem_type", note.problemType))
+	}
+	if note.checks != "" {
+		attrs = append(attrs, slog.String("failed_checks", note.checks))
+	}
+	s.log.LogAttrs(r.Context(), level, "http request", attrs...)
 }
 
 // strictQuery answers 400 to a query string that does not parse.

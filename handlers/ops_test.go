@@ -193,3 +193,65 @@ func TestClusters(t *testing.T) {
 		t.Errorf("unhealthy: got %d %s, want the cluster listed as not queryable", resp.status, resp.body)
 	}
 }
+
+// logLine returns the "http request" log line of the request whose answer
+// is resp, decoded.
+func (e *env) logLine(t *testing.T, resp response) map[string]any {
+	t.Helper()
+	id := resp.header.Get("X-Request-Id")
+	for _, l := range strings.Split(e.logs.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "http request" && m["request_id"] == id {
+			return m
+		}
+	}
+	t.Fatalf("no log line for request %s", id)
+	return nil
+}
+
+// TestLogsExplainFailures: the client errors and failed verdicts a user
+// debugging a failing experiment meets are logged at Info, the default
+// level, with the problem type or the failed checks; secret argument
+// values never appear.
+func TestLogsExplainFailures(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakevizier.StaticHandler(letPlan()))
+	for _, tc := range []struct {
+		name    string
+		resp    response
+		status  int
+		problem string
+		checks  string
+	}{
+		{"a bad body", e.run(t, "{"), 400, "invalid-request", ""},
+		{"not JSON", e.do(t, http.MethodPost, "/v1/run", "text/plain", strings.NewReader("x")), 415, "unsupported-media-type", ""},
+		{"an unknown script", e.do(t, http.MethodGet, "/v1/scripts/nope/run", "", nil), 404, "unknown-script", ""},
+		{"a misspelled column", e.do(t, http.MethodGet, letRun+"?service=default/consumer&expect=p99(latency_p999)<300ms", "", nil), 400, "invalid-tolerance", ""},
+		{"a failed verdict", e.do(t, http.MethodGet, letRun+"?service=default/consumer&expect=p99(latency_p99)<1ms", "", nil), 417, "", "p99(latency_p99)<1ms: "},
+		{"a failed verdict naming a secret argument", e.run(t, map[string]any{
+			"script": "import px\ndef f(api_token: str):\n    return px.DataFrame('http_events')\n", "func": "f",
+			"args":       map[string]string{"api_token": "s3cr3t-logged-check"},
+			"tolerances": []any{map[string]any{"name": "p99 as s3cr3t-logged-check", "expect": "max(latency_p99) < 1ms"}},
+		}), 417, "", "p99 as <masked>: "},
+		{"a failed verdict with its own status", e.run(t, map[string]any{"script": letScript(t), "fail_status": 503, "tolerances": []any{map[string]any{"expect": "max(latency_p99) < 1ms"}}}), 503, "", "max(latency_p99) < 1ms: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.resp.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", tc.resp.status, tc.status, tc.resp.body)
+			}
+			l := e.logLine(t, tc.resp)
+			if l["level"] != "INFO" || l["status"] != float64(tc.status) {
+				t.Errorf("logged %v at %v, want %d at INFO", l["status"], l["level"], tc.status)
+			}
+			if got, _ := l["problem_type"].(string); got != tc.problem {
+				t.Errorf("problem_type %q, want %q", got, tc.problem)
+			}
+			if got, _ := l["failed_checks"].(string); !strings.HasPrefix(got, tc.checks) || (tc.checks == "") != (got == "") {
+				t.Errorf("failed_checks %q, want it to start with %q", got, tc.checks)
+			}
+		})
+	}
+	if strings.Contains(e.logs.String(), "s3cr3t-logged-check") {
+		t.Error("a secret argument value reached the log")
+	}
+}

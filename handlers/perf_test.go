@@ -115,7 +115,8 @@ func TestMutatesPrecheck(t *testing.T) {
 		"import pxtrace\n", "  import  pxtrace as t\n", "from pxtrace import probe\n",
 		"x = pxtrace.kprobe()\n", "pxtrace.UpsertTracepoint('t', 't', fn, pxtrace.kprobe(), '5m')\n",
 		"UpsertTracepoint\n", "DeleteTracepoint('t')\n", "xUpsertTracepoint\n", "UpsertTracepoints\n",
-		"Tracepoint\n", "import pxtracer\n", "# pxtrace\n", "mypxtrace.x\n", "PXTRACE.x\n", "import px # no pxtrace here\n",
+		"Tracepoint\n", "import pxtracer\n", "import pxconfig\n", "from pxconfig import set_agent_config\n",
+		"pxconfig.set_agent_config('pod', 'gprof', 'true', '5m')\n", "import pxconfigs\n", "# pxconfig\n", "# pxtrace\n", "mypxtrace.x\n", "PXTRACE.x\n", "import px # no pxtrace here\n",
 	}
 	c, _, err := scripts.Load(scripts.Options{})
 	if err != nil {

@@ -26,7 +26,7 @@ import (
 // probeReserved are /probe's own query parameters; every other one is an
 // argument of the script.
 var probeReserved = map[string]bool{
-	"script": true, "expect": true, "cluster_id": true, "timeout": true, "rows": true, "debug": true,
+	"script": true, "func": true, "expect": true, "cluster_id": true, "timeout": true, "rows": true, "debug": true,
 }
 
 const (

@@ -248,7 +248,9 @@ func (s *server) logFailure(r *http.Request, err error, timeout time.Duration, s
 // answerFailure answers a failure: its problem (with Retry-After when it
 // says when to retry), or a bare 499 when the caller went away.
 func (s *server) answerFailure(w http.ResponseWriter, r *http.Request, f failure) {
+	noteOf(r).problemType = strings.TrimPrefix(f.problem.Type, api.ProblemTypePrefix)
 	if f.canceled {
+		noteOf(r).problemType = "canceled"
 		w.WriteHeader(statusClientClosedRequest)
 		return
 	}

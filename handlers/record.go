@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/history"
+	"github.com/pxgate/pxgate/tolerance"
 )
 
 // runOutcome is how a run ended, for the history.
@@ -178,6 +180,11 @@ func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
 	default:
 		run.Outcome = history.OutcomeFail
 	}
+	note := noteOf(r)
+	note.status = o.status
+	if v != nil && !v.Passed {
+		note.checks = failedChecks(v, p.secrets)
+	}
 	if v != nil {
 		hv := &history.Verdict{Passed: v.Passed, Checks: make([]history.Check, len(v.Checks))}
 		for i, c := range v.Checks {
@@ -187,6 +194,42 @@ func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
 		run.Verdict = hv
 	}
 	s.history.Add(run)
+}
+
+// maxLoggedChecks bounds the failed-checks summary of a log line.
+const maxLoggedChecks = 512
+
+// failedChecks sums up a failed verdict's failing checks on one line, for
+// the request's log line: each check's name, value and threshold, secret
+// argument values hidden.
+func failedChecks(v *tolerance.Verdict, secrets []string) string {
+	var b strings.Builder
+	for _, c := range v.Checks {
+		if c.Passed {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(c.Name)
+		b.WriteString(": ")
+		if c.Value == nil {
+			b.WriteString("no value")
+		} else {
+			b.WriteString(strconv.FormatFloat(*c.Value, 'g', 6, 64))
+			if c.Unit != "" {
+				b.WriteString(c.Unit)
+			}
+		}
+		if b.Len() > maxLoggedChecks {
+			break
+		}
+	}
+	s := redact(b.String(), secrets)
+	if len(s) > maxLoggedChecks {
+		s = clip(s[:maxLoggedChecks])
+	}
+	return s
 }
 
 // historyError sums up a problem for the history.

@@ -203,7 +203,7 @@ func (s *server) resolve(ctx context.Context, req *api.RunRequest) (pixie.Reques
 			return q, api.NewProblemError(api.ProblemBrokenScript, http.StatusInternalServerError,
 				fmt.Sprintf("script %q is in the catalog but cannot run: %s", sc.Name, sc.Error))
 		}
-		fn, err := sc.Bind(req.Args)
+		fn, err := sc.Bind(req.Func, req.Args)
 		if err != nil {
 			return q, bindProblem(err, req.Args)
 		}
@@ -225,12 +225,18 @@ func (s *server) resolve(ctx context.Context, req *api.RunRequest) (pixie.Reques
 	return q, nil
 }
 
-// bindProblem is the 400 of arguments a catalog script does not take. The
-// messages quote values; secret ones stay hidden even here (Chaos Toolkit
+// bindProblem is the 400 of a function or arguments a catalog script does
+// not take. The messages quote values; secret ones stay hidden even here (Chaos Toolkit
 // journals keep answers).
 func bindProblem(err error, args map[string]string) error {
 	secrets := secretValues(args)
 	pe := api.NewProblemError(api.ProblemInvalidRequest, http.StatusBadRequest, redact(err.Error(), secrets))
+	if fe := (*scripts.FuncError)(nil); errors.As(err, &fe) {
+		// The script needs func, or func names none of its functions: the
+		// message lists them with their parameters.
+		pe.Problem.Errors = []api.FieldError{{Field: "func", Message: pe.Problem.Detail}}
+		return pe
+	}
 	var ae *scripts.ArgError
 	if errors.As(err, &ae) {
 		for _, ap := range ae.Problems {

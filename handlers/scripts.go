@@ -132,13 +132,22 @@ func (s *server) lookupScript(ctx context.Context, name, field string, status in
 func apiScript(sc *scripts.Script, withSource bool) api.Script {
 	out := api.Script{
 		Name: sc.Name, Title: sc.Title, Description: sc.Description, Origin: sc.Origin,
-		Entry: sc.Entry, Tables: sc.Tables, Error: sc.Error, Params: make([]api.ScriptParam, 0, len(sc.Params)),
+		Entry: sc.Entry, Tables: sc.Tables, Error: sc.Error, Params: apiParams(sc.Params),
+		Functions: make([]api.ScriptFunction, 0, len(sc.Functions)), NeedsFunc: sc.NeedsFunc(), Pending: sc.Pending,
 	}
-	for _, p := range sc.Params {
-		out.Params = append(out.Params, api.ScriptParam{Name: p.Name, Type: p.Type, Default: p.Default, Description: p.Description, Required: p.Required})
+	for _, f := range sc.Functions {
+		out.Functions = append(out.Functions, api.ScriptFunction{Name: f.Name, Description: f.Description, Params: apiParams(f.Params), View: f.View})
 	}
 	if withSource {
 		out.Source = sc.Source
+	}
+	return out
+}
+
+func apiParams(ps []scripts.Param) []api.ScriptParam {
+	out := make([]api.ScriptParam, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, api.ScriptParam{Name: p.Name, Type: p.Type, Default: p.Default, Description: p.Description, Required: p.Required})
 	}
 	return out
 }
@@ -148,7 +157,7 @@ func apiScript(sc *scripts.Script, withSource bool) api.Script {
 // the query string (use POST with args). format, table and csv_formulas
 // are read by outputOf.
 var reservedQuery = map[string]bool{
-	"expect": true, "cluster_id": true, "timeout": true, "max_rows": true,
+	"expect": true, "func": true, "cluster_id": true, "timeout": true, "max_rows": true,
 	"tables": true, "fail_status": true, "format": true, "table": true, "csv_formulas": true,
 }
 
@@ -164,8 +173,9 @@ func (e *queryError) Error() string { return e.msg }
 
 // runRequestFromQuery turns GET query parameters into a RunRequest:
 // reserved names are the route's own (those of the request's options are
-// read here: expect= adds a compact tolerance and may repeat; the route
-// reads the others), every other name is a script argument given once.
+// read here: expect= adds a compact tolerance and may repeat, func= names
+// the script's function to call; the route reads the others), every other
+// name is a script argument given once.
 func runRequestFromQuery(name string, q url.Values, reserved map[string]bool) (*api.RunRequest, error) {
 	req := &api.RunRequest{ScriptName: name, Args: map[string]string{}}
 	// In a fixed order, so that the first mistake reported is always the same.
@@ -192,6 +202,8 @@ func runRequestFromQuery(name string, q url.Values, reserved map[string]bool) (*
 				}
 				req.Tolerances = append(req.Tolerances, spec)
 			}
+		case "func":
+			req.Func = v
 		case "cluster_id":
 			req.ClusterID = v
 		case "timeout":

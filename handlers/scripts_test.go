@@ -1,12 +1,14 @@
 package handlers_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/pxgate/pxgate/auth"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
+	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 	"github.com/pxgate/pxgate/scripts"
 )
 
@@ -294,6 +297,15 @@ func TestMutationsAreRefused(t *testing.T) {
 	if resp := allowed.run(t, letRequest(t, 300)); resp.status != http.StatusOK || allowed.fake.Requests()[1].Req.GetMutation() {
 		t.Errorf("a read-only script was marked as a mutation")
 	}
+	// pxconfig changes the agents' configuration: a mutation too.
+	const agentConfig = "import px\nimport pxconfig\npxconfig.set_agent_config('pl/vizier-pem-x', 'gprof', 'true', '5m')\npx.display(px.DataFrame('t'))\n"
+	e.run(t, map[string]any{"script": agentConfig}).problem(t, http.StatusForbidden, api.ProblemMutationForbidden)
+	if n := len(e.fake.Requests()); n != 0 {
+		t.Fatalf("pxconfig: the fake saw %d requests, want 0", n)
+	}
+	if resp := allowed.run(t, map[string]any{"script": agentConfig}); resp.status != http.StatusOK || !allowed.fake.Requests()[2].Req.GetMutation() {
+		t.Errorf("pxconfig allowed: got %d, mutation flag not sent", resp.status)
+	}
 }
 
 // TestAuthenticateIsLoggedAndCounted: refusals by the Authenticate
@@ -360,5 +372,63 @@ func TestQueryParametersNobodyReads(t *testing.T) {
 	// What a POST does read from the query string still works.
 	if resp := e.do(t, http.MethodPost, "/v1/run?format=ndjson", "application/json", strings.NewReader(body)); resp.status != http.StatusOK {
 		t.Errorf("POST ?format=ndjson: got %d %s", resp.status, resp.body)
+	}
+}
+
+// TestCallerShare: one caller holding its share of the query slots with
+// queries that hang gets 429s for more, while another caller still runs.
+func TestCallerShare(t *testing.T) {
+	t.Parallel()
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(tokens, []byte("greedy-s3cr3t-share\nother-s3cr3t-share\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	set, err := auth.Load(tokens, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hang := fakevizier.StaticHandler(&fakevizier.Plan{Hang: true, Tables: []*fakevizier.Table{letTable("output", 1)}})
+	e := newEnv(t, func(ctx context.Context, req *vizierpb.ExecuteScriptRequest) *fakevizier.Plan {
+		if req.GetQueryName() == "" && strings.Contains(req.GetQueryStr(), "hang") {
+			return hang(ctx, req)
+		}
+		return letPlan()
+	}, func(o *handlers.Options) {
+		o.Authenticate = auth.Middleware(set, auth.DefaultOpenPaths)
+		o.MaxConcurrent, o.MaxConcurrentPerCaller, o.QueueWait = 3, 2, time.Millisecond
+	})
+	post := func(ctx context.Context, token, script string) response {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.srv.URL+"/v1/run",
+			strings.NewReader(string(mustJSON(t, map[string]any{"script": script}))))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		return e.send(t, req)
+	}
+	// The greedy caller's two hanging queries hold its whole share.
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{}, 2)
+	for range 2 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.srv.URL+"/v1/run",
+				strings.NewReader(`{"script": "import px\n# hang\npx.display(px.DataFrame('t'), 'output')"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer greedy-s3cr3t-share")
+			if resp, err := e.srv.Client().Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+	}
+	defer func() { cancel(); <-done; <-done }()
+	for e.fake.ActiveStreams() < 2 {
+		runtime.Gosched()
+	}
+	p := post(t.Context(), "greedy-s3cr3t-share", letScript(t)).problem(t, http.StatusTooManyRequests, api.ProblemTooManyQueries)
+	if !strings.Contains(p.Detail, "this caller already runs its share of 2") {
+		t.Errorf("429 detail %q", p.Detail)
+	}
+	// The gateway still has a slot, and it is the other caller's.
+	if resp := post(t.Context(), "other-s3cr3t-share", letScript(t)); resp.status != http.StatusOK {
+		t.Errorf("another caller: got %d %s, want 200", resp.status, resp.body)
 	}
 }

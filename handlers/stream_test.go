@@ -482,3 +482,31 @@ func TestStreamedUnavailable(t *testing.T) {
 }
 
 func mustJSONString(t testing.TB, v any) string { return string(mustJSON(t, v)) }
+
+// A stream the caller leaves after its 200 went out is logged as the 499
+// the history records, not as the 200 written.
+func TestStreamCutIsLoggedAsItEnded(t *testing.T) {
+	t.Parallel()
+	// 200 batches of one row, 300 ms apart: a minute of stream, left after
+	// its first row.
+	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 200)}, BatchRows: 1, Delay: 300 * time.Millisecond}))
+	ctx, cancel := context.WithCancel(t.Context())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+letRun+"?format=ndjson", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(resp.Body).ReadBytes('\n'); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("first line: %v, status %d", err, resp.StatusCode)
+	}
+	cancel()
+	resp.Body.Close()
+	e.srv.Close() // waits for the handler to end
+	l := e.logLine(t, response{header: resp.Header})
+	if l["status"] != float64(499) || l["written_status"] != float64(http.StatusOK) || l["problem_type"] != nil && l["problem_type"] != "canceled" {
+		t.Errorf("log line %v, want status 499 written as 200", l)
+	}
+}

@@ -52,7 +52,7 @@ type Run struct {
 	// its size and the first 12 hex digits of its SHA-256.
 	ScriptBytes  int    `json:"script_bytes,omitempty"`
 	ScriptSHA256 string `json:"script_sha256,omitempty"`
-	// Func is the function an inline run called, if any.
+	// Func is the function a run named with func, if any.
 	Func      string            `json:"func,omitempty"`
 	Args      map[string]string `json:"args,omitempty"`
 	ClusterID string            `json:"cluster_id,omitempty"`

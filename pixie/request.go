@@ -49,4 +49,44 @@ type LibraryScript struct {
 	ID          string
 	Name        string // e.g. px/service_let
 	Description string
+	// LiveViewID is the id of the script's live view (the cloud lists live
+	// views apart from scripts); empty when the script has none.
+	LiveViewID string
+}
+
+// LiveView is a library script's live view: its PxL source and what its
+// vis specification says about calling the script's functions.
+type LiveView struct {
+	Source string
+	// Variables are the values the view asks its user for.
+	Variables []ViewVariable
+	// Calls are the function calls of the view's widgets (and shared
+	// calls), in the specification's order; one function may appear
+	// several times.
+	Calls []ViewCall
+}
+
+// ViewVariable is one variable of a live view.
+type ViewVariable struct {
+	Name string
+	// Type is the PxL annotation the variable's type corresponds to (str,
+	// int, float, bool, px.Service, px.Pod, px.Container, px.Namespace,
+	// px.Node), list for lists, or "" when unknown.
+	Type        string
+	Default     *string // nil: no default
+	Description string
+	// ValidValues, when not empty, are the only values the view offers.
+	ValidValues []string
+}
+
+// ViewCall is one call of a script function by a live view.
+type ViewCall struct {
+	Func string
+	Args []ViewArg
+}
+
+// ViewArg binds one parameter of a ViewCall: to the view variable named
+// Variable, or (when Variable is empty) to the literal Value.
+type ViewArg struct {
+	Name, Value, Variable string
 }

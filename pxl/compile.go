@@ -332,6 +332,9 @@ func (p *Program) check() []*posErr {
 		switch n := n.(type) {
 		case *ast.Import:
 			for _, a := range n.Names {
+				if _, lib := libModules[string(a.Name)]; lib {
+					continue
+				}
 				if a.Name != "px" {
 					add(n, "import of '%s' is not supported: only 'import px' is", a.Name)
 				} else {

@@ -77,13 +77,31 @@
 // list or tuple gives OutputPrefix[0], [1], ... A script that outputs no
 // table fails with pxl.NoDisplayMessage (at line 0, column 0).
 //
+// Protocol and host functions: cql_opcode_name, kafka_api_key_name,
+// amqp_frame_type_name, amqp_method_name(class, method), mux_frame_type_name,
+// mysql_command_name (a code's name, "Unknown (<code>)" otherwise),
+// normalize_pgsql(req, req_cmd) and normalize_mysql(req_body, req_cmd)
+// (JSON {"query", "params", "error"}: literals become $n or ?), equal,
+// negate, atoi(s[, default]), _exec_hostname, _exec_host_num_cpus;
+// compile-time px.parse_time (a start_time string as a TIME64NS constant)
+// and px.format_duration (ns to '-10m', '1h30m').
+//
+// Table functions (DataFrames computed, not scanned): px.GetAgentStatus()
+// (one agent per node), GetTables, GetSchemas, GetUDFList, GetUDAList,
+// GetUDTFList, GetTracepointStatus and _HeapGrowthStacks(asid), from the
+// source's Introspector when it has one.
+//
+// Modules: `import pxviews` evaluates lib/pxviews.pxl, pxgate's own PxL
+// views (container_process_timeseries/summary, pod_resource_stats,
+// pod_network_timeseries/summary, inbound_http_summary, http_graph,
+// stacktraces, connection_throughput_stats) with the output columns of
+// Pixie's pxviews; `px.Node = str` (setting a px attribute) makes later
+// px.Node reads in the script give the new value.
+//
 // Not supported (compile errors where they appear, even in functions never
 // called): loops, comprehensions, lambda, classes, with/try/raise, other
-// imports (pxviews, pxtrace), slices, *args/**kwargs, decorators; unknown
-// px.* names (among Pixie's: the protocol-specific name functions, agent
-// and schema introspection such as px.GetAgentStatus, px.format_duration,
-// px.parse_time, px.equal, px.negate); unknown tables and columns; type
-// mismatches.
+// imports (pxtrace), slices, *args/**kwargs, decorators; unknown px.*
+// names; unknown tables and columns; type mismatches.
 //
 // Limits: a script's Python-level evaluation is cut after 1,000,000 steps
 // (a compile error: recursion is otherwise unbounded), Python strings and

@@ -31,7 +31,7 @@ func (f *scalarFunc) display() string {
 }
 
 // pxScalars are the px.* row-wise functions, by name.
-var pxScalars = scalarIndex(mathFuncs, timeFuncs, conversionFuncs, condFuncs, stringFuncs, jsonFuncs, metadataFuncs)
+var pxScalars = scalarIndex(mathFuncs, timeFuncs, conversionFuncs, condFuncs, stringFuncs, jsonFuncs, metadataFuncs, protocolFuncs, execFuncs)
 
 // scalarIndex indexes the family tables by name.
 func scalarIndex(families ...[]*scalarFunc) map[string]*scalarFunc {

@@ -2,21 +2,14 @@ package pxl
 
 import (
 	"strconv"
-	"strings"
 )
 
 // conversionFuncs are the semantic-type casts px.DurationNanos, Percent
-// and Bytes, and px.atoi and itoa.
+// and Bytes, and px.itoa (px.atoi is in funcs_exec.go).
 var conversionFuncs = []*scalarFunc{
 	semCast("DurationNanos", STDurationNS, Int64, Float64),
 	semCast("Percent", STPercent, Int64, Float64),
 	semCast("Bytes", STBytes, Int64, Float64),
-	typed("atoi", sig(String), Int64, STNone, func(_ *evalCtx, v []value, n int) value {
-		return intsVal(unaryOp(v[0].Strs, v[0].scalar, n, func(s string) int64 {
-			i, _ := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-			return i
-		}))
-	}),
 	typed("itoa", sig(Int64), String, STNone, func(_ *evalCtx, v []value, n int) value {
 		return strsVal(unaryOp(v[0].Ints, v[0].scalar, n, func(i int64) string { return strconv.FormatInt(i, 10) }))
 	}),

@@ -20,6 +20,8 @@ type interp struct {
 	depth   int
 	steps   int // expressions evaluated, bounded by maxSteps
 	globals *scope
+	libs    map[string]*libModule // imported library modules
+	pxAttrs map[string]any        // px attributes the script set
 }
 
 // maxCallDepth bounds PxL function recursion.

@@ -7,7 +7,12 @@ import "strings"
 func (in *interp) getattr(obj any, name string, pos srcPos) any {
 	switch o := obj.(type) {
 	case *pxModule:
+		if v, ok := in.pxAttrs[name]; ok {
+			return v
+		}
 		return in.pxAttr(name, pos)
+	case *libModule:
+		return in.libAttr(o, name, pos)
 	case *dataFrame:
 		if dfMethods[name] {
 			return &method{recv: o, name: name}

@@ -33,7 +33,7 @@ func (in *interp) exec(s ast.Stmt, sc *scope) stmtResult {
 			if a.AsName != "" {
 				name = string(a.AsName)
 			}
-			sc.vars[name] = &pxModule{}
+			sc.vars[name] = in.importModule(string(a.Name))
 		}
 	case *ast.FunctionDef:
 		f := &pyFunc{def: s, closure: sc}
@@ -80,6 +80,10 @@ func (in *interp) assign(t ast.Expr, v any, sc *scope) {
 		sc.vars[string(t.Id)] = v
 	case *ast.Attribute:
 		obj := in.eval(t.Value, sc)
+		if _, ok := obj.(*pxModule); ok {
+			in.setPxAttr(string(t.Attr), v)
+			return
+		}
 		df, ok := obj.(*dataFrame)
 		if !ok {
 			in.fail(startPos(t), "cannot set attribute '%s' on %s", t.Attr, typeDesc(obj))

@@ -95,6 +95,8 @@ func typeDesc(v any) string {
 		return "column expression (" + typeName(v.typ) + ")"
 	case *pxModule:
 		return "module px"
+	case *libModule:
+		return "module " + v.name
 	case *builtinFn:
 		return "function " + v.name
 	case *method:

@@ -29,6 +29,8 @@ type node struct {
 	// nSource
 	table      string
 	start, end int64
+	udtf       *udtf // a table function's output instead of a scan
+	udtfArgs   []any
 
 	// nMap: one bound expression per output column.
 	exprs []*expr
@@ -265,7 +267,14 @@ func (x *executor) scan(n *node) (*frame, error) {
 		i := max(n.rel.Index("time_"), 0)
 		names, idx = []string{n.rel[i].Name}, []int{i}
 	}
-	t, err := x.src.Scan(x.ctx, ScanRequest{Table: n.table, Columns: names, Start: n.start, End: n.end})
+	var t *Table
+	var err error
+	if n.udtf != nil {
+		t = x.udtfTable(n)
+		t.Columns = selectColumns(t.Columns, idx)
+	} else {
+		t, err = x.src.Scan(x.ctx, ScanRequest{Table: n.table, Columns: names, Start: n.start, End: n.end})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", n.table, err)
 	}

@@ -19,6 +19,8 @@ func init() {
 		"display":          (*interp).displayCall,
 		"debug":            (*interp).displayCall,
 		"parse_duration":   (*interp).parseDurationCall,
+		"parse_time":       (*interp).parseTimeCall,
+		"format_duration":  (*interp).formatDurationCall,
 		"script_reference": (*interp).scriptReference,
 		"nanoseconds":      durationFn(1),
 		"microseconds":     durationFn(int64(time.Microsecond)),
@@ -27,6 +29,9 @@ func init() {
 		"minutes":          durationFn(int64(time.Minute)),
 		"hours":            durationFn(int64(time.Hour)),
 		"days":             durationFn(24 * int64(time.Hour)),
+	}
+	for name, f := range udtfs {
+		pxSpecial[name] = newUDTF(f)
 	}
 }
 
@@ -255,6 +260,58 @@ func (in *interp) parseDurationCall(ci *callInfo) any {
 		in.fail(a[0].pos, "cannot parse duration %q", s)
 	}
 	return intLit(ci.pos, d, STDurationNS)
+}
+
+// parseTimeCall is px.parse_time(s): the TIME64NS constant a start_time
+// string means (relative like '-5m', or absolute).
+func (in *interp) parseTimeCall(ci *callInfo) any {
+	a := in.bindArgs(ci, "px.parse_time", []string{"time"}, 1)
+	t := in.timeArg(a[0].v, a[0].pos, "time")
+	return litExpr(ci.pos, Vector{Type: Time64, Ints: []int64{t}}, STNone)
+}
+
+// formatDurationCall is px.format_duration(ns): a constant duration as the
+// string px.parse_duration reads back ('-10m', '1h30m', '250ms').
+func (in *interp) formatDurationCall(ci *callInfo) any {
+	a := in.bindArgs(ci, "px.format_duration", []string{"duration"}, 1)
+	var ns int64
+	switch x := a[0].v.(type) {
+	case int64:
+		ns = x
+	case *expr:
+		i, ok := x.intConst()
+		if !ok {
+			in.fail(a[0].pos, "px.format_duration needs a constant duration, got %s", typeDesc(x))
+		}
+		ns = i
+	default:
+		in.fail(a[0].pos, "px.format_duration needs a duration, got %s", typeDesc(x))
+	}
+	return formatDuration(ns)
+}
+
+// formatDuration writes ns in units from days down to nanoseconds.
+func formatDuration(ns int64) string {
+	if ns == 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	if ns < 0 {
+		b.WriteByte('-')
+		ns = -ns
+	}
+	units := []struct {
+		name string
+		ns   int64
+	}{{"d", 24 * int64(time.Hour)}, {"h", int64(time.Hour)}, {"m", int64(time.Minute)}, {"s", int64(time.Second)},
+		{"ms", int64(time.Millisecond)}, {"us", int64(time.Microsecond)}, {"ns", 1}}
+	for _, u := range units {
+		if ns >= u.ns {
+			b.WriteString(strconv.FormatInt(ns/u.ns, 10) + u.name)
+			ns %= u.ns
+		}
+	}
+	return b.String()
 }
 
 // durationFn is px.seconds(n) and friends: a constant INT64 duration.

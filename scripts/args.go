@@ -96,24 +96,34 @@ func (e *ArgError) Error() string {
 	return fmt.Sprintf("script %s: %s", e.Script, strings.Join(parts, "; "))
 }
 
-// Bind validates args against the script's parameters, applies defaults and
+// Bind validates args against the parameters of the function a run calls
+// (fn, or the script's Entry when fn is empty), applies defaults and
 // returns the exec_funcs call (nil for a script run as is, which takes no
-// arguments). Unknown and missing arguments are errors that name them.
-func (s *Script) Bind(args map[string]string) (*pixie.Func, error) {
+// arguments). A run that names no function it can call is a *FuncError;
+// unknown and missing arguments are an *ArgError that names them.
+func (s *Script) Bind(fn string, args map[string]string) (*pixie.Func, error) {
+	name, params, err := s.callee(fn)
+	if err != nil {
+		return nil, err
+	}
+	takes := s.Name
+	if fn != "" {
+		takes = s.Name + "'s " + fn
+	}
 	e := &ArgError{Script: s.Name}
-	for _, name := range sortedKeys(args) {
-		if !hasParam(s.Params, name) {
+	for _, arg := range sortedKeys(args) {
+		if !hasParam(params, arg) {
 			msg := "unknown argument"
-			if len(s.Params) > 0 {
-				msg += " (" + s.Name + " takes " + paramList(s.Params) + ")"
+			if len(params) > 0 {
+				msg += " (" + takes + " takes " + paramList(params) + ")"
 			} else {
-				msg += " (" + s.Name + " takes no arguments)"
+				msg += " (" + takes + " takes no arguments)"
 			}
-			e.Problems = append(e.Problems, ArgProblem{name, msg})
+			e.Problems = append(e.Problems, ArgProblem{arg, msg})
 		}
 	}
 	var call []pixie.Arg
-	for _, p := range s.Params {
+	for _, p := range params {
 		v, ok := args[p.Name]
 		if !ok {
 			if p.Default == nil {
@@ -131,10 +141,66 @@ func (s *Script) Bind(args map[string]string) (*pixie.Func, error) {
 	if len(e.Problems) > 0 {
 		return nil, e
 	}
-	if s.Entry == "" {
+	if name == "" {
 		return nil, nil
 	}
-	return &pixie.Func{Name: s.Entry, Args: call, OutputPrefix: "output"}, nil
+	return &pixie.Func{Name: name, Args: call, OutputPrefix: "output"}, nil
+}
+
+// callee is the function a run with func fn calls, and its parameters;
+// name is empty for a script run as is.
+func (s *Script) callee(fn string) (name string, params []Param, err error) {
+	if fn == "" {
+		if s.NeedsFunc() {
+			return "", nil, &FuncError{Script: s.Name, Functions: s.Functions}
+		}
+		return s.Entry, s.Params, nil
+	}
+	for _, f := range s.Functions {
+		if f.Name == fn {
+			return f.Name, f.Params, nil
+		}
+	}
+	return "", nil, &FuncError{Script: s.Name, Func: fn, Functions: s.Functions}
+}
+
+// FuncError is a run of a catalog script that names no function the
+// script can call: the script needs func (it has no default function and
+// does not display), or func names none of its functions. Its message
+// lists the functions with their parameters.
+type FuncError struct {
+	Script string
+	// Func is the function asked for; empty when func was not given.
+	Func      string
+	Functions []Function
+}
+
+func (e *FuncError) Error() string {
+	switch {
+	case e.Func == "":
+		return fmt.Sprintf("script %s does not say which of its functions to run (it calls no px.display itself): set func to one of: %s",
+			e.Script, Signatures(e.Functions))
+	case len(e.Functions) == 0:
+		return fmt.Sprintf("script %s has no function %s (it defines none that can be called by name; run it without func)", e.Script, e.Func)
+	}
+	return fmt.Sprintf("script %s has no function %s; its functions: %s", e.Script, e.Func, Signatures(e.Functions))
+}
+
+// Signatures writes functions as PxL-like signatures with their defaults:
+// "f(start_time: str = -5m, service: px.Service); g()".
+func Signatures(fs []Function) string {
+	sigs := make([]string, len(fs))
+	for i, f := range fs {
+		ps := make([]string, len(f.Params))
+		for j, p := range f.Params {
+			ps[j] = p.Name + ": " + p.Type
+			if p.Default != nil {
+				ps[j] += " = " + strconv.Quote(*p.Default)
+			}
+		}
+		sigs[i] = f.Name + "(" + strings.Join(ps, ", ") + ")"
+	}
+	return strings.Join(sigs, "; ")
 }
 
 func paramList(ps []Param) string {

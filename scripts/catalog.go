@@ -27,7 +27,11 @@ var ErrNotFound = errors.New("no such script")
 type Library interface {
 	LibraryScripts(ctx context.Context) ([]pixie.LibraryScript, error)
 	LibraryScriptSource(ctx context.Context, id string) (string, error)
+	LibraryLiveView(ctx context.Context, id string) (*pixie.LiveView, error)
 }
+
+// libraryFetchers is how many library scripts a listing fetches at once.
+const libraryFetchers = 8
 
 // Catalog is the set of named scripts. It is safe for concurrent use.
 type Catalog struct {
@@ -39,7 +43,14 @@ type Catalog struct {
 	mu      sync.Mutex
 	libAt   time.Time
 	libIDs  map[string]pixie.LibraryScript // name -> entry
-	libSrc  map[string]*Script             // name -> parsed script (fetched lazily)
+	libSrc  map[string]libScript           // name -> parsed script (fetched lazily)
+}
+
+// libScript is a fetched library script, with the library id it was
+// fetched under (a new id under the same name is fetched again).
+type libScript struct {
+	id string
+	s  *Script
 }
 
 // Options configure Load.
@@ -127,7 +138,7 @@ func (c *Catalog) loadDir(fsys fs.FS, origin string, problems *[]error) error {
 				return nil
 			}
 		}
-		s := newScript(name, origin, string(src), sc)
+		s := newScript(name, origin, string(src), sc, nil)
 		if s.Error != "" {
 			*problems = append(*problems, fmt.Errorf("script %s (%s): %s", name, origin, s.Error))
 		}
@@ -137,27 +148,70 @@ func (c *Catalog) loadDir(fsys fs.FS, origin string, problems *[]error) error {
 }
 
 // List returns every script, sorted by name: local ones, then Pixie's
-// library (names only until a script is fetched). A library that cannot
-// be listed is reported as libErr; the local scripts are still returned.
+// library, each with its functions and parameters (fetched and cached as
+// a run by name would). A library that cannot be listed, or a library
+// script that cannot be fetched (then listed with Pending set), is
+// reported as libErr; the other scripts are still returned.
 func (c *Catalog) List(ctx context.Context) (list []*Script, libErr error) {
 	for _, s := range c.local {
 		list = append(list, s)
 	}
 	if c.lib != nil {
-		entries, err := c.libraryEntries(ctx)
-		libErr = err
-		c.mu.Lock()
-		for _, e := range entries {
-			if s := c.libSrc[e.Name]; s != nil {
-				list = append(list, s)
-			} else {
-				list = append(list, &Script{Name: e.Name, Description: e.Description, Origin: OriginPixie, Params: []Param{}})
-			}
-		}
-		c.mu.Unlock()
+		lib, err := c.libraryList(ctx)
+		list, libErr = append(list, lib...), err
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
 	return list, libErr
+}
+
+// libraryList returns the library's scripts, fetching those not cached
+// yet a few at a time within one LibraryTimeout.
+func (c *Catalog) libraryList(ctx context.Context) ([]*Script, error) {
+	entries, err := c.libraryEntries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.libWait)
+	defer cancel()
+	out := make([]*Script, len(entries))
+	errs := make([]error, len(entries))
+	sem := make(chan struct{}, libraryFetchers)
+	var wg sync.WaitGroup
+	for i, e := range entries {
+		if out[i] = c.cached(e); out[i] != nil {
+			continue
+		}
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+				out[i], errs[i] = c.fetch(ctx, e)
+			case <-ctx.Done():
+				errs[i] = waitError(ctx)
+			}
+		})
+	}
+	wg.Wait()
+	var first error
+	for i, e := range entries {
+		if errs[i] == nil {
+			continue
+		}
+		out[i] = libraryStub(e, "its functions and parameters are not known yet: "+errs[i].Error())
+		if first == nil {
+			first = fmt.Errorf("library script %s: %w", e.Name, errs[i])
+		}
+	}
+	return out, first
+}
+
+// waitError is the error of a fetch that never got its turn.
+func waitError(ctx context.Context) error {
+	kind := pixie.KindTimeout
+	if errors.Is(ctx.Err(), context.Canceled) {
+		kind = pixie.KindCanceled
+	}
+	return &pixie.Error{Kind: kind, Message: "Pixie's script library did not answer in time", Err: ctx.Err()}
 }
 
 // Get returns the named script; Pixie's library scripts are fetched on first
@@ -169,39 +223,69 @@ func (c *Catalog) Get(ctx context.Context, name string) (*Script, error) {
 	if c.lib == nil {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
 	}
-	c.mu.Lock()
-	s := c.libSrc[name]
-	c.mu.Unlock()
-	if s != nil {
-		return s, nil
-	}
 	entries, err := c.libraryEntries(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var entry *pixie.LibraryScript
-	for i := range entries {
-		if entries[i].Name == name {
-			entry = &entries[i]
+	for _, e := range entries {
+		if e.Name != name {
+			continue
 		}
+		if s := c.cached(e); s != nil {
+			return s, nil
+		}
+		ctx, cancel := context.WithTimeout(ctx, c.libWait)
+		defer cancel()
+		return c.fetch(ctx, e)
 	}
-	if entry == nil {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+	return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+}
+
+// cached returns library script e when it has been fetched under its id.
+func (c *Catalog) cached(e pixie.LibraryScript) *Script {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ls, ok := c.libSrc[e.Name]; ok && ls.id == e.ID {
+		return ls.s
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.libWait)
-	defer cancel()
-	src, err := c.lib.LibraryScriptSource(ctx, entry.ID)
+	return nil
+}
+
+// fetch reads library script e (its live view when it has one: the
+// source and the calls its widgets make) and caches it.
+func (c *Catalog) fetch(ctx context.Context, e pixie.LibraryScript) (*Script, error) {
+	var (
+		view *pixie.LiveView
+		src  string
+		err  error
+	)
+	if e.LiveViewID != "" {
+		if view, err = c.lib.LibraryLiveView(ctx, e.LiveViewID); err == nil {
+			src = view.Source
+		}
+	} else {
+		src, err = c.lib.LibraryScriptSource(ctx, e.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
-	s = newScript(name, OriginPixie, src, nil)
-	if s.Description == "" {
-		s.Description = entry.Description
-	}
+	s := newScript(e.Name, OriginPixie, src, nil, view)
+	// The listing says the same before and after a fetch: the library's
+	// own description, never the docstring.
+	stub := libraryStub(e, "")
+	s.Title, s.Description = stub.Title, stub.Description
 	c.mu.Lock()
-	c.libSrc[name] = s
+	c.libSrc[e.Name] = libScript{id: e.ID, s: s}
 	c.mu.Unlock()
 	return s, nil
+}
+
+// libraryStub is library script e as listed before it is fetched.
+func libraryStub(e pixie.LibraryScript, pending string) *Script {
+	desc := strings.Join(strings.Fields(e.Description), " ")
+	title, _, _ := strings.Cut(desc, ". ")
+	return &Script{Name: e.Name, Title: strings.TrimSuffix(title, "."), Description: desc, Origin: OriginPixie,
+		Params: []Param{}, Functions: []Function{}, Pending: pending}
 }
 
 func (c *Catalog) libraryEntries(ctx context.Context) ([]pixie.LibraryScript, error) {
@@ -228,7 +312,7 @@ func (c *Catalog) libraryEntries(ctx context.Context) ([]pixie.LibraryScript, er
 	c.mu.Lock()
 	c.libIDs, c.libAt = ids, time.Now()
 	if c.libSrc == nil {
-		c.libSrc = map[string]*Script{}
+		c.libSrc = map[string]libScript{}
 	}
 	c.mu.Unlock()
 	return entries, nil

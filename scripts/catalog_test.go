@@ -175,7 +175,7 @@ func TestBind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fn, err := let.Bind(map[string]string{"service": "default/producer", "start_time": "-1h30m"})
+	fn, err := let.Bind("", map[string]string{"service": "default/producer", "start_time": "-1h30m"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestBind(t *testing.T) {
 		fn.Args[0].Name != "start_time" || fn.Args[0].Value != "-1h30m" || fn.Args[1].Value != "default/producer" {
 		t.Errorf("got %+v", fn)
 	}
-	fn, err = let.Bind(nil)
+	fn, err = let.Bind("", nil)
 	if err != nil || fn.Args[0].Value != "-2m" || fn.Args[1].Value != "default/consumer" {
 		t.Errorf("defaults: got %+v, %v", fn, err)
 	}
@@ -197,7 +197,7 @@ func TestBind(t *testing.T) {
 		{map[string]string{"service": "a", "start_time": "b", "x": "c"}, []string{"service:", "start_time:", "x:"}},
 	}
 	for _, tc := range bad {
-		_, err := let.Bind(tc.args)
+		_, err := let.Bind("", tc.args)
 		var ae *ArgError
 		if !errors.As(err, &ae) {
 			t.Fatalf("%v: got %v, want *ArgError", tc.args, err)

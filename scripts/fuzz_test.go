@@ -11,18 +11,31 @@ func FuzzNewScript(f *testing.F) {
 	for _, seed := range []string{
 		"import px\n\ndef f(start_time: str, service: px.Service):\n    return px.DataFrame('http_events')\n\ndf = f('-2m', 'default/x')\npx.display(df)\n",
 		"import px\npx.display(px.DataFrame('t'))\n",
-		"def f(:\n", "def f(x):\n    '''@x: y'''\n", "x = (1,\n", "\t\tdef", "'''", "def f(a: int = -3, b: bool = True): pass\n",
+		"def f(:\n", "import px\ndef a(x: int):\n    return 1\ndef b(y: px.Pod):\n    return 2\n", "def f(x):\n    '''@x: y'''\n", "x = (1,\n", "\t\tdef", "'''", "def f(a: int = -3, b: bool = True): pass\n",
 	} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
-		s := newScript("fuzz", OriginUser, src, nil)
+		s := newScript("fuzz", OriginUser, src, nil, nil)
 		if s.Runnable() && s.Entry == "" && len(s.Params) != 0 {
 			t.Fatalf("a script run as is has parameters: %+v", s)
+		}
+		if s.NeedsFunc() && len(s.Functions) == 0 {
+			t.Fatalf("a script that needs func has no function to name: %+v", s)
+		}
+		if !s.Runnable() && len(s.Functions) != 0 {
+			t.Fatalf("a broken script lists functions: %+v", s)
 		}
 		for _, p := range s.Params {
 			if !knownType(p.Type) {
 				t.Fatalf("runnable script with parameter type %q", p.Type)
+			}
+		}
+		for _, f := range s.Functions {
+			for _, p := range f.Params {
+				if !knownType(p.Type) {
+					t.Fatalf("function %s has parameter type %q", f.Name, p.Type)
+				}
 			}
 		}
 	})
@@ -43,7 +56,7 @@ func FuzzBind(f *testing.F) {
 		f.Add(seed[0], seed[1])
 	}
 	f.Fuzz(func(t *testing.T, service, start string) {
-		fn, err := let.Bind(map[string]string{"service": service, "start_time": start})
+		fn, err := let.Bind("", map[string]string{"service": service, "start_time": start})
 		if err != nil {
 			var ae *ArgError
 			if !errors.As(err, &ae) || len(ae.Problems) == 0 {

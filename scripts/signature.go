@@ -171,12 +171,17 @@ func paramDescriptions(doc string) map[string]string {
 	return out
 }
 
-// summary is the docstring without its @param lines, as one paragraph.
+// sectionHeaders are docstring lines that only introduce the parameter
+// lines (Google and Pixie docstring style); they are no description.
+var sectionHeaders = map[string]bool{"args:": true, "arguments:": true, "params:": true, "parameters:": true, "returns:": true, "return:": true}
+
+// summary is the docstring without its @param lines and section headers
+// (Args:), as one paragraph.
 func summary(doc string) string {
 	var parts []string
 	for _, line := range strings.Split(doc, "\n") {
 		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "@") {
+		if line == "" || strings.HasPrefix(line, "@") || sectionHeaders[strings.ToLower(line)] {
 			continue
 		}
 		parts = append(parts, line)

@@ -5,19 +5,22 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"github.com/pxgate/pxgate/pixie"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/config"
 	"github.com/pxgate/pxgate/internal/testlog"
+	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 )
 
@@ -201,7 +204,7 @@ func testConfig(addr string) *config.Config {
 	return &config.Config{
 		DirectAddr: addr, DirectPlain: true,
 		E2EEncryption: "auto", MaxRecvMiB: 64, ListenAddr: "127.0.0.1:0", Demo: "off", AllowInline: true,
-		MaxConcurrent: 4, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
+		MaxConcurrent: 4, CallerShare: 1, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
 		MaxBodyBytes: 1 << 20, MaxStreamRows: 1000, AnswerMemory: 64 << 20, HistorySize: 10, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
 	}
 }
@@ -476,5 +479,56 @@ func TestServeTLS(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"scheme":"https"`) || !strings.Contains(logs.String(), "TLS certificate reloaded") {
 		t.Errorf("logs lack the scheme or the reload:\n%s", logs.String())
+	}
+}
+
+// TestServeShutdownGraceOver: a query still running when the shutdown
+// grace ends gets a 503 shutting-down answer, and leaves its log line,
+// instead of a connection closed without a word.
+func TestServeShutdownGraceOver(t *testing.T) {
+	fake, err := fakevizier.Start(fakevizier.Options{ClusterID: clusterID, Handler: fakevizier.StaticHandler(&fakevizier.Plan{
+		Hang:   true, // until the gateway gives up
+		Tables: []*fakevizier.Table{fakevizier.NewTable("output", fakevizier.Int64Col("latency_p99", pixie.STDurationNS, 120e6))},
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	cfg := testConfig(fake.Addr())
+	cfg.ClusterID, cfg.ShutdownGrace = clusterID, time.Millisecond
+	base, logs, stop := serve(t, cfg, nil)
+
+	type answer struct {
+		resp *http.Response
+		body []byte
+		err  error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := http.Post(base+"/v1/run", "application/json",
+			strings.NewReader(`{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')"}`))
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answered <- answer{resp: resp, body: b, err: err}
+	}()
+	for fake.ActiveStreams() == 0 { // the query now hangs on the Vizier
+		runtime.Gosched()
+	}
+	stop()
+	a := <-answered
+	if a.err != nil {
+		t.Fatalf("the running query got no answer: %v", a.err)
+	}
+	var p api.Problem
+	if err := json.Unmarshal(a.body, &p); err != nil || a.resp.StatusCode != http.StatusServiceUnavailable ||
+		p.Type != api.ProblemShuttingDown || a.resp.Header.Get("Retry-After") == "" {
+		t.Errorf("got %d %s (Retry-After %q), want a 503 shutting-down", a.resp.StatusCode, a.body, a.resp.Header.Get("Retry-After"))
+	}
+	if !strings.Contains(logs.String(), `"problem_type":"shutting-down"`) {
+		t.Errorf("no log line for the request the shutdown ended:\n%s", logs.String())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -67,33 +68,38 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 	}
 	var ready atomic.Bool
 	h := handlers.New(handlers.Options{
-		Pixie:            target.client,
-		Logger:           logger,
-		Registry:         prometheus.NewRegistry(),
-		DefaultClusterID: target.pcfg.ClusterID,
-		MaxRows:          cfg.MaxRows,
-		DefaultTimeout:   cfg.DefaultTimeout,
-		MaxTimeout:       cfg.QueryTimeout,
-		MaxBodyBytes:     cfg.MaxBodyBytes,
-		Ready:            ready.Load,
-		Catalog:          catalog,
-		NamedOnly:        !cfg.AllowInline,
-		AllowMutations:   cfg.AllowMutations,
-		AllowedClusters:  cfg.AllowedClusters,
-		MaxConcurrent:    cfg.MaxConcurrent,
-		MaxStreamRows:    cfg.MaxStreamRows,
-		AnswerMemory:     cfg.AnswerMemory,
-		HistorySize:      cfg.HistorySize,
-		Cache:            results,
-		Demo:             target.demoKnob(),
-		Authenticate:     guard.authenticate,
+		Pixie:                  target.client,
+		Logger:                 logger,
+		Registry:               prometheus.NewRegistry(),
+		DefaultClusterID:       target.pcfg.ClusterID,
+		MaxRows:                cfg.MaxRows,
+		DefaultTimeout:         cfg.DefaultTimeout,
+		MaxTimeout:             cfg.QueryTimeout,
+		MaxBodyBytes:           cfg.MaxBodyBytes,
+		Ready:                  ready.Load,
+		Catalog:                catalog,
+		NamedOnly:              !cfg.AllowInline,
+		AllowMutations:         cfg.AllowMutations,
+		AllowedClusters:        cfg.AllowedClusters,
+		MaxConcurrent:          cfg.MaxConcurrent,
+		MaxConcurrentPerCaller: cfg.PerCallerQueries(),
+		MaxStreamRows:          cfg.MaxStreamRows,
+		AnswerMemory:           cfg.AnswerMemory,
+		HistorySize:            cfg.HistorySize,
+		Cache:                  results,
+		Demo:                   target.demoKnob(),
+		Authenticate:           guard.authenticate,
 	})
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on PXGATE_LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 	}
-	srv := newHTTPServer(cfg, h, logger)
+	inflight := &inflight{}
+	srv := newHTTPServer(cfg, inflight.track(h), logger)
+	base, cancelBase := context.WithCancelCause(context.Background())
+	defer cancelBase(nil)
+	srv.BaseContext = func(net.Listener) context.Context { return base }
 	errc := make(chan error, 1)
 	scheme := "http"
 	if guard.certs != nil {
@@ -116,7 +122,42 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	return drain(cfg, srv, &ready, errc, logger)
+	return drain(cfg, srv, &ready, errc, logger, func() {
+		// The grace is over: the queries still running end now, with a
+		// 503 each (logged and recorded like any answer), before their
+		// connections close.
+		cancelBase(handlers.ErrShuttingDown)
+		inflight.wait(lastWords)
+	})
+}
+
+// lastWords bounds how long requests canceled at the end of the shutdown
+// grace get to answer, log and record before their connections close.
+const lastWords = 5 * time.Second
+
+// inflight counts the requests being served, so that shutdown can wait
+// for the ones it canceled to finish answering.
+type inflight struct{ wg sync.WaitGroup }
+
+// track wraps h so that every request is counted while it is served.
+func (f *inflight) track(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.wg.Add(1)
+		defer f.wg.Done()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// wait waits for the requests being served to end, at most for d.
+func (f *inflight) wait(d time.Duration) {
+	done := make(chan struct{})
+	go func() { f.wg.Wait(); close(done) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }
 
 // target is where queries go: the Pixie client, and the embedded demo
@@ -241,8 +282,9 @@ func newHTTPServer(cfg *config.Config, h http.Handler, logger *slog.Logger) *htt
 }
 
 // drain shuts srv down once Serve's context has ended; errc carries the
-// serve loop's result.
-func drain(cfg *config.Config, srv *http.Server, ready *atomic.Bool, errc <-chan error, logger *slog.Logger) error {
+// serve loop's result. graceOver runs when the shutdown grace ends with
+// requests still running, before their connections are closed.
+func drain(cfg *config.Config, srv *http.Server, ready *atomic.Bool, errc <-chan error, logger *slog.Logger, graceOver func()) error {
 	// From now on every response says Connection: close (and idle
 	// keep-alive connections are closed), so clients open new connections,
 	// which the load balancer sends elsewhere, instead of reusing one to
@@ -263,7 +305,8 @@ func drain(cfg *config.Config, srv *http.Server, ready *atomic.Bool, errc <-chan
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		logger.Warn("grace period over, closing remaining connections", "err", err)
+		logger.Warn("grace period over: ending the requests still running, then closing their connections", "err", err)
+		graceOver()
 		_ = srv.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -5,23 +5,24 @@ package chaostoolkit_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"github.com/theory/jsonpath"
 	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pxgate/pxgate/demo"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/internal/gatewaytest"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
-	"github.com/pxgate/pxgate/pixie/vizier"
 	pxldemo "github.com/pxgate/pxgate/pxl/demo"
 )
 
@@ -35,7 +36,10 @@ type experiment struct {
 		Default *string `json:"default"` // Chaos Toolkit refuses an env entry without one when the variable is unset
 	} `json:"configuration"`
 	Method []struct {
-		Provider struct {
+		Type      string          `json:"type"`
+		Name      string          `json:"name"`
+		Tolerance json.RawMessage `json:"tolerance"`
+		Provider  struct {
 			Type      string            `json:"type"`
 			URL       string            `json:"url"`
 			Method    string            `json:"method"`
@@ -175,26 +179,39 @@ func probe(t *testing.T, file, base string, env map[string]string) bool {
 		t.Fatalf("%s: Content-Type %q: Chaos Toolkit would not parse the body (status %d: %s)", file, ct, resp.StatusCode, body)
 	}
 
-	var status int
-	if json.Unmarshal(p.Tolerance, &status) == nil {
-		return resp.StatusCode == status
+	return withinTolerance(t, file, p.Tolerance, resp.StatusCode, body)
+}
+
+// withinTolerance applies a probe's tolerance to an HTTP probe's output as
+// Chaos Toolkit does: an integer is the status; a jsonpath tolerance
+// queries the JSON body: with expect, the matches must equal [expect];
+// without, there must be at least one match.
+func withinTolerance(t *testing.T, file string, tol json.RawMessage, status int, body []byte) bool {
+	t.Helper()
+	var want int
+	if json.Unmarshal(tol, &want) == nil {
+		return status == want
 	}
 	var jp struct {
-		Type, Path string
-		Expect     any
+		Type, Path, Target string
+		Expect             any
 	}
-	if err := json.Unmarshal(p.Tolerance, &jp); err != nil || jp.Type != "jsonpath" || jp.Path != "$.verdict.passed" {
-		t.Fatalf("%s: unexpected tolerance %s", file, p.Tolerance)
+	if err := json.Unmarshal(tol, &jp); err != nil || jp.Type != "jsonpath" || jp.Target != "body" && jp.Target != "" {
+		t.Fatalf("%s: unexpected tolerance %s", file, tol)
 	}
-	var out struct {
-		Verdict struct {
-			Passed bool `json:"passed"`
-		} `json:"verdict"`
+	path, err := jsonpath.Parse(jp.Path)
+	if err != nil {
+		t.Fatalf("%s: tolerance path %q: %v", file, jp.Path, err)
 	}
-	if err := json.Unmarshal(body, &out); err != nil {
-		t.Fatal(err)
+	var doc any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return false // a text body has nothing to match
 	}
-	return out.Verdict.Passed == jp.Expect
+	matches := path.Select(doc)
+	if jp.Expect == nil {
+		return len(matches) > 0
+	}
+	return len(matches) == 1 && reflect.DeepEqual(matches[0], jp.Expect)
 }
 
 func TestExperiments(t *testing.T) {
@@ -231,19 +248,69 @@ func demoGateway(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	var now atomic.Int64
 	now.Store(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixNano())
 	telemetry := pxldemo.New(pxldemo.Options{Seed: 7, Clock: func() time.Time { return time.Unix(0, now.Load()) }})
-	cluster, err := demo.Start(t.Context(), demo.Options{Telemetry: telemetry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	client, err := vizier.New(vizier.Config{DirectAddr: cluster.VizierAddr(), Plaintext: true, ClusterID: cluster.ClusterID()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: cluster.ClusterID(), Demo: cluster}))
-	t.Cleanup(srv.Close)
+	srv := gatewaytest.StartDemo(t, telemetry)
 	return srv, &now
+}
+
+// runMethod plays an experiment's method as Chaos Toolkit does (an action's
+// status is not checked), moving the demo's clock by each pause; it reports
+// whether every probe in the method is within its tolerance, which Chaos
+// Toolkit records in the journal without evaluating (README: check it).
+func runMethod(t *testing.T, exp experiment, config map[string]string, now *atomic.Int64) bool {
+	t.Helper()
+	ok := true
+	for _, a := range exp.Method {
+		p := a.Provider
+		var body io.Reader
+		if p.Method == http.MethodPost {
+			if p.Headers["Content-Type"] != "application/json" {
+				t.Fatalf("%s must POST JSON with the header, got %v", a.Name, p.Headers)
+			}
+			var args map[string]any
+			if err := json.Unmarshal(p.Arguments, &args); err != nil {
+				t.Fatalf("%s's arguments: %v", a.Name, err)
+			}
+			b, _ := json.Marshal(substitute(args, config))
+			body = bytes.NewReader(b)
+		}
+		req, err := http.NewRequest(cmp.Or(p.Method, http.MethodGet), substitute(p.URL, config).(string), body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if a.Type == "probe" && !withinTolerance(t, a.Name, a.Tolerance, resp.StatusCode, out) {
+			ok = false
+		}
+		now.Add(int64(a.Pauses.After * float64(time.Second)))
+	}
+	return ok
+}
+
+// A load the gateway refuses (here: not in demo mode, 404) is recorded as a
+// succeeded action by Chaos Toolkit; the method's probe is what shows it.
+func TestDemoExperimentRefusedLoad(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("experiment-demo.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp experiment
+	if err := json.Unmarshal(raw, &exp); err != nil {
+		t.Fatal(err)
+	}
+	notDemo, _ := gateway(t, letTable(200))
+	var now atomic.Int64
+	if runMethod(t, exp, configuration(t, exp, map[string]string{"PXGATE_URL": notDemo.URL}), &now) {
+		t.Error("a refused load passed the method's check")
+	}
 }
 
 // TestDemoExperiment drives experiment-demo.json's HTTP calls as Chaos
@@ -266,27 +333,65 @@ func TestDemoExperiment(t *testing.T) {
 		t.Fatal(err)
 	}
 	config := configuration(t, exp, map[string]string{"PXGATE_URL": srv.URL})
-	for _, action := range exp.Method {
-		p := action.Provider
-		if p.Method != http.MethodPost || p.Headers["Content-Type"] != "application/json" {
-			t.Fatalf("the action must POST JSON with the header, got %s %v", p.Method, p.Headers)
-		}
-		var args map[string]any
-		if err := json.Unmarshal(p.Arguments, &args); err != nil {
-			t.Fatalf("the action's arguments: %v", err)
-		}
-		body, _ := json.Marshal(substitute(args, config))
-		resp, err := http.Post(substitute(p.URL, config).(string), "application/json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("the load knob answered %d", resp.StatusCode)
-		}
-		now.Add(int64(action.Pauses.After * float64(time.Second)))
+	if !runMethod(t, exp, config, now) {
+		t.Fatal("the method's check found no extra load running")
 	}
 	if probe(t, file, srv.URL, nil) {
 		t.Error("after the method: the steady state is still met, want it to fail under load")
+	}
+}
+
+// TestTwoP99s: on the same rows the compact p99 (linear interpolation) and
+// the compatibility form (chaostoolkit-pixie's statistics.quantiles
+// exclusive method) are two numbers, and a threshold between them gives two
+// verdicts; `method: "exclusive"` on the JSON form gives the compatibility
+// form's value and verdict. What README.md and ../../README.md say about
+// which to use rests on this.
+func TestTwoP99s(t *testing.T) {
+	t.Parallel()
+	// p99 latencies 180, 183, ... 213 ms: linear p99 212.67 ms, exclusive
+	// p99 215.61 ms (extrapolated beyond the largest row).
+	srv, _ := gateway(t, letTable(200))
+	const threshold = 214
+	body, _ := json.Marshal(map[string]any{
+		"script": "import px\npx.display(px.DataFrame('http_events'), 'output')\n",
+		"tolerances": []map[string]any{
+			{"name": "compact", "expect": "p99(latency_p99) <= 214ms"},
+			{"name": "compat", "func": "percentile_should_be_below", "arguments": map[string]any{
+				"column": "latency_p99", "percentile": 99, "convert_from_nanoseconds": "milliseconds", "treshold": threshold}},
+			{"name": "exclusive", "column": "latency_p99", "aggregate": "percentile", "percentile": 99,
+				"method": "exclusive", "unit": "ms", "at_most": threshold},
+		},
+	})
+	resp, err := http.Post(srv.URL+"/v1/run", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Verdict struct {
+			Checks []struct {
+				Name   string  `json:"name"`
+				Passed bool    `json:"passed"`
+				Value  float64 `json:"value"`
+			} `json:"checks"`
+		} `json:"verdict"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Verdict.Checks) != 3 {
+		t.Fatalf("got %d checks, want 3 (status %d)", len(out.Verdict.Checks), resp.StatusCode)
+	}
+	compact, compat, exclusive := out.Verdict.Checks[0], out.Verdict.Checks[1], out.Verdict.Checks[2]
+	near := func(got, want float64) bool { return got > want-0.01 && got < want+0.01 }
+	if !near(compact.Value, 212.67) || !compact.Passed {
+		t.Errorf("compact p99: %+v, want 212.67 ms, passed", compact)
+	}
+	if !near(compat.Value, 215.61) || compat.Passed {
+		t.Errorf("compatibility form: %+v, want 215.61 ms, failed", compat)
+	}
+	if exclusive.Value != compat.Value || exclusive.Passed != compat.Passed {
+		t.Errorf(`method "exclusive": %+v, want the compatibility form's %+v`, exclusive, compat)
 	}
 }

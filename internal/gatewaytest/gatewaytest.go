@@ -6,9 +6,11 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/pxgate/pxgate/demo"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/vizier"
+	pxldemo "github.com/pxgate/pxgate/pxl/demo"
 )
 
 // ClusterID is the cluster the fake answers for and the gateway queries.
@@ -33,4 +35,25 @@ func Start(t testing.TB, h fakevizier.Handler, opts handlers.Options) (*httptest
 	srv := httptest.NewServer(handlers.New(opts))
 	t.Cleanup(srv.Close)
 	return srv, fake
+}
+
+// StartDemo runs pxgate's handlers in demo mode on the embedded demo
+// cluster serving telemetry (give it a fixed seed and clock: tests must not
+// depend on the wall clock), behind an httptest.Server; all stop when the
+// test ends.
+func StartDemo(t testing.TB, telemetry *pxldemo.Cluster) *httptest.Server {
+	t.Helper()
+	cluster, err := demo.Start(t.Context(), demo.Options{Telemetry: telemetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Close)
+	client, err := vizier.New(vizier.Config{DirectAddr: cluster.VizierAddr(), Plaintext: true, ClusterID: cluster.ClusterID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: cluster.ClusterID(), Demo: cluster}))
+	t.Cleanup(srv.Close)
+	return srv
 }

@@ -19,7 +19,8 @@
 //   - px.cloudapi.VizierClusterInfo: GetClusterInfo and
 //     GetClusterConnectionInfo from Options.Clusters.
 //   - px.cloudapi.ScriptMgr: GetScripts and GetScriptContents from
-//     Options.Scripts; GetLiveViews is empty.
+//     Options.Scripts; GetLiveViews and GetLiveViewContents from those
+//     with a Vis (SampleLibrary has live views shaped like Pixie's).
 //
 // Like the real services it checks the pixie-api-key metadata (when
 // Options.APIKey is set), the request's cluster_id (when Options.ClusterID

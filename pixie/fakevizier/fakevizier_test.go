@@ -26,6 +26,7 @@ import (
 
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/cloudpb"
+	"github.com/pxgate/pxgate/pixie/proto/vispb"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
 
@@ -892,5 +893,50 @@ func TestTLS(t *testing.T) {
 	_, err = execute(ctx, t, vizier(t, s), query(displayPxL))
 	if err == nil {
 		t.Error("a plaintext client got an answer from a TLS server")
+	}
+}
+
+func TestCloudLiveViews(t *testing.T) {
+	t.Parallel()
+	lib := fakevizier.SampleLibrary()
+	s := start(t, fakevizier.Options{Scripts: lib})
+	sm := cloudpb.NewScriptMgrClient(dial(t, s.Addr()))
+	ctx := t.Context()
+
+	scripts, err := sm.GetScripts(ctx, &cloudpb.GetScriptsReq{})
+	if err != nil || len(scripts.GetScripts()) != 3 || !scripts.GetScripts()[0].GetHasLiveView() || scripts.GetScripts()[2].GetHasLiveView() {
+		t.Fatalf("got %v, %v; want three scripts, the last without a live view", scripts, err)
+	}
+	views, err := sm.GetLiveViews(ctx, &cloudpb.GetLiveViewsReq{})
+	if err != nil || len(views.GetLiveViews()) != 2 || views.GetLiveViews()[0].GetName() != "px/service" || views.GetLiveViews()[0].GetId() != lib[0].ID {
+		t.Fatalf("got %v, %v; want px/service and px/nodes", views, err)
+	}
+	lv, err := sm.GetLiveViewContents(ctx, &cloudpb.GetLiveViewContentsReq{LiveViewId: lib[0].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vis := lv.GetVis()
+	if lv.GetPxlContents() != lib[0].Contents || len(vis.GetVariables()) != 2 ||
+		vis.GetVariables()[0].GetDefaultValue().GetValue() != "-5m" || vis.GetVariables()[1].GetDefaultValue() != nil ||
+		vis.GetVariables()[1].GetType() != vispb.PXType_PX_SERVICE {
+		t.Fatalf("variables: %v", vis.GetVariables())
+	}
+	if g := vis.GetGlobalFuncs(); len(g) != 1 || g[0].GetFunc().GetName() != "inbound_let_timeseries" {
+		t.Errorf("global funcs: %v", g)
+	}
+	w := vis.GetWidgets()
+	if len(w) != 3 || w[0].GetGlobalFuncOutputName() != "inbound_let_timeseries" || w[2].GetFunc().GetName() != "slowest_requests" ||
+		w[2].GetFunc().GetArgs()[2].GetValue() != "20" || w[2].GetFunc().GetArgs()[1].GetVariable() != "service" {
+		t.Errorf("widgets: %v", w)
+	}
+	_, err = sm.GetLiveViewContents(ctx, &cloudpb.GetLiveViewContentsReq{LiveViewId: lib[2].ID})
+	wantCode(t, err, codes.NotFound) // a script without a live view
+}
+
+func TestStartRefusesABrokenVis(t *testing.T) {
+	t.Parallel()
+	_, err := fakevizier.Start(fakevizier.Options{Scripts: []fakevizier.LibraryScript{{ID: "x", Name: "px/x", Contents: "import px\n", Vis: `{"widgets": 3}`}}})
+	if err == nil || !strings.Contains(err.Error(), "px/x") {
+		t.Fatalf("got %v, want an error naming the script", err)
 	}
 }

@@ -133,6 +133,11 @@ func Start(opts Options) (*Server, error) {
 	if addr == "" {
 		addr = DefaultAddr
 	}
+	// Keep our own copy of what the caller may still hold.
+	opts.Scripts = append([]LibraryScript(nil), opts.Scripts...)
+	if err := parseVis(opts.Scripts); err != nil {
+		return nil, err
+	}
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("fakevizier: listen: %w", err)
@@ -149,7 +154,6 @@ func Start(opts Options) (*Server, error) {
 	s.libraryHang.Store(opts.LibraryHang)
 	// Keep our own copies of what the caller may still hold.
 	opts.Clusters = cloneAll(opts.Clusters)
-	opts.Scripts = append([]LibraryScript(nil), opts.Scripts...)
 	s.opts = opts
 
 	sopts := []grpc.ServerOption{

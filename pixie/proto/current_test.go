@@ -10,6 +10,7 @@ import (
 
 	"github.com/pxgate/pxgate/pixie/proto/cloudpb"
 	"github.com/pxgate/pxgate/pixie/proto/uuidpb"
+	"github.com/pxgate/pxgate/pixie/proto/vispb"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
 
@@ -24,6 +25,7 @@ func TestGeneratedCodeIsCurrent(t *testing.T) {
 		"vizierpb/vizierapi.proto": vizierpb.File_vizierpb_vizierapi_proto,
 		"cloudpb/cloudapi.proto":   cloudpb.File_cloudpb_cloudapi_proto,
 		"uuidpb/uuid.proto":        uuidpb.File_uuidpb_uuid_proto,
+		"vispb/vis.proto":          vispb.File_vispb_vis_proto,
 	}
 	compiler := protocompile.Compiler{
 		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{ImportPaths: []string{"."}}),
@@ -53,6 +55,10 @@ func TestWireNames(t *testing.T) {
 		{cloudpb.VizierClusterInfo_GetClusterInfo_FullMethodName, "/px.cloudapi.VizierClusterInfo/GetClusterInfo"},
 		{cloudpb.ScriptMgr_GetScripts_FullMethodName, "/px.cloudapi.ScriptMgr/GetScripts"},
 		{cloudpb.ScriptMgr_GetScriptContents_FullMethodName, "/px.cloudapi.ScriptMgr/GetScriptContents"},
+		{cloudpb.ScriptMgr_GetLiveViews_FullMethodName, "/px.cloudapi.ScriptMgr/GetLiveViews"},
+		{cloudpb.ScriptMgr_GetLiveViewContents_FullMethodName, "/px.cloudapi.ScriptMgr/GetLiveViewContents"},
+		{string((&vispb.Vis{}).ProtoReflect().Descriptor().FullName()), "px.vispb.Vis"},
+		{string((&vispb.Widget_Func_FuncArg{}).ProtoReflect().Descriptor().FullName()), "px.vispb.Widget.Func.FuncArg"},
 		{string((&uuidpb.UUID{}).ProtoReflect().Descriptor().FullName()), "px.uuidpb.UUID"},
 	} {
 		if tc.got != tc.want {

@@ -362,3 +362,23 @@ func (c *Cluster) advance(now time.Time) {
 
 // ClusterID is the demo cluster's id, as pxgate reports and queries it.
 const ClusterID = "de3000c0-0000-4000-8000-000000000001"
+
+// Tables implements pxl.Introspector: the tables the cluster serves.
+func (c *Cluster) Tables() []string { return append([]string(nil), tableNames[:]...) }
+
+// Nodes implements pxl.Introspector: the cluster's nodes, up a day before
+// its pods.
+func (c *Cluster) Nodes() []pxl.NodeInfo {
+	first := int64(math.MaxInt64)
+	for _, p := range c.pods {
+		first = min(first, p.info.StartTime)
+	}
+	out := make([]pxl.NodeInfo, len(nodeNames))
+	for i, name := range nodeNames {
+		out[i] = pxl.NodeInfo{Name: name, IP: nodeIPs[i], StartTime: first - int64(24*time.Hour)}
+	}
+	return out
+}
+
+// Tracepoints implements pxl.Introspector: the demo has none deployed.
+func (c *Cluster) Tracepoints() []pxl.TracepointInfo { return nil }

@@ -34,6 +34,21 @@
 //     role): cumulative connections opened/closed, active, bytes sent and
 //     received.
 //   - network_stats: every 10 s per pod: cumulative rx/tx bytes and packets.
+//   - Protocol tables (Stirling's schemas; protocols.go): client-side rows
+//     (trace_role 1) of the backends the services call while serving each
+//     request, from the same pods at the same times as http_events:
+//     catalog on PostgreSQL (pgsql_events), MySQL (mysql_events), MongoDB
+//     (mongodb_events) and a Mux recommender (mux_events); cart on Redis
+//     (redis_events) and NATS (nats_events.beta); producer on Kafka
+//     (kafka_events.beta: Produce; consumer's Fetch of the same partition
+//     and offset a few ms later; a JoinGroup/SyncGroup rebalance a minute)
+//     and Cassandra (cql_events); consumer on RabbitMQ (amqp_events). Every
+//     pod resolves its backends through kube-dns every 5 s (dns_events).
+//     Past a service's capacity its calls slow down (1 + 3u³ for load u,
+//     capped at u = 3) and fail more (+5% per unit of load over 1).
+//   - jvm_stats (consumer runs on the JVM) and stack_traces.beta (every
+//     process's sampled stacks) every 10 s; stirling_error and
+//     probe_status once a minute per node (all deployed, no errors).
 //
 // # Load model
 //
@@ -59,7 +74,8 @@
 // counters of process/conn/network stats start at the first use).
 // Storage is one immutable columnar chunk per second (per-chunk string
 // dictionaries with 16-bit codes, UPIDs as pod indexes): 15 minutes at rest
-// are ~70k http_events rows and ~12 MiB (MemoryBytes). Under extreme load
+// are ~70k http_events rows, ~190k rows in all and ~38 MiB (MemoryBytes; ~12
+// MiB of it http_events). Under extreme load
 // (AddLoad accepts up to MaxExtraRPS per service at any moment) the oldest seconds are
 // dropped early to keep at most Options.MaxRows rows (default 1M, ~130
 // MiB). Scans copy the requested columns of the chunks in range out of the

@@ -65,6 +65,7 @@ type simState struct {
 	conns   map[connKey]*connState
 	order   []*connState // creation order, for deterministic output
 	net     []netState
+	proto   protoState
 }
 
 // Base rates per second of an idle process.
@@ -217,6 +218,7 @@ func (c *Cluster) genSecond(sec int64) *chunk {
 	}
 	g.probeRows(hb)
 	ch.tabs[tHTTP] = hb.finish()
+	g.protocolRows(ch)
 
 	// Idle costs of every process, then the 10-second stats.
 	g.idleCosts()

@@ -14,10 +14,27 @@ const (
 	tProcess
 	tConn
 	tNetwork
+	tPgSQL
+	tMySQL
+	tRedis
+	tDNS
+	tCQL
+	tKafka
+	tNATS
+	tMongo
+	tAMQP
+	tMux
+	tJVM
+	tStacks
+	tStirlingErr
+	tProbeStatus
 	numTables
 )
 
-var tableNames = [numTables]string{"http_events", "process_stats", "conn_stats", "network_stats"}
+var tableNames = [numTables]string{"http_events", "process_stats", "conn_stats", "network_stats",
+	"pgsql_events", "mysql_events", "redis_events", "dns_events", "cql_events", "kafka_events.beta",
+	"nats_events.beta", "mongodb_events", "amqp_events", "mux_events", "jvm_stats", "stack_traces.beta",
+	"stirling_error", "probe_status"}
 
 func col(name string, t pxl.DataType, sem pxl.SemanticType) pxl.ColumnInfo {
 	return pxl.ColumnInfo{Name: name, Type: t, Semantic: sem}
@@ -25,15 +42,7 @@ func col(name string, t pxl.DataType, sem pxl.SemanticType) pxl.ColumnInfo {
 
 // relations are the table schemas, as Vizier reports them.
 var relations = [numTables]pxl.Relation{
-	tHTTP: {
-		col("time_", pxl.Time64, pxl.STNone),
-		col("upid", pxl.UInt128, pxl.STUPID),
-		col("remote_addr", pxl.String, pxl.STIPAddress),
-		col("remote_port", pxl.Int64, pxl.STPort),
-		col("local_addr", pxl.String, pxl.STIPAddress),
-		col("local_port", pxl.Int64, pxl.STPort),
-		col("trace_role", pxl.Int64, pxl.STNone),
-		col("encrypted", pxl.Boolean, pxl.STNone),
+	tHTTP: traced(
 		col("major_version", pxl.Int64, pxl.STNone),
 		col("minor_version", pxl.Int64, pxl.STNone),
 		col("content_type", pxl.Int64, pxl.STNone),
@@ -47,8 +56,8 @@ var relations = [numTables]pxl.Relation{
 		col("resp_message", pxl.String, pxl.STHTTPRespMessage),
 		col("resp_body", pxl.String, pxl.STNone),
 		col("resp_body_size", pxl.Int64, pxl.STBytes),
-		col("latency", pxl.Int64, pxl.STDurationNS),
-	},
+		latency,
+	),
 	tProcess: {
 		col("time_", pxl.Time64, pxl.STNone),
 		col("upid", pxl.UInt128, pxl.STUPID),
@@ -91,6 +100,52 @@ var relations = [numTables]pxl.Relation{
 		col("tx_errors", pxl.Int64, pxl.STNone),
 		col("tx_drops", pxl.Int64, pxl.STNone),
 	},
+	tPgSQL:       traced(str("req_cmd"), str("req"), str("resp"), latency),
+	tMySQL:       traced(i64("req_cmd"), str("req_body"), i64("resp_status"), str("resp_body"), latency),
+	tRedis:       traced(str("req_cmd"), str("req_args"), str("resp"), latency),
+	tDNS:         traced(str("req_header"), str("req_body"), str("resp_header"), str("resp_body"), latency),
+	tCQL:         traced(i64("req_op"), str("req_body"), i64("resp_op"), str("resp_body"), latency),
+	tKafka:       traced(i64("req_cmd"), str("client_id"), str("req_body"), str("resp"), latency),
+	tNATS:        traced(str("cmd"), str("body"), str("resp")),
+	tMongo:       traced(str("req_cmd"), str("req_body"), str("resp_status"), str("resp_body"), latency),
+	tAMQP:        traced(i64("frame_type"), i64("channel"), i64("req_class_id"), i64("req_method_id"), i64("resp_class_id"), i64("resp_method_id"), str("req_msg"), str("resp_msg"), latency),
+	tMux:         traced(i64("req_type"), latency),
+	tJVM:         sampled(col("young_gc_time", pxl.Int64, pxl.STDurationNS), col("full_gc_time", pxl.Int64, pxl.STDurationNS), i64("used_heap_size"), i64("total_heap_size"), i64("max_heap_size")),
+	tStacks:      sampled(i64("stack_trace_id"), str("stack_trace"), i64("count")),
+	tStirlingErr: sampled(str("source_connector"), i64("status"), str("error"), str("context")),
+	tProbeStatus: sampled(str("source_connector"), str("tracepoint"), i64("status"), str("error"), str("info")),
+}
+
+// Column helpers for the protocol tables' schemas (Stirling's names and
+// types): every traced protocol table starts with the connection's columns.
+var (
+	latency  = col("latency", pxl.Int64, pxl.STDurationNS)
+	connCols = []pxl.ColumnInfo{
+		col("time_", pxl.Time64, pxl.STNone),
+		col("upid", pxl.UInt128, pxl.STUPID),
+		col("remote_addr", pxl.String, pxl.STIPAddress),
+		col("remote_port", pxl.Int64, pxl.STPort),
+		col("local_addr", pxl.String, pxl.STIPAddress),
+		col("local_port", pxl.Int64, pxl.STPort),
+		col("trace_role", pxl.Int64, pxl.STNone),
+		col("encrypted", pxl.Boolean, pxl.STNone),
+	}
+)
+
+// numConnCols is how many columns traced puts before a table's own.
+const numConnCols = 8
+
+func str(name string) pxl.ColumnInfo { return col(name, pxl.String, pxl.STNone) }
+func i64(name string) pxl.ColumnInfo { return col(name, pxl.Int64, pxl.STNone) }
+
+// traced is a protocol table: the connection's columns, then own.
+func traced(own ...pxl.ColumnInfo) pxl.Relation {
+	return append(append(pxl.Relation{}, connCols...), own...)
+}
+
+// sampled is a table of per-process samples: time_, upid, then own.
+func sampled(own ...pxl.ColumnInfo) pxl.Relation {
+	return append(pxl.Relation{connCols[0], connCols[1]}, own...)
 }
 
 // ccol is one stored column of a chunk, compactly: INT64/TIME64NS values

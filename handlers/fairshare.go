@@ -1,0 +1,89 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// callerShares caps the queries one caller runs at once, so that a caller
+// with slow queries cannot hold every slot of MaxConcurrent while the
+// others, dashboards' /probe included, get 429s.
+type callerShares struct {
+	limit int // queries one caller may run at once
+	mu    sync.Mutex
+	held  map[string]*callerSlots // by caller key; deleted when unused
+}
+
+// callerSlots is one caller's semaphore and how many requests use it.
+type callerSlots struct {
+	ch    chan struct{}
+	users int
+}
+
+func newCallerShares(limit int) *callerShares {
+	return &callerShares{limit: limit, held: make(map[string]*callerSlots)}
+}
+
+// join returns key's semaphore, counting one more user of it.
+func (c *callerShares) join(key string) *callerSlots {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sl := c.held[key]
+	if sl == nil {
+		sl = &callerSlots{ch: make(chan struct{}, c.limit)}
+		c.held[key] = sl
+	}
+	sl.users++
+	return sl
+}
+
+// leave undoes join, forgetting a caller nobody uses any more.
+func (c *callerShares) leave(key string, sl *callerSlots) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if sl.users--; sl.users == 0 {
+		delete(c.held, key)
+	}
+}
+
+// identifyCaller records who sends the request, for the per-caller share
+// of query slots: the bearer token's hash when the gateway requires
+// tokens (Options.Authenticate ran before, so it is valid), else the
+// client's address. Without tokens, callers behind one proxy share one
+// share.
+func (s *server) identifyCaller(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noteOf(r).caller = callerKey(r, s.opts.Authenticate != nil)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// callerKey names r's caller; a token is hashed, never kept.
+func callerKey(r *http.Request, tokens bool) string {
+	if tokens {
+		scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		if ok && strings.EqualFold(scheme, "Bearer") {
+			sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
+			return "token:" + hex.EncodeToString(sum[:8])
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return "addr:" + host
+}
+
+// callerOf returns the caller key identifyCaller recorded in ctx ("" when
+// none: such requests share one share).
+func callerOf(ctx context.Context) string {
+	if n, ok := ctx.Value(noteKey{}).(*requestNote); ok {
+		return n.caller
+	}
+	return ""
+}
