@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pxgate/pxgate/api"
@@ -156,7 +158,14 @@ func (s *server) serveOutput(w http.ResponseWriter, r *http.Request, req *api.Ru
 // verdict.
 func (s *server) serveHeld(w http.ResponseWriter, r *http.Request, p *runPlan, out output, l *lease) {
 	p.maxRows = min(p.maxRows, s.opts.MaxRows)
-	rec := &recorder{header: http.Header{}, status: http.StatusOK, hold: l.grow}
+	buf := heldBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxPooledHeld {
+			heldBuffers.Put(buf)
+		}
+	}()
+	rec := &recorder{header: http.Header{}, status: http.StatusOK, hold: l.grow, body: *bytes.NewBuffer((*buf)[:0])}
+	defer func() { *buf = rec.body.Bytes()[:0] }()
 	status := heldStatus(s.serveStream(rec, r, p, out, l, true), rec)
 	if l.refused != nil { // nothing went out: the refusal is the answer
 		s.fail(w, r, l.refused)
@@ -172,6 +181,13 @@ func (s *server) serveHeld(w http.ResponseWriter, r *http.Request, p *runPlan, o
 	w.WriteHeader(status)
 	_, _ = w.Write(rec.body.Bytes())
 }
+
+// heldBuffers recycles the buffers of held answers: growing a new one is
+// the largest cost of a small run's answer.
+var heldBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// maxPooledHeld is the largest held buffer kept for reuse.
+const maxPooledHeld = 1 << 20
 
 // heldStatus is the status of a held answer that serveStream, returning
 // status, wrote into rec. It fails closed: 200 only with a passing verdict.
