@@ -57,8 +57,10 @@ func (c *Client) Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) 
 	rd := newStreamReader(sink)
 	rd.dec = dec
 	resumes := 0
+	next := prefetch(ctx, stream)
+	defer func() { cancel(); next.stop() }() // no receiver outlives the call
 	for {
-		resp, err := stream.Recv()
+		resp, err := next.recv()
 		if errors.Is(err, io.EOF) {
 			return rd.finish()
 		}
@@ -70,6 +72,7 @@ func (c *Client) Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) 
 				ClusterId: req.GetClusterId(), QueryId: rd.summary.QueryID, EncryptionOptions: req.GetEncryptionOptions(),
 			})
 			if err == nil {
+				next = prefetch(ctx, stream) // the last receiver ended with the error
 				continue
 			}
 		}
@@ -245,3 +248,64 @@ func (rd *streamReader) finish() (pixie.Summary, error) {
 	}
 	return rd.summary, nil
 }
+
+// prefetchDepth is how many messages a receiver holds ahead of the
+// decoding: enough to keep both busy, a few hundred KiB at most.
+const prefetchDepth = 2
+
+// received is one Recv's result.
+type received struct {
+	resp *vizierpb.ExecuteScriptResponse
+	err  error
+}
+
+// receiver receives a stream's messages on a goroutine of its own, ahead
+// of the caller, so that receiving and unmarshalling the next message
+// overlap with decoding and writing this one.
+type receiver struct {
+	ctx  context.Context
+	ch   chan received
+	done chan struct{}
+	last received // after the last message: its error, again
+}
+
+// prefetch starts receiving from stream until it fails (io.EOF at its
+// end) or ctx ends.
+func prefetch(ctx context.Context, stream vizierpb.VizierService_ExecuteScriptClient) *receiver {
+	r := &receiver{ctx: ctx, ch: make(chan received, prefetchDepth), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		defer close(r.ch)
+		for {
+			resp, err := stream.Recv()
+			select {
+			case r.ch <- received{resp, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return r
+}
+
+// recv is the next message, as stream.Recv would return it.
+func (r *receiver) recv() (*vizierpb.ExecuteScriptResponse, error) {
+	m, ok := <-r.ch
+	if !ok { // ctx ended first: the error a Recv gives then
+		if r.last.err == nil {
+			r.last.err = status.FromContextError(r.ctx.Err()).Err()
+		}
+		return nil, r.last.err
+	}
+	if m.err != nil {
+		r.last = m
+	}
+	return m.resp, m.err
+}
+
+// stop waits for the receiving goroutine to end (the caller cancelled the
+// stream's context first).
+func (r *receiver) stop() { <-r.done }
