@@ -39,7 +39,7 @@ type RunResponse struct {
 	Stats     Stats             `json:"stats"`
 	// Error is set, and Verdict and Stats absent, only in an answer that
 	// failed after its status (200) and rows went out: a JSON answer
-	// streams once it passes 64 KiB (RunCutShort in openapi.yaml).
+	// streams once it passes 256 KiB (RunCutShort in openapi.yaml).
 	Error *Problem `json:"error,omitempty"`
 }
 

@@ -20,7 +20,7 @@ import (
 // never cut.
 
 // answerBaseBytes is what every run answer leases to start.
-const answerBaseBytes = 256 << 10
+const answerBaseBytes = 512 << 10
 
 // DefaultAnswerMemory is Options.AnswerMemory's default.
 const DefaultAnswerMemory = 256 << 20

@@ -115,7 +115,7 @@ func TestContractRealResponses(t *testing.T) {
 	hang := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 1)}, Hang: true}))
 	empty := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 0)}}))
 	broken := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 2}))
-	// A JSON answer streams past 64 KiB: this one breaks after 1500 rows.
+	// A JSON answer streams past 256 KiB: this one breaks after 1500 rows.
 	brokenBig := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 3000)}, BatchRows: 500, AbortAfter: 4}),
 		func(o *handlers.Options) { o.MaxRows = 3000 })
 	big := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 3000)}, BatchRows: 500}),

@@ -146,7 +146,7 @@ func TestRunContentLength(t *testing.T) {
 		body    string
 		rows    int
 		chunked bool
-	}{{perfBody, 100, false}, {perfBody, 1000, false}, {streamed, 100, false}, {streamed, 1000, true}} {
+	}{{perfBody, 100, false}, {perfBody, 1000, false}, {streamed, 100, false}, {streamed, 3000, true}} {
 		srv := httptest.NewServer(New(Options{Pixie: newLETPixie(t, tc.rows)}))
 		resp, err := srv.Client().Post(srv.URL+"/v1/run", "application/json", strings.NewReader(tc.body))
 		if err != nil {

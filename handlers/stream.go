@@ -15,7 +15,7 @@ import (
 // then dropped, so memory stays constant whatever the result's size (the
 // tolerances keep only the columns they check).
 //
-// The status goes out with the first row (JSON: the first 64 KiB), so it
+// The status goes out with the first row (JSON: the first 256 KiB), so it
 // is 200 once rows flow; what is known only at the end (the verdict, an
 // error after rows) goes into the X-Pxgate-Verdict and X-Pxgate-Error
 // trailers and, for NDJSON, the final line (for JSON, the document's end:

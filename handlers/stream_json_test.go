@@ -11,7 +11,7 @@ import (
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 )
 
-// bigRows is enough LET rows for a JSON answer to pass 64 KiB and stream.
+// bigRows is enough LET rows for a JSON answer to pass 256 KiB and stream.
 const bigRows = 3000
 
 // bigOptions let a JSON answer return bigRows rows.
@@ -114,7 +114,7 @@ func TestJSONInterleavedTables(t *testing.T) {
 func TestMemoryBudget(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", bigRows)}, BatchRows: 500}),
-		bigOptions, func(o *handlers.Options) { o.AnswerMemory = 300 << 10 })
+		bigOptions, func(o *handlers.Options) { o.AnswerMemory = 600 << 10 })
 	for _, path := range []string{letRun + "?expect=count()>0", letRun + "?format=csv&expect=count()>0"} {
 		resp := e.get(t, path, "")
 		resp.problem(t, http.StatusServiceUnavailable, api.ProblemMemoryBudget)

@@ -54,7 +54,7 @@ type CSV struct {
 // formula-like text escaped unless keepFormulas.
 func NewCSV(w http.ResponseWriter, table string, keepFormulas bool, maxRows int) *CSV {
 	out := newStreamOut(w, api.ContentTypeCSV+"; charset=utf-8")
-	return &CSV{out: out, want: table, maxRows: maxRows, decided: table != "", escape: !keepFormulas, buf: make([]byte, 0, flushSize+4096)}
+	return &CSV{out: out, want: table, maxRows: maxRows, decided: table != "", escape: !keepFormulas, buf: (*getBuffer())[:0]}
 }
 
 // Table implements pixie.Sink.
@@ -272,6 +272,7 @@ func (c *CSV) Check() error { return c.decide() }
 // Finish implements StreamSink: it ends the answer: the trailers after rows, or the whole answer
 // (the chosen table's header row) when there were none.
 func (c *CSV) Finish(e *StreamEnd) error {
+	defer func() { releaseBuffer(c.buf); c.buf = nil }()
 	e.truncated = c.truncated
 	if c.out.wrote {
 		c.out.trailers(e)

@@ -24,14 +24,19 @@ import (
 // the query produced more than one: what px.display(df) calls its table.
 const DefaultTable = "output"
 
-// flushSize is how much encoded JSON is buffered before a write.
-const flushSize = 64 << 10
+// flushSize is how much an answer buffers before a write: large writes
+// halve the system calls of a streamed answer (a chunk header and its
+// data each cost one when the data is larger than net/http's buffer).
+const flushSize = 256 << 10
 
 // buffers recycles encoding buffers: one per response would otherwise be
 // the largest allocation of a small query.
 var buffers = sync.Pool{New: func() any { b := make([]byte, 0, flushSize+4096); return &b }}
 
 func getBuffer() *[]byte { return buffers.Get().(*[]byte) }
+
+// releaseBuffer returns the buffer b (from getBuffer) to the pool.
+func releaseBuffer(b []byte) { putBuffer(&b) }
 
 // putBuffer returns a buffer to the pool, unless it grew unusually large
 // (one huge value) and would pin that memory.

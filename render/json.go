@@ -185,7 +185,7 @@ func (j *JSON) Check() error { return nil }
 // Finish implements StreamSink: it writes the tables not written yet and
 // the end of the document: the verdict and stats, or the error.
 func (j *JSON) Finish(e *StreamEnd) error {
-	defer j.release()
+	defer func() { releaseBuffer(j.buf); j.buf = nil }()
 	for {
 		if j.cur != nil {
 			j.close()
@@ -219,13 +219,6 @@ func (j *JSON) Finish(e *StreamEnd) error {
 		j.out.startWhole(e)
 	}
 	return j.write()
-}
-
-// release returns the buffer to the pool.
-func (j *JSON) release() {
-	b := j.buf[:0]
-	j.buf = nil
-	putBuffer(&b)
 }
 
 // appendTableHead appends an api.Table's start, up to its first row.
