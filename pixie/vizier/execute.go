@@ -57,10 +57,18 @@ func (c *Client) Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) 
 	rd := newStreamReader(sink)
 	rd.dec = dec
 	resumes := 0
-	next := prefetch(ctx, stream)
-	defer func() { cancel(); next.stop() }() // no receiver outlives the call
-	for {
-		resp, err := next.recv()
+	var next *receiver // prefetching, once the result proves large
+	defer func() {
+		cancel()
+		if next != nil {
+			next.stop() // no receiver outlives the call
+		}
+	}()
+	for received := 0; ; received++ {
+		if next == nil && received == prefetchAfter {
+			next = prefetch(ctx, stream)
+		}
+		resp, err := recv(stream, next)
 		if errors.Is(err, io.EOF) {
 			return rd.finish()
 		}
@@ -72,7 +80,10 @@ func (c *Client) Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) 
 				ClusterId: req.GetClusterId(), QueryId: rd.summary.QueryID, EncryptionOptions: req.GetEncryptionOptions(),
 			})
 			if err == nil {
-				next = prefetch(ctx, stream) // the last receiver ended with the error
+				if next != nil {
+					next.stop() // it ended with the error
+				}
+				next, received = nil, 0
 				continue
 			}
 		}
@@ -247,6 +258,19 @@ func (rd *streamReader) finish() (pixie.Summary, error) {
 		}
 	}
 	return rd.summary, nil
+}
+
+// prefetchAfter is the number of messages received directly before a
+// receiver takes over: a small result (metadata, a batch, the stats) is
+// not worth a goroutine's hand-offs.
+const prefetchAfter = 4
+
+// recv is the stream's next message, from r when it is receiving.
+func recv(stream vizierpb.VizierService_ExecuteScriptClient, r *receiver) (*vizierpb.ExecuteScriptResponse, error) {
+	if r == nil {
+		return stream.Recv()
+	}
+	return r.recv()
 }
 
 // prefetchDepth is how many messages a receiver holds ahead of the
