@@ -63,6 +63,7 @@ func main() {
 	batch := flag.Int("batch", 1024, "rows per Vizier batch")
 	reps := flag.Int("reps", 5, "repetitions of every measurement")
 	formats := flag.String("formats", "json,ndjson,csv", "pxgate formats to measure")
+	concurrent := flag.Int("concurrent", 20, "then this many JSON answers at once from a fresh child per binary (0: skip)")
 	flag.Var(&bins, "bin", "a pxgate binary to measure, name=path (repeatable; default: ./cmd/server built now)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -98,6 +99,11 @@ func main() {
 		}
 	}
 	report(bare, bareBytes, cases)
+	if *concurrent > 0 {
+		for _, b := range bins {
+			must(concurrentPeak(b, fake.Addr(), *rows, *concurrent))
+		}
+	}
 	fmt.Printf("load average after: %s\n", loadAverage())
 }
 
@@ -205,25 +211,35 @@ func startGateway(bin binary, format, addr string, rows int) (*gateway, error) {
 	return nil, fmt.Errorf("%s (%s) did not become ready", bin.name, bin.path)
 }
 
-// measure runs the query once through the gateway and reads the answer.
+// measure runs the query once through the gateway and records its time.
 func (g *gateway) measure() error {
 	cpu0 := g.cpuTime()
 	start := time.Now()
-	resp, err := http.Post(g.base+"/v1/run?format="+g.format, "application/json", strings.NewReader(`{"script": `+strconv.Quote(script)+`}`))
+	n, err := g.request()
 	if err != nil {
 		return err
-	}
-	n, err := io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK || resp.Trailer.Get("X-Pxgate-Verdict") == "fail" {
-		return fmt.Errorf("%s %s: status %d, trailers %v", g.bin.name, g.format, resp.StatusCode, resp.Trailer)
 	}
 	g.times, g.bytes = append(g.times, time.Since(start)), n
 	g.cpu = append(g.cpu, g.cpuTime()-cpu0)
 	return nil
+}
+
+// request runs the query once through the gateway and reads the answer,
+// which must pass.
+func (g *gateway) request() (int64, error) {
+	resp, err := http.Post(g.base+"/v1/run?format="+g.format, "application/json", strings.NewReader(`{"script": `+strconv.Quote(script)+`}`))
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != http.StatusOK || resp.Trailer.Get("X-Pxgate-Verdict") == "fail" {
+		return 0, fmt.Errorf("%s %s: status %d, trailers %v", g.bin.name, g.format, resp.StatusCode, resp.Trailer)
+	}
+	return n, nil
 }
 
 // cpuTime is the child's user and system CPU time so far (/proc/PID/stat,
@@ -261,6 +277,34 @@ func (g *gateway) peakRSS() float64 {
 func (g *gateway) stop() {
 	_ = g.cmd.Process.Kill()
 	_ = g.cmd.Wait()
+}
+
+// concurrentPeak runs n JSON answers at once through a fresh child of bin
+// and prints its peak RSS: what n large answers in flight hold together.
+func concurrentPeak(bin binary, addr string, rows, n int) error {
+	g, err := startGateway(bin, "json", addr, rows)
+	if err != nil {
+		return err
+	}
+	defer g.stop()
+	start := time.Now()
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := g.request()
+			errs <- err
+		}()
+	}
+	failed := 0
+	for range n {
+		if err := <-errs; err != nil {
+			failed++
+			log.Printf("%s: %v", bin.name, err)
+		}
+	}
+	fmt.Printf("%s: %d JSON answers of %d rows at once: %s, %d failed, peak RSS %.1f MiB\n",
+		bin.name, n, rows, time.Since(start).Round(time.Millisecond), failed, g.peakRSS())
+	return nil
 }
 
 // report prints the table: medians, ratio to the bare loop, peak RSS.
