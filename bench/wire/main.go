@@ -193,7 +193,8 @@ func startGateway(bin binary, format, addr string, rows int) (*gateway, error) {
 	limit := strconv.Itoa(2 * rows)
 	cmd.Env = append(os.Environ(), "PIXIE_DIRECT_ADDR="+addr, "PIXIE_DIRECT_PLAINTEXT=true", "PXGATE_DEMO=off",
 		"PXGATE_LISTEN_ADDR="+listen, "PXGATE_MAX_ROWS="+limit, "PXGATE_MAX_STREAM_ROWS="+limit,
-		"PXGATE_LOG_LEVEL=warn", "PXGATE_QUERY_TIMEOUT=5m", "PXGATE_DEFAULT_TIMEOUT=5m")
+		"PXGATE_LOG_LEVEL=warn", "PXGATE_QUERY_TIMEOUT=5m", "PXGATE_DEFAULT_TIMEOUT=5m",
+		"PXGATE_MAX_CONCURRENT=64", "PXGATE_CALLER_SHARE=1") // -concurrent: no query slot refuses
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
