@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/cache"
 	"github.com/pxgate/pxgate/history"
 	"github.com/pxgate/pxgate/pixie"
@@ -45,6 +46,19 @@ const (
 // answer (or a stream's error end), logged and recorded, instead of a
 // connection closed without a word.
 var ErrShuttingDown = errors.New("pxgate is shutting down")
+
+// shuttingDown reports whether ctx ended because the gateway shuts down.
+func shuttingDown(ctx context.Context) bool {
+	return ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrShuttingDown)
+}
+
+// shutdownProblem is the 503 of a request the shutdown ended.
+func shutdownProblem() error {
+	pe := api.NewProblemError(api.ProblemShuttingDown, http.StatusServiceUnavailable,
+		"the gateway shut down before the query finished (its shutdown grace ran out); retry: another replica answers")
+	pe.RetryAfter = time.Second
+	return pe
+}
 
 // Pixie is what the handlers need from Pixie. *vizier.Client implements it;
 // implementations must be safe for concurrent use.
@@ -202,6 +216,7 @@ type server struct {
 	history *history.History
 	cache   *cache.Cache
 	index   *template.Template
+	runPage *template.Template
 }
 
 // New returns pxgate's HTTP handler. It registers metrics on
@@ -219,7 +234,8 @@ type server struct {
 //	GET  /v1/clusters        clusters reachable with pxgate's credentials
 //	GET  /v1/clusters/{id}   one of them
 //	GET  /v1/runs            recent runs, newest first (?failed=true: failures only)
-//	GET  /v1/runs/{id}       one of them
+//	GET  /v1/runs/{id}       one of them (an HTML page with its charts when asked for)
+//	GET  /v1/runs/{id}/checks/{n}.svg  check n's chart
 //	GET  /probe              blackbox-exporter style: run a named script, answer Prometheus text
 //	GET  /healthz            the process is up
 //	GET  /readyz             the gateway takes traffic (Options.Ready)
@@ -240,7 +256,7 @@ func newServer(opts Options) *server {
 	}
 	opts = opts.withDefaults()
 	s := &server{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registry), catalog: opts.Catalog,
-		history: history.New(opts.HistorySize), index: indexTemplate(), cache: opts.Cache,
+		history: history.New(opts.HistorySize), index: indexTemplate(), runPage: runTemplate(), cache: opts.Cache,
 		budget: &budget{limit: opts.AnswerMemory}}
 	if s.catalog == nil {
 		c, problems, err := scripts.Load(scripts.Options{})
@@ -279,16 +295,17 @@ func (s *server) routes() {
 	r.MethodNotAllowed(s.methodNotAllowed)
 
 	r.Route("/v1", func(r chi.Router) {
-		r.Post("/run", s.run)                 // POST /v1/run
-		r.Get("/scripts", s.listScripts)      // GET /v1/scripts
-		r.Get("/scripts/*", s.scriptGet)      // GET /v1/scripts/{name}, GET /v1/scripts/{name}/run
-		r.Post("/scripts/*", s.scriptPost)    // POST /v1/scripts/{name}/run
-		r.Get("/clusters", s.listClusters)    // GET /v1/clusters
-		r.Get("/clusters/{id}", s.getCluster) // GET /v1/clusters/{id}
-		r.Get("/runs", s.listRuns)            // GET /v1/runs
-		r.Get("/runs/{id}", s.getRun)         // GET /v1/runs/{id}
-		r.Get("/demo", s.demoInfo)            // GET /v1/demo
-		r.Post("/demo/load", s.demoLoad)      // POST /v1/demo/load
+		r.Post("/run", s.run)                            // POST /v1/run
+		r.Get("/scripts", s.listScripts)                 // GET /v1/scripts
+		r.Get("/scripts/*", s.scriptGet)                 // GET /v1/scripts/{name}, GET /v1/scripts/{name}/run
+		r.Post("/scripts/*", s.scriptPost)               // POST /v1/scripts/{name}/run
+		r.Get("/clusters", s.listClusters)               // GET /v1/clusters
+		r.Get("/clusters/{id}", s.getCluster)            // GET /v1/clusters/{id}
+		r.Get("/runs", s.listRuns)                       // GET /v1/runs
+		r.Get("/runs/{id}", s.getRun)                    // GET /v1/runs/{id}
+		r.Get("/runs/{id}/checks/{n}.svg", s.checkChart) // GET /v1/runs/{id}/checks/{n}.svg
+		r.Get("/demo", s.demoInfo)                       // GET /v1/demo
+		r.Post("/demo/load", s.demoLoad)                 // POST /v1/demo/load
 	})
 	r.Get("/", s.indexPage)        // GET /
 	r.Get("/probe", s.probeCached) // GET /probe
