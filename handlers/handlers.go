@@ -243,8 +243,8 @@ type server struct {
 //	GET  /version            build information
 //	GET  /openapi.yaml       the API contract
 //
-// The run routes answer JSON, CSV or NDJSON (?format=, or Accept); CSV and
-// NDJSON stream (see stream.go and package render).
+// The run routes answer JSON, CSV or NDJSON (?format=, or Accept), each
+// streamed as batches arrive (see stream.go and package render).
 func New(opts Options) http.Handler {
 	return newServer(opts).router
 }

@@ -95,8 +95,7 @@ func validate(req *api.RunRequest) error {
 }
 
 // serveRun runs a validated request (from any run route) and answers it
-// in the format asked for: JSON collects the tables and answers at the
-// end; CSV and NDJSON stream (stream.go).
+// in the format asked for, streamed (stream.go; serveOutput).
 func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRequest) {
 	var q url.Values
 	if r.URL.RawQuery != "" {
