@@ -120,7 +120,7 @@ func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRe
 
 // serveOutput is serveRun once the output is known. Every format streams
 // (stream.go); JSON and CSV with tolerances are held until their verdict,
-// so that their status says it.
+// so that their status says it (JSON by its sink, render.JSON.Whole).
 func (s *server) serveOutput(w http.ResponseWriter, r *http.Request, req *api.RunRequest, out output) {
 	p, err := s.prepare(r.Context(), req, out.format)
 	if err != nil {
@@ -133,7 +133,7 @@ func (s *server) serveOutput(w http.ResponseWriter, r *http.Request, req *api.Ru
 		return
 	}
 	defer l.release()
-	if p.set.Len() > 0 && (out.format == formatCSV || out.format == formatJSON) {
+	if p.set.Len() > 0 && out.format == formatCSV {
 		s.serveHeld(w, r, p, out, l)
 		return
 	}
@@ -148,13 +148,13 @@ func (s *server) serveOutput(w http.ResponseWriter, r *http.Request, req *api.Ru
 	}
 }
 
-// serveHeld answers JSON or CSV with tolerances: a CSV body cannot carry
-// a verdict, a JSON one carries it at its end, and `curl -f` reads only
-// the status, so the answer is held until the verdict is known (at most
-// MaxRows rows per table, each byte leased from the memory budget) and
-// its status says the verdict, or the failure that ended the query after
-// rows had come. NDJSON keeps streaming: its final line carries the
-// verdict.
+// serveHeld answers CSV with tolerances: a CSV body cannot carry a
+// verdict, and `curl -f` reads only the status, so the answer is held
+// until the verdict is known (at most MaxRows rows per table, each byte
+// leased from the memory budget) and its status says the verdict, or the
+// failure that ended the query after rows had come. NDJSON keeps
+// streaming: its final line carries the verdict; JSON is held by its sink
+// (render.JSON.Whole).
 func (s *server) serveHeld(w http.ResponseWriter, r *http.Request, p *runPlan, out output, l *lease) {
 	p.maxRows = min(p.maxRows, s.opts.MaxRows)
 	buf := heldBuffers.Get().(*[]byte)

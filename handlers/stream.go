@@ -37,7 +37,7 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 		sink = render.NewNDJSON(w, p.req.Tables, p.maxRows)
 	default:
 		j := render.NewJSON(w, p.req.Tables, p.maxRows)
-		j.Hold = l.hold
+		j.Hold, j.Whole = l.hold, p.set.Len() > 0 // with tolerances, the status says the verdict
 		sink = j
 	}
 	ran, err := s.runQuery(r.Context(), p, sink)

@@ -18,9 +18,9 @@ import (
 //	{"tables":[{"name":"output","columns":[...],"rows":[...],"row_count":2,"total_rows":2,"truncated":false}],
 //	 "cluster_id":"...","query_id":"...","timeout_ms":30000,"verdict":{...},"stats":{...}}
 //
-// The answer is buffered until it passes flushSize: a smaller one goes out
-// whole at Finish with a Content-Length and its own status (a problem
-// instead, when the query failed), like any JSON answer. A larger one
+// The answer is buffered until it passes flushSize (always, when Whole):
+// a smaller one goes out whole at Finish with a Content-Length and its own
+// status (a problem instead, when the query failed), like any JSON answer. A larger one
 // commits 200 and streams; a failure after that ends the document with
 // "error" (a problem) instead of "verdict" and "stats", and the
 // X-Pxgate-Verdict trailer says fail, with X-Pxgate-Error.
@@ -39,7 +39,13 @@ type JSON struct {
 	// once the answer started, that would cut it, and Hold should take
 	// them.
 	Hold func(n int, started bool) error
+	// Whole holds the whole answer until Finish, which sends it with the
+	// end's status (the verdict's; a failure is the caller's problem
+	// answer, since nothing went out): for answers whose status must say
+	// the verdict. What it holds beyond flushSize is leased from Hold.
+	Whole bool
 
+	leased  int          // bytes of buf leased from Hold (Whole)
 	tables  []*jsonTable // kept, in announcement order
 	byID    map[string]*jsonTable
 	cur     *jsonTable // the table whose rows go out now; nil: none
@@ -92,10 +98,8 @@ func (j *JSON) Batch(b *pixie.Batch) error {
 				j.buf = append(j.buf, ',')
 			}
 			j.buf = t.rows.AppendRow(j.buf, b.Cols, i)
-			if len(j.buf) >= flushSize {
-				if err := j.write(); err != nil {
-					return err
-				}
+			if err := j.spill(); err != nil {
+				return err
 			}
 		}
 	} else if err := j.hold(t, b, rows); err != nil {
@@ -154,11 +158,31 @@ func (j *JSON) next() error {
 				break
 			}
 		}
-		if len(j.buf) >= flushSize {
-			if err := j.write(); err != nil {
-				return err
-			}
+		if err := j.spill(); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// holdStep is how much more a Whole answer leases at a time.
+const holdStep = 64 << 10
+
+// spill writes the buffer once it passes flushSize; a Whole answer keeps
+// it and leases what it holds beyond flushSize instead.
+func (j *JSON) spill() error {
+	switch {
+	case len(j.buf) < flushSize:
+		return nil
+	case !j.Whole:
+		return j.write()
+	}
+	if over := len(j.buf) - flushSize - j.leased; over > 0 && j.Hold != nil {
+		n := max(over, holdStep)
+		if err := j.Hold(n, false); err != nil {
+			return err
+		}
+		j.leased += n
 	}
 	return nil
 }
