@@ -104,9 +104,9 @@ func largePath(format string, n int) string {
 	return p
 }
 
-// streamCount requests path and counts the answer's lines as they come,
-// in constant memory; it returns the line count and the last line.
-func streamCount(t testing.TB, e *env, path string) (lines int, last []byte, trailer http.Header) {
+// getOK sends a GET of path and returns the answer, whose body the caller
+// reads and closes; a status other than 200 fails the test.
+func getOK(t testing.TB, e *env, path string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, e.srv.URL+path, nil)
 	if err != nil {
@@ -116,11 +116,20 @@ func streamCount(t testing.TB, e *env, path string) (lines int, last []byte, tra
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("status %d: %s", resp.StatusCode, b)
+		resp.Body.Close()
+		t.Fatalf("status %d: %.500s", resp.StatusCode, b)
 	}
+	return resp
+}
+
+// streamCount requests path and counts the answer's lines as they come,
+// in constant memory; it returns the line count and the last line.
+func streamCount(t testing.TB, e *env, path string) (lines int, last []byte, trailer http.Header) {
+	t.Helper()
+	resp := getOK(t, e, path)
+	defer resp.Body.Close()
 	rd := bufio.NewReaderSize(resp.Body, 64<<10)
 	for {
 		line, err := rd.ReadSlice('\n')
@@ -147,19 +156,8 @@ func streamCount(t testing.TB, e *env, path string) (lines int, last []byte, tra
 // the answer's last bytes.
 func jsonCount(t testing.TB, e *env, path string) (rows int, tail []byte, trailer http.Header) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, e.srv.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := getOK(t, e, path)
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("status %d: %.500s", resp.StatusCode, b)
-	}
 	row := []byte(`{"time_":`)
 	buf := make([]byte, 64<<10)
 	keep := 0 // bytes kept from the last read: a row's start may straddle reads
