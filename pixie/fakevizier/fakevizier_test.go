@@ -493,6 +493,50 @@ func TestAbortAfter(t *testing.T) {
 	wantKinds(t, resps, "meta:output", "batch:output:2")
 }
 
+// HangAfter sends that many messages, then holds the stream until the
+// client cancels (nothing else ends it); a plan with fewer messages ends
+// normally.
+func TestHangAfter(t *testing.T) {
+	t.Parallel()
+	tbl := fakevizier.NewTable("output", fakevizier.Int64Col("n", pixie.STNone, seq(10)...))
+	s := start(t, fakevizier.Options{Handler: fakevizier.StaticHandler(
+		&fakevizier.Plan{Tables: []*fakevizier.Table{tbl}, BatchRows: 4, HangAfter: 2})})
+	ctx, cancel := context.WithCancel(t.Context())
+	stream, err := vizier(t, s).ExecuteScript(ctx, query(displayPxL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resps []*vizierpb.ExecuteScriptResponse
+	for range 2 {
+		resp, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resps = append(resps, resp)
+	}
+	wantKinds(t, resps, "meta:output", "batch:output:4")
+	if got := s.ActiveStreams(); got != 1 {
+		t.Errorf("got %d active streams, want the hung one", got)
+	}
+	cancel()
+	_, err = stream.Recv()
+	wantCode(t, err, codes.Canceled)
+	if err := s.WaitIdle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if recs := s.Requests(); len(recs) != 1 || !recs[0].Cancelled {
+		t.Errorf("got records %+v, want one cancelled stream", recs)
+	}
+
+	// Fewer messages than HangAfter: the stream ends normally.
+	s.SetHandler(fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{tbl}, BatchRows: 4, HangAfter: 100}))
+	resps, err = execute(t.Context(), t, vizier(t, s), query(displayPxL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKinds(t, resps, "meta:output", "batch:output:4", "batch:output:4", "batch:output:2:eos", "stats")
+}
+
 func TestHangReleasedByClientCancel(t *testing.T) {
 	t.Parallel()
 	tbl := fakevizier.NewTable("output", fakevizier.Int64Col("n", pixie.STNone, 1))
