@@ -49,6 +49,9 @@ type RunRequest struct {
 	Tolerances []tolerance.Spec `json:"tolerances,omitempty"`
 	// FailStatus is the HTTP status of a failed verdict (default 417).
 	FailStatus *int `json:"fail_status,omitempty"`
+	// Baseline is the window that checks written relative to a baseline
+	// ("p99(latency_p99) < 1.5x baseline") compare with.
+	Baseline *Window `json:"baseline,omitempty"`
 }
 
 // FieldError says what is wrong with one field of a request.
@@ -260,6 +263,11 @@ func (r *RunRequest) Validate() error {
 	}
 	if r.FailStatus != nil && *r.FailStatus == StatusClientClosedRequest {
 		return fieldErrorf("fail_status", "fail_status %d is the gateway's status for a caller that went away; choose another (default %d)", StatusClientClosedRequest, DefaultFailStatus)
+	}
+	if r.Baseline != nil {
+		if err := r.Baseline.validate("baseline"); err != nil {
+			return err
+		}
 	}
 	for i, t := range r.Tables {
 		if t == "" {

@@ -27,6 +27,8 @@ type runPlan struct {
 	// secrets are the values of the request's secret-looking arguments,
 	// hidden from logs and the history.
 	secrets []string
+	// baseline is the query of the checks' baseline window; nil: none.
+	baseline *baselinePlan
 }
 
 // prepare checks a validated request against the gateway's limits and
@@ -55,11 +57,15 @@ func (s *server) prepare(ctx context.Context, req *api.RunRequest, format string
 	if err == nil {
 		err = s.permit(req, &query)
 	}
+	var base *baselinePlan
+	if err == nil {
+		base, err = s.planBaseline(ctx, req, set)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &runPlan{req: req, query: query, set: set, maxRows: maxRows, timeout: s.timeout(req), format: format,
-		secrets: secretValues(req.Args)}, nil
+		secrets: secretValues(req.Args), baseline: base}, nil
 }
 
 // ran is how a query went.
@@ -73,6 +79,9 @@ type ran struct {
 	tables []history.TableCount
 	// verdict is the tolerances' verdict; nil when the query failed.
 	verdict *tolerance.Verdict
+	// series and baseSeries are the checked columns over time, in the
+	// run's rows and the baseline window's (nil: none), for the charts.
+	series, baseSeries *seriesSink
 }
 
 // checker is a sink with a word once the query completed (a
@@ -84,7 +93,8 @@ type checker interface{ Check() error }
 // p.timeout (time spent waiting for a slot included), then the verdict.
 //
 // A ran without ok means the query did not run: no slot freed up (a 429
-// *api.ProblemError) or the caller left while queued. A ran with ok and an
+// *api.ProblemError), the caller left while queued, or the baseline
+// window's query (run first) failed or could not be windowed (a 400). A ran with ok and an
 // error means it ran and failed: a *runError (Pixie's error, or one sink raised;
 // KindCanceled when the caller went away, also when that made a sink's
 // write fail), or the unknown-table problem when the request names a table
@@ -99,11 +109,27 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (ran
 	defer release()
 
 	feeder := newVerdictSink(p.set)
+	series := newSeriesSink(p.set)
+	var baseSeries *seriesSink
+	if p.baseline != nil {
+		// First, so that a script that cannot be windowed is refused
+		// before any row of the run is sent.
+		var base *verdictSink
+		base, baseSeries, err = s.runBaseline(qctx, p)
+		if err != nil {
+			return ran{}, err
+		}
+		feeder.ev.SetBaseline(base.ev, base.schemas)
+	}
+	sinks := []pixie.Sink{feeder, sink}
+	if series != nil {
+		sinks = append(sinks, series)
+	}
 	start := time.Now()
 	s.metrics.running.Inc()
 	summary, err := func() (pixie.Summary, error) {
 		defer s.metrics.running.Dec() // also when a sink panics
-		return s.opts.Pixie.Execute(qctx, p.query, pixie.Tee(feeder, sink))
+		return s.opts.Pixie.Execute(qctx, p.query, pixie.Tee(sinks...))
 	}()
 	elapsed := time.Since(start)
 	var we *render.WriteError
@@ -120,7 +146,7 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (ran
 		err = &pixie.Error{Kind: pixie.KindCanceled, Message: "writing the answer failed (the caller went away?)", Err: err}
 	}
 	s.metrics.observeQuery(err, elapsed)
-	res := ran{ok: true, summary: summary, elapsed: elapsed, tables: feeder.counts()}
+	res := ran{ok: true, summary: summary, elapsed: elapsed, tables: feeder.counts(), series: series, baseSeries: baseSeries}
 	if c, ok := sink.(checker); ok && err == nil {
 		err = c.Check()
 	}

@@ -192,6 +192,7 @@ type server struct {
 	history *history.History
 	cache   *cache.Cache
 	index   *template.Template
+	runPage *template.Template
 }
 
 // New returns pxgate's HTTP handler. It registers metrics on
@@ -209,7 +210,8 @@ type server struct {
 //	GET  /v1/clusters        clusters reachable with pxgate's credentials
 //	GET  /v1/clusters/{id}   one of them
 //	GET  /v1/runs            recent runs, newest first (?failed=true: failures only)
-//	GET  /v1/runs/{id}       one of them
+//	GET  /v1/runs/{id}       one of them (an HTML page with its charts when asked for)
+//	GET  /v1/runs/{id}/checks/{n}.svg  check n's chart
 //	GET  /probe              blackbox-exporter style: run a named script, answer Prometheus text
 //	GET  /healthz            the process is up
 //	GET  /readyz             the gateway takes traffic (Options.Ready)
@@ -230,7 +232,7 @@ func newServer(opts Options) *server {
 	}
 	opts = opts.withDefaults()
 	s := &server{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registry), catalog: opts.Catalog,
-		history: history.New(opts.HistorySize), index: indexTemplate(), cache: opts.Cache}
+		history: history.New(opts.HistorySize), index: indexTemplate(), runPage: runTemplate(), cache: opts.Cache}
 	if s.catalog == nil {
 		c, problems, err := scripts.Load(scripts.Options{})
 		if err != nil || len(problems) > 0 {
@@ -268,16 +270,17 @@ func (s *server) routes() {
 	r.MethodNotAllowed(s.methodNotAllowed)
 
 	r.Route("/v1", func(r chi.Router) {
-		r.Post("/run", s.run)                 // POST /v1/run
-		r.Get("/scripts", s.listScripts)      // GET /v1/scripts
-		r.Get("/scripts/*", s.scriptGet)      // GET /v1/scripts/{name}, GET /v1/scripts/{name}/run
-		r.Post("/scripts/*", s.scriptPost)    // POST /v1/scripts/{name}/run
-		r.Get("/clusters", s.listClusters)    // GET /v1/clusters
-		r.Get("/clusters/{id}", s.getCluster) // GET /v1/clusters/{id}
-		r.Get("/runs", s.listRuns)            // GET /v1/runs
-		r.Get("/runs/{id}", s.getRun)         // GET /v1/runs/{id}
-		r.Get("/demo", s.demoInfo)            // GET /v1/demo
-		r.Post("/demo/load", s.demoLoad)      // POST /v1/demo/load
+		r.Post("/run", s.run)                            // POST /v1/run
+		r.Get("/scripts", s.listScripts)                 // GET /v1/scripts
+		r.Get("/scripts/*", s.scriptGet)                 // GET /v1/scripts/{name}, GET /v1/scripts/{name}/run
+		r.Post("/scripts/*", s.scriptPost)               // POST /v1/scripts/{name}/run
+		r.Get("/clusters", s.listClusters)               // GET /v1/clusters
+		r.Get("/clusters/{id}", s.getCluster)            // GET /v1/clusters/{id}
+		r.Get("/runs", s.listRuns)                       // GET /v1/runs
+		r.Get("/runs/{id}", s.getRun)                    // GET /v1/runs/{id}
+		r.Get("/runs/{id}/checks/{n}.svg", s.checkChart) // GET /v1/runs/{id}/checks/{n}.svg
+		r.Get("/demo", s.demoInfo)                       // GET /v1/demo
+		r.Post("/demo/load", s.demoLoad)                 // POST /v1/demo/load
 	})
 	r.Get("/", s.indexPage)        // GET /
 	r.Get("/probe", s.probeCached) // GET /probe

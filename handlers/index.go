@@ -19,7 +19,7 @@ import (
 	"github.com/pxgate/pxgate/history"
 )
 
-//go:embed templates/index.html
+//go:embed templates/index.html templates/run.html
 var templates embed.FS
 
 // indexTemplate parses the page at /; it panics on a broken template, a

@@ -27,6 +27,7 @@ import (
 // argument of the script.
 var probeReserved = map[string]bool{
 	"script": true, "func": true, "expect": true, "cluster_id": true, "timeout": true, "rows": true, "debug": true,
+	"baseline": true,
 }
 
 const (

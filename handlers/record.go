@@ -189,7 +189,11 @@ func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
 		hv := &history.Verdict{Passed: v.Passed, Checks: make([]history.Check, len(v.Checks))}
 		for i, c := range v.Checks {
 			hv.Checks[i] = history.Check{Name: clip(c.Name), Passed: c.Passed, Value: c.Value, Threshold: c.Threshold,
-				Unit: c.Unit, RowsEvaluated: c.RowsEvaluated, Message: clip(redact(c.Message, p.secrets))}
+				Unit: c.Unit, RowsEvaluated: c.RowsEvaluated, Message: clip(redact(c.Message, p.secrets)),
+				Baseline: c.Baseline, Ratio: c.Ratio, BaselineRows: c.BaselineRows}
+			if i < maxChartedChecks {
+				hv.Checks[i].Series = historySeries(p, o.ran, i, c.Unit)
+			}
 		}
 		run.Verdict = hv
 	}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -25,14 +24,16 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, api.RunList{Runs: s.history.List(failed)})
 }
 
-// getRun serves GET /v1/runs/{id}.
+// getRun serves GET /v1/runs/{id}: JSON, or a page with each check's
+// chart for a browser (Accept: text/html).
 func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
-	id := chi.URLParam(r, "id")
-	run, ok := s.history.Get(id)
-	if !ok {
-		s.fail(w, r, api.NewProblemError(api.ProblemUnknownRun, http.StatusNotFound,
-			fmt.Sprintf("no run %q in this gateway's history (it keeps the last %d runs and failures; GET /v1/runs lists them, and each replica has its own)", id, s.opts.HistorySize)))
-		return
+	run, err := s.lookupRun(chi.URLParam(r, "id"))
+	switch {
+	case err != nil:
+		s.fail(w, r, err)
+	case wantsHTML(r):
+		s.serveRunPage(w, r, run)
+	default:
+		s.writeJSON(w, r, http.StatusOK, run)
 	}
-	s.writeJSON(w, r, http.StatusOK, run)
 }

@@ -159,6 +159,7 @@ func apiParams(ps []scripts.Param) []api.ScriptParam {
 var reservedQuery = map[string]bool{
 	"expect": true, "func": true, "cluster_id": true, "timeout": true, "max_rows": true,
 	"tables": true, "fail_status": true, "format": true, "table": true, "csv_formulas": true,
+	"baseline": true,
 }
 
 // queryError is a mistake in a GET run's query string (a 400 of its
@@ -206,6 +207,12 @@ func runRequestFromQuery(name string, q url.Values, reserved map[string]bool) (*
 			req.Func = v
 		case "cluster_id":
 			req.ClusterID = v
+		case "baseline":
+			w, err := api.ParseWindow("baseline", v)
+			if err != nil {
+				return nil, err
+			}
+			req.Baseline = w
 		case "timeout":
 			req.Timeout = v
 		case "tables":

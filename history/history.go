@@ -90,6 +90,43 @@ type Check struct {
 	Unit          string `json:"unit,omitempty"`
 	RowsEvaluated int    `json:"rows_evaluated"`
 	Message       string `json:"message"`
+	// Baseline, Ratio and BaselineRows are set for checks relative to a
+	// baseline window: the aggregate over that window, Value/Baseline,
+	// and the window's rows evaluated.
+	Baseline     *float64 `json:"baseline,omitempty"`
+	Ratio        *float64 `json:"ratio,omitempty"`
+	BaselineRows *int     `json:"baseline_rows,omitempty"`
+	// Series is the checked column over time, for the run's charts; nil
+	// when the check has no column or its table no time column. Not part
+	// of the JSON answers.
+	Series *Series `json:"-"`
+}
+
+// Series is a check's column over time, bounded: at most MaxSeriesPoints
+// points per window, downsampled by keeping the larger of two neighbours.
+type Series struct {
+	// Column is the checked column; Unit the unit of the values (the
+	// check's, or "ms" for a duration column checked without one).
+	Column, Unit string
+	// Compare is the check's comparison (tolerance.Target's Compare).
+	Compare string
+	// Scale turns the check's values (and threshold) into the series'.
+	Scale float64
+	// Points are the run's own rows; Baseline the baseline window's.
+	Points, Baseline []Point
+	// BaselineStart, BaselineEnd bound the baseline window (zero: none).
+	BaselineStart, BaselineEnd time.Time
+	// Downsampled says points were dropped to stay within the bound.
+	Downsampled bool
+}
+
+// MaxSeriesPoints bounds the points a Series keeps per window.
+const MaxSeriesPoints = 150
+
+// Point is a value at a time (nanoseconds since the epoch).
+type Point struct {
+	T int64
+	V float64
 }
 
 // TableCount is the number of rows a result table had.

@@ -26,7 +26,9 @@ const (
 	helpProbeTruncated   = "1 when rows=all stopped at the cap of 1000 value series, else 0."
 	helpProbeCheckValue  = "A check's computed value in the check's unit; absent when it has none (no rows, NaN, an error)."
 	helpProbeCheckPassed = "1 when the check passed, else 0."
-	helpProbeError       = "1 when the query failed, labelled by the problem type (pixie-timeout, pixie-unavailable, compile-error, ...)."
+	// helpProbeCheckBaseline documents a baseline check's baseline value.
+	helpProbeCheckBaseline = "A check's aggregate over its baseline window, in the check's unit (checks relative to a baseline only)."
+	helpProbeError         = "1 when the query failed, labelled by the problem type (pixie-timeout, pixie-unavailable, compile-error, ...)."
 )
 
 // Result is what a probe found, for its metrics and debug text.
@@ -113,6 +115,9 @@ func (res *Result) metrics() []prometheus.Metric {
 			labels := prometheus.Labels{"check": strings.ToValidUTF8(name, "\uFFFD")}
 			if c.Value != nil {
 				add("check_value", helpProbeCheckValue, *c.Value, labels)
+			}
+			if c.Baseline != nil {
+				add("check_baseline", helpProbeCheckBaseline, *c.Baseline, labels)
 			}
 			add("check_passed", helpProbeCheckPassed, boolValue(c.Passed), labels)
 		}

@@ -21,6 +21,8 @@ type comparison struct {
 	op     op
 	x      float64 // all but between
 	lo, hi float64 // between
+	// derived thresholds (from a baseline) read rounded in messages.
+	derived bool
 }
 
 // compileComparison requires exactly one comparison field of sp.
@@ -112,6 +114,10 @@ func (c comparison) threshold() any {
 
 // words describes the comparison for messages: "at most 300 ms".
 func (c comparison) words(unit string) string {
+	formatExact := formatExact
+	if c.derived {
+		formatExact = func(v float64) string { return formatValue(v, comparison{}) }
+	}
 	u := ""
 	if unit != "" {
 		u = " " + unitWord(unit)

@@ -95,8 +95,9 @@ type check struct {
 	unit        string  // canonical unit, "" for none
 	div         float64 // nanoseconds per unit; 1 without a unit
 	onEmptyPass bool
-	target      *target // compatibility form only
-	compat      string  // compatibility func name, "" otherwise
+	target      *target       // compatibility form only
+	compat      string        // compatibility func name, "" otherwise
+	base        *baselineRule // the threshold comes from a baseline window; cmp is unused
 }
 
 // wantsValues reports whether the check needs every value of its column kept.
@@ -185,6 +186,7 @@ func setFields(sp Spec, allowed ...string) []string {
 		{"expect", sp.Expect != ""},
 		{"func", sp.Func != ""},
 		{"arguments", sp.Arguments != nil},
+		{"baseline", sp.Baseline != nil},
 	}
 	var out []string
 next:
@@ -249,11 +251,19 @@ func compileStructured(sp Spec) (check, error) {
 		}
 	}
 
-	cmp, err := compileComparison(sp)
-	if err != nil {
-		return c, err
+	if sp.Baseline != nil {
+		base, err := compileBaseline(sp.Baseline, sp)
+		if err != nil {
+			return c, err
+		}
+		c.base = base
+	} else {
+		cmp, err := compileComparison(sp)
+		if err != nil {
+			return c, err
+		}
+		c.cmp = cmp
 	}
-	c.cmp = cmp
 
 	if sp.Unit != "" {
 		d, ok := units[sp.Unit]

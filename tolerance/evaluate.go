@@ -18,6 +18,9 @@ type Evaluator struct {
 	cols   map[colKey]*colAcc
 	rows   map[rowKey]*rowAcc
 	gen    int
+	// base evaluated the baseline window's rows (SetBaseline).
+	base       *Evaluator
+	baseTables []TableSchema
 }
 
 type colKey struct {
@@ -147,11 +150,29 @@ func (e *Evaluator) Verdict(tables []TableSchema) Verdict {
 // evaluate computes the result of check i.
 func (e *Evaluator) evaluate(i int, tables []TableSchema) Result {
 	c := &e.set.checks[i]
-	res := Result{Name: c.name, Threshold: c.cmp.threshold(), Unit: c.unit}
-	fail := func(format string, args ...any) Result {
+	res, v, ok := e.value(i, tables)
+	switch {
+	case !ok:
+		return res
+	case c.base != nil:
+		return e.compareBaseline(i, c, res, v)
+	}
+	return decide(c, c.cmp, res, v)
+}
+
+// value computes check i's aggregate v. ok=false: res is the check's
+// final result (a failure, an empty result per on_empty, a row-wise
+// check's or a count's verdict).
+func (e *Evaluator) value(i int, tables []TableSchema) (res Result, v float64, ok bool) {
+	c := &e.set.checks[i]
+	res = Result{Name: c.name, Threshold: c.cmp.threshold(), Unit: c.unit}
+	if c.base != nil {
+		res.Threshold = nil
+	}
+	fail := func(format string, args ...any) (Result, float64, bool) {
 		res.Passed, res.Value = false, nil
 		res.Message = fmt.Sprintf(format, args...) + ": fail"
-		return res
+		return res, 0, false
 	}
 
 	t, msg := selectTable(c.table, tables)
@@ -169,7 +190,7 @@ func (e *Evaluator) evaluate(i int, tables []TableSchema) Result {
 	}
 
 	if c.rows != rowsOff {
-		return e.evaluateRows(c, e.rows[rowKey{i, t.Name}], t.Name, res)
+		return e.evaluateRows(c, e.rows[rowKey{i, t.Name}], t.Name, res), 0, false
 	}
 	a := e.cols[colKey{t.Name, c.column, c.target}]
 	if a == nil {
@@ -182,16 +203,15 @@ func (e *Evaluator) evaluate(i int, tables []TableSchema) Result {
 	}
 	if c.agg == aggCount {
 		// Zero rows is a count of 0, so on_empty does not apply.
-		return e.decide(c, res, float64(a.n))
+		return res, float64(a.n), true
 	}
 	if a.n == 0 {
-		return e.empty(c, res, t.Name, a.seen)
+		return e.empty(c, res, t.Name, a.seen), 0, false
 	}
 	if a.nonNumeric {
 		return fail("column %q of table %q is not numeric; %s needs numbers", c.column, t.Name, aggWord(c))
 	}
 
-	var v float64
 	switch c.agg {
 	case aggFirst:
 		v = a.first / c.div
@@ -223,11 +243,12 @@ func (e *Evaluator) evaluate(i int, tables []TableSchema) Result {
 			v = exclusivePercentile(a.values, int(c.pct), c.div)
 		}
 	}
-	return e.decide(c, res, v)
+	return res, v, true
 }
 
-// decide compares an aggregate's value with the check's threshold.
-func (e *Evaluator) decide(c *check, res Result, v float64) Result {
+// decide compares an aggregate's value with cmp (the check's threshold,
+// or the one derived from its baseline).
+func decide(c *check, cmp comparison, res Result, v float64) Result {
 	what := aggWord(c) + " of " + c.column
 	if c.column == "" {
 		what = "count of rows"
@@ -242,12 +263,12 @@ func (e *Evaluator) decide(c *check, res Result, v float64) Result {
 	}
 	val := v
 	res.Value = &val
-	res.Passed = c.cmp.ok(v)
-	cmp := c.cmp.words(c.unit)
+	res.Passed = cmp.ok(v)
+	words := cmp.words(c.unit)
 	if !res.Passed {
-		cmp = "not " + cmp
+		words = "not " + words
 	}
-	res.Message = what + " is " + withUnit(formatValue(v, c.cmp), c.unit) + ", " + cmp + verdictWord(res.Passed)
+	res.Message = what + " is " + withUnit(formatValue(v, cmp), c.unit) + ", " + words + verdictWord(res.Passed)
 	return res
 }
 

@@ -13,13 +13,18 @@ import (
 //	AGG(column) OP NUMBER[UNIT]
 //	AGG(column) in [NUMBER[UNIT], NUMBER[UNIT]]
 //
+//	AGG(column) OP [FACTORx] baseline [+|- NUMBER[UNIT]]
+//	AGG(column) within NUMBER% of baseline
+//
 // AGG is p50, p90, p95, p99, p(N) (as in p(99.9)(latency)), percentile(column, N),
 // mean (or avg), median, min, max, sum, count, first, last, or a row-wise
 // all, any, none; count takes no column to count rows: count() > 0. OP is
 // < (below), <= (at_most), > (above), >= (at_least) or == (equals); "in" is
 // between, inclusive. UNIT is one of ns, us (µs), ms, s, m: the column holds
 // nanoseconds and is converted to UNIT before comparing. Whitespace between
-// tokens is ignored.
+// tokens is ignored. The baseline forms (such as "p99(latency) < 1.5x
+// baseline", "mean(error_rate) <= baseline + 0.02") set Spec.Baseline: the
+// threshold comes from the same aggregate over a baseline window.
 //
 // The returned Spec is structured (Expect is empty), is valid for Compile, and
 // has Name set to the trimmed expression. Errors quote the expression and give
@@ -271,6 +276,9 @@ func (p *parser) parse() (Spec, error) {
 	p.skipSpace()
 	var v float64
 	var err error
+	if ok, err := p.baseline(&sp); ok || err != nil {
+		return sp, err
+	}
 	switch {
 	case p.punct("<="):
 		v, err = p.quantity(&sp.Unit)
@@ -351,4 +359,110 @@ func (p *parser) percentile() (float64, error) {
 		return 0, fmt.Errorf("percentile %s at offset %d out of range (want 0-100)", formatExact(v), off)
 	}
 	return v, nil
+}
+
+// baseline parses a comparison with the baseline (after the aggregate):
+// "OP baseline", "OP FACTORx baseline", "OP baseline +|- NUMBER[UNIT]",
+// "within NUMBER% of baseline", to the end of the expression. ok=false
+// with no error: the comparison is not one with the baseline, and nothing
+// was consumed.
+func (p *parser) baseline(sp *Spec) (ok bool, err error) {
+	start := p.pos
+	if strings.EqualFold(p.peek(), "within") {
+		p.ident()
+		v, err := p.number()
+		if err != nil {
+			return true, err
+		}
+		for _, tok := range []string{"%", "of", "baseline"} {
+			if err := p.word(tok); err != nil {
+				return true, err
+			}
+		}
+		sp.Baseline = &BaselineSpec{WithinPercent: &v}
+		return true, p.end()
+	}
+	var compare string
+	for _, o := range []struct{ tok, name string }{{"<=", "at_most"}, {">=", "at_least"}, {"<", "below"}, {">", "above"}} {
+		if p.punct(o.tok) {
+			compare = o.name
+			break
+		}
+	}
+	if compare == "" {
+		return false, nil
+	}
+	b := &BaselineSpec{Compare: compare}
+	if !strings.EqualFold(p.peek(), "baseline") {
+		v, err := p.number()
+		if err != nil || !p.times() {
+			p.pos = start // not a factor: an absolute threshold
+			return false, nil
+		}
+		b.Factor = &v
+	}
+	if err := p.word("baseline"); err != nil {
+		return true, err
+	}
+	if b.Factor == nil {
+		sign := 0.0
+		switch {
+		case p.punct("+"):
+			sign = 1
+		case p.punct("-"):
+			sign = -1
+		}
+		v := 0.0
+		if sign != 0 {
+			if v, err = p.quantity(&sp.Unit); err != nil {
+				return true, err
+			}
+		}
+		v *= sign
+		b.Plus = &v
+	}
+	sp.Baseline = b
+	return true, p.end()
+}
+
+// word consumes tok (a word, case-insensitive, or punctuation).
+func (p *parser) word(tok string) error {
+	p.skipSpace()
+	off := p.pos
+	if tok == "%" {
+		return p.expect("%")
+	}
+	if !strings.EqualFold(p.ident(), tok) {
+		p.pos = off
+		return p.unexpected(strconv.Quote(tok))
+	}
+	return nil
+}
+
+// end requires the end of the expression.
+func (p *parser) end() error {
+	p.skipSpace()
+	if p.pos != len(p.s) {
+		return p.unexpected("end of expression")
+	}
+	return nil
+}
+
+// times consumes the factor's "x" (or "×") when it stands alone, so that
+// "300xs" stays an unknown unit.
+func (p *parser) times() bool {
+	p.skipSpace()
+	start := p.pos
+	for p.pos < len(p.s) {
+		r, n := utf8.DecodeRuneInString(p.s[p.pos:])
+		if !unicode.IsLetter(r) && r != '×' {
+			break
+		}
+		p.pos += n
+	}
+	if w := p.s[start:p.pos]; w == "x" || w == "×" {
+		return true
+	}
+	p.pos = start
+	return false
 }

@@ -113,7 +113,11 @@ func label(c *check) string {
 	}
 	b.WriteString(subject(c))
 	b.WriteString(" ")
-	b.WriteString(c.cmp.expr(c.unit))
+	if c.base != nil {
+		b.WriteString(c.base.expr(c.unit))
+	} else {
+		b.WriteString(c.cmp.expr(c.unit))
+	}
 	if c.exclusive && c.compat == "" {
 		b.WriteString(" (exclusive)")
 	}

@@ -69,6 +69,9 @@ type Spec struct {
 	Expect     string         `json:"expect,omitempty"`    // compact form, see ParseExpect
 	Func       string         `json:"func,omitempty"`      // compatibility form: a chaostoolkit-pixie tolerance function
 	Arguments  map[string]any `json:"arguments,omitempty"` // compatibility form arguments
+	// Baseline, instead of a comparison, derives the threshold from the
+	// same aggregate over a baseline window (see BaselineSpec).
+	Baseline *BaselineSpec `json:"baseline,omitempty"`
 }
 
 // Verdict is the outcome of every check of a Set on one result.
@@ -86,4 +89,11 @@ type Result struct {
 	Unit          string   `json:"unit,omitempty"`
 	RowsEvaluated int      `json:"rows_evaluated"`
 	Message       string   `json:"message"` // human sentence: "p99 of latency_p99 is 212.4 ms, at most 300 ms: pass" / why it failed
+	// Baseline is the same aggregate over the baseline window (checks with
+	// a baseline only; null when that window gave none).
+	Baseline *float64 `json:"baseline,omitempty"`
+	// Ratio is Value / Baseline (null when either is missing or Baseline is 0).
+	Ratio *float64 `json:"ratio,omitempty"`
+	// BaselineRows is the number of baseline rows evaluated (checks with a baseline only).
+	BaselineRows *int `json:"baseline_rows,omitempty"`
 }

@@ -319,7 +319,30 @@ func TestDemoExperimentRefusedLoad(t *testing.T) {
 // the steady state fails.
 func TestDemoExperiment(t *testing.T) {
 	t.Parallel()
-	const file = "experiment-demo.json"
+	runDemoExperiment(t, "experiment-demo.json")
+}
+
+// TestBaselineExperiment drives experiment-baseline.json, whose steady
+// state has no absolute threshold (the last minute against the nine
+// before): it holds at rest and fails 15 s (the action's pause, on the
+// demo's clock) after the load knob adds traffic.
+func TestBaselineExperiment(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("experiment-baseline.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if regexp.MustCompile(`"expect": "[^"]*[<>]=? *[0-9.]+(ms|s|us|ns|m)?"`).Match(raw) {
+		t.Error("experiment-baseline.json has an absolute threshold")
+	}
+	runDemoExperiment(t, "experiment-baseline.json")
+}
+
+// runDemoExperiment drives an experiment against the demo cluster: the
+// steady state is met at rest, the method runs (its pauses move the
+// demo's clock), and then the steady state is not met.
+func runDemoExperiment(t *testing.T, file string) {
+	t.Helper()
 	srv, now := demoGateway(t)
 	if !probe(t, file, srv.URL, nil) {
 		t.Fatal("before the method: the steady state is not met at rest")

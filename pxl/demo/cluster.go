@@ -144,6 +144,10 @@ func (c *Cluster) Services() []string {
 // Now implements pxl.Source.
 func (c *Cluster) Now() time.Time { return c.clock() }
 
+// Window is how much telemetry the cluster keeps: the oldest data a query
+// can see is this far before Now.
+func (c *Cluster) Window() time.Duration { return time.Duration(c.window) * time.Second }
+
 // Metadata implements pxl.Source.
 func (c *Cluster) Metadata() *pxl.Metadata { return c.meta }
 

@@ -132,9 +132,6 @@ var (
 	}
 )
 
-// numConnCols is how many columns traced puts before a table's own.
-const numConnCols = 8
-
 func str(name string) pxl.ColumnInfo { return col(name, pxl.String, pxl.STNone) }
 func i64(name string) pxl.ColumnInfo { return col(name, pxl.Int64, pxl.STNone) }
 
