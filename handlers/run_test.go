@@ -257,11 +257,9 @@ func TestRunTimeout(t *testing.T) {
 	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, Hang: true}))
 	req := letRequest(t, 300)
 	req["timeout"] = "200ms"
-	start := time.Now()
+	// The stream hangs: only the request's timeout can end it, and the
+	// answer names that timeout (not the 10s default).
 	p := e.run(t, req).problem(t, http.StatusGatewayTimeout, api.ProblemPixieTimeout)
-	if elapsed := time.Since(start); elapsed > 5*time.Second {
-		t.Errorf("answered after %s, want about 200ms", elapsed)
-	}
 	if p.TimeoutMS != 200 || !contains(p.Detail, "200ms") {
 		t.Errorf("timeout_ms, detail: got %d, %q, want 200 and a detail naming 200ms", p.TimeoutMS, p.Detail)
 	}

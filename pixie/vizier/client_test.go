@@ -289,15 +289,12 @@ func TestExecuteVizierDown(t *testing.T) {
 func TestExecuteHungStreamTimesOutAndIsCancelled(t *testing.T) {
 	t.Parallel()
 	s, c := start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{allTypes("output", 3)}, Hang: true}))
+	// The stream hangs: only the caller's deadline can end it.
 	ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
 	defer cancel()
-	began := time.Now()
 	_, err := c.Execute(ctx, pixie.Request{Script: script}, &pixie.Collector{})
 	if got := pixie.KindOf(err); got != pixie.KindTimeout {
 		t.Fatalf("got %v (%v), want timeout", got, err)
-	}
-	if d := time.Since(began); d > 5*time.Second {
-		t.Errorf("took %s to time out", d)
 	}
 	wctx, wcancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer wcancel()
@@ -314,8 +311,9 @@ func (s stopSink) Batch(*pixie.Batch) error     { return s.err }
 
 func TestExecuteSinkErrorStopsTheStream(t *testing.T) {
 	t.Parallel()
-	big := allTypes("output", 50_000)
-	s, c := start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{big}, BatchRows: 10, Delay: time.Millisecond}))
+	big := allTypes("output", 100)
+	// The stream hangs after its first batch: only the client can end it.
+	s, c := start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{big}, BatchRows: 10, HangAfter: 2}))
 	errStop := errors.New("caller went away")
 	_, err := c.Execute(t.Context(), pixie.Request{Script: script}, stopSink{errStop})
 	if !errors.Is(err, errStop) {
