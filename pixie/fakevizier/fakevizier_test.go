@@ -554,7 +554,7 @@ func TestHangReleasedByClientCancel(t *testing.T) {
 		t.Fatalf("got %d active streams, want 1", got)
 	}
 	cancel()
-	wctx, wcancel := context.WithTimeout(t.Context(), 5*time.Second)
+	wctx, wcancel := context.WithTimeout(t.Context(), time.Minute) // a bound for a hang, not a wait
 	defer wcancel()
 	if err := s.WaitIdle(wctx); err != nil {
 		t.Fatalf("WaitIdle: %v (active %d)", err, s.ActiveStreams())
@@ -587,7 +587,7 @@ func TestDelay(t *testing.T) {
 	defer cancel()
 	_, err := execute(ctx, t, vc, query(displayPxL))
 	wantCode(t, err, codes.DeadlineExceeded)
-	wctx, wcancel := context.WithTimeout(t.Context(), 5*time.Second)
+	wctx, wcancel := context.WithTimeout(t.Context(), time.Minute) // a bound for a hang, not a wait
 	defer wcancel()
 	if err := s.WaitIdle(wctx); err != nil {
 		t.Fatalf("WaitIdle: %v", err)
@@ -801,8 +801,7 @@ func TestCloseEndsStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for s.ActiveStreams() == 0 && time.Now().Before(deadline) {
+	for s.ActiveStreams() == 0 { // the stream is open at the server
 		time.Sleep(time.Millisecond)
 	}
 	s.Close()
@@ -932,7 +931,7 @@ func TestTLS(t *testing.T) {
 	}
 	wantKinds(t, resps, "stats")
 
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a bound for a hang, not a wait
 	defer cancel()
 	_, err = execute(ctx, t, vizier(t, s), query(displayPxL))
 	if err == nil {
