@@ -9,7 +9,7 @@ import (
 
 // DemoLoad is the body of POST /v1/demo/load.
 type DemoLoad struct {
-	// Service is a demo service, namespace/name or name.
+	// Service is a demo service as namespace/name (a bare name is refused).
 	Service string `json:"service"`
 	// RPS is the extra requests per second.
 	RPS float64 `json:"rps"`

@@ -47,8 +47,17 @@ func (s *server) cached(w http.ResponseWriter, r *http.Request, q url.Values, se
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
 		// Detached from the first caller, but bounded: the catalog lookup
 		// and the query must end even if nobody waits any more.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.opts.MaxTimeout+5*time.Second)
-		defer cancel()
+		ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
+		defer cancel(nil)
+		ctx, cancelTimeout := context.WithTimeout(ctx, s.opts.MaxTimeout+5*time.Second)
+		defer cancelTimeout()
+		// ...but not from the gateway's shutdown: its callers get the 503.
+		stop := context.AfterFunc(r.Context(), func() {
+			if shuttingDown(r.Context()) {
+				cancel(ErrShuttingDown)
+			}
+		})
+		defer stop()
 		serve(rec, r.WithContext(ctx))
 		e := &cache.Entry{Status: rec.status, ContentType: rec.header.Get(headerContentType), Body: rec.body.Bytes(), Created: time.Now()}
 		return e, cacheable(e), nil

@@ -134,11 +134,8 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (ran
 	elapsed := time.Since(start)
 	var we *render.WriteError
 	switch {
-	case err != nil && errors.Is(context.Cause(ctx), ErrShuttingDown):
-		pe := api.NewProblemError(api.ProblemShuttingDown, http.StatusServiceUnavailable,
-			"the gateway shut down before the query finished (its shutdown grace ran out); retry: another replica answers")
-		pe.RetryAfter = time.Second
-		err = pe
+	case err != nil && shuttingDown(ctx):
+		err = shutdownProblem()
 	case err != nil && ctx.Err() != nil:
 		// The caller went away: whatever Pixie said, nobody is listening.
 		err = &pixie.Error{Kind: pixie.KindCanceled, Message: "the caller went away", Err: err}

@@ -2,12 +2,11 @@ package handlers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
+
+	"github.com/pxgate/pxgate/auth"
 )
 
 // callerShares caps the queries one caller runs at once, so that a caller
@@ -52,25 +51,21 @@ func (c *callerShares) leave(key string, sl *callerSlots) {
 }
 
 // identifyCaller records who sends the request, for the per-caller share
-// of query slots: the bearer token's hash when the gateway requires
-// tokens (Options.Authenticate ran before, so it is valid), else the
-// client's address. Without tokens, callers behind one proxy share one
-// share.
+// of query slots: the token it authenticated with (auth.Caller; only a
+// token Options.Authenticate checked counts, so made-up tokens on an open
+// path cannot buy more shares), else the client's address. Callers behind
+// one proxy share one share.
 func (s *server) identifyCaller(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		noteOf(r).caller = callerKey(r, s.opts.Authenticate != nil)
+		noteOf(r).caller = callerKey(r)
 		next.ServeHTTP(w, r)
 	})
 }
 
-// callerKey names r's caller; a token is hashed, never kept.
-func callerKey(r *http.Request, tokens bool) string {
-	if tokens {
-		scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-		if ok && strings.EqualFold(scheme, "Bearer") {
-			sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
-			return "token:" + hex.EncodeToString(sum[:8])
-		}
+// callerKey names r's caller.
+func callerKey(r *http.Request) string {
+	if id := auth.Caller(r.Context()); id != "" {
+		return "token:" + id
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/cache"
 	"github.com/pxgate/pxgate/history"
 	"github.com/pxgate/pxgate/pixie"
@@ -45,6 +46,19 @@ const (
 // answer (or a stream's error end), logged and recorded, instead of a
 // connection closed without a word.
 var ErrShuttingDown = errors.New("pxgate is shutting down")
+
+// shuttingDown reports whether ctx ended because the gateway shuts down.
+func shuttingDown(ctx context.Context) bool {
+	return ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrShuttingDown)
+}
+
+// shutdownProblem is the 503 of a request the shutdown ended.
+func shutdownProblem() error {
+	pe := api.NewProblemError(api.ProblemShuttingDown, http.StatusServiceUnavailable,
+		"the gateway shut down before the query finished (its shutdown grace ran out); retry: another replica answers")
+	pe.RetryAfter = time.Second
+	return pe
+}
 
 // Pixie is what the handlers need from Pixie. *vizier.Client implements it;
 // implementations must be safe for concurrent use.

@@ -93,6 +93,9 @@ func (s *server) admit(ctx context.Context, timeout time.Duration) (release func
 		case slots <- struct{}{}:
 			return nil
 		case <-ctx.Done():
+			if shuttingDown(ctx) {
+				return shutdownProblem()
+			}
 			// Nobody reads the answer, but the status is what the logs
 			// and metrics record.
 			return &pixie.Error{Kind: pixie.KindCanceled, Message: "the caller left while queued for a query slot", Err: ctx.Err()}
@@ -123,7 +126,7 @@ var errQueueFull = errors.New("no query slot freed up in time")
 // refuseQueued is the answer to a request that found no slot: a 429 with
 // Retry-After saying why (what), or err as it is (the caller left).
 func (s *server) refuseQueued(err error, what string) error {
-	if err != errQueueFull {
+	if !errors.Is(err, errQueueFull) {
 		return err
 	}
 	s.metrics.rejected.Inc()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/probe"
 )
 
@@ -77,10 +78,12 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request, q url.Values) {
 	o := runOutcome{ran: ran, status: http.StatusOK}
 	if err != nil {
 		// A probe that ran reports its failure as metrics (a 200 scrape),
-		// unless nobody is left to read them.
+		// unless nobody is left to read them, or the request itself is
+		// wrong (a check on a column the table lacks): a broken scrape
+		// configuration must not look like a failing system.
 		f := s.failure(r, err)
 		o.problem = &f.problem
-		if f.canceled {
+		if f.canceled || f.problem.Type == api.ProblemInvalidTolerance {
 			o.status = f.problem.Status
 			s.record(r, p, o)
 			s.answerFailure(w, r, f)

@@ -204,7 +204,7 @@ func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
 const maxLoggedChecks = 512
 
 // failedChecks sums up a failed verdict's failing checks on one line, for
-// the request's log line: each check's name, value and threshold, secret
+// the request's log line: each check's name and value, secret
 // argument values hidden.
 func failedChecks(v *tolerance.Verdict, secrets []string) string {
 	var b strings.Builder

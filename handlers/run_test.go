@@ -652,6 +652,7 @@ func TestRunMissingColumnIsA400(t *testing.T) {
 		{"a table without rows", post(empty, map[string]any{"expect": "max(nope) < 1"}), "nope"},
 		{"the only table, not called output (known at the end)", post(other, map[string]any{"expect": "max(nope) < 1"}), "nope"},
 		{"a table named by the check", post(other, map[string]any{"table": "let", "expect": "max(nope) < 1"}), "nope"},
+		{"a probe: a broken scrape configuration is no failing system", e.do(t, http.MethodGet, "/probe?script=service_let&service=default/consumer&expect=max(nope)<1", "", nil), "nope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := tc.resp.problem(t, http.StatusBadRequest, api.ProblemInvalidTolerance)

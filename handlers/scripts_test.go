@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -433,5 +434,51 @@ func TestCallerShare(t *testing.T) {
 	// The gateway still has a slot, and it is the other caller's.
 	if resp := post(t.Context(), "other-s3cr3t-share", letScript(t)); resp.status != http.StatusOK {
 		t.Errorf("another caller: got %d %s, want 200", resp.status, resp.body)
+	}
+}
+
+// A made-up token on an open path is not checked, so it names nobody: the
+// request counts against its address's share, and changing tokens buys no
+// more slots.
+func TestCallerShareIgnoresUncheckedTokens(t *testing.T) {
+	t.Parallel()
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(tokens, []byte("real-s3cr3t-share\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	set, err := auth.Load(tokens, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Hang: true, Tables: []*fakevizier.Table{letTable("output", 1)}}), func(o *handlers.Options) {
+		o.Authenticate = auth.Middleware(set, append([]string{"/probe"}, auth.DefaultOpenPaths...))
+		o.MaxConcurrent, o.MaxConcurrentPerCaller, o.QueueWait = 4, 2, time.Millisecond
+	})
+	scrape := func(ctx context.Context, token string) response {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+"/probe?script=service_let&service=default/consumer", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Cache-Control", "no-cache")
+		return e.send(t, req)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{}, 2)
+	for i := range 2 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+"/probe?script=service_let&service=default/consumer", nil)
+			req.Header.Set("Authorization", fmt.Sprintf("Bearer made-up-%d", i))
+			req.Header.Set("Cache-Control", "no-cache")
+			if resp, err := e.srv.Client().Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+	}
+	defer func() { cancel(); <-done; <-done }()
+	for e.fake.ActiveStreams() < 2 {
+		runtime.Gosched()
+	}
+	p := scrape(t.Context(), "made-up-3").problem(t, http.StatusTooManyRequests, api.ProblemTooManyQueries)
+	if !strings.Contains(p.Detail, "this caller already runs its share") {
+		t.Errorf("a third made-up token got a slot of its own: %q", p.Detail)
 	}
 }

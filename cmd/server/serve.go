@@ -135,26 +135,50 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 const lastWords = 5 * time.Second
 
 // inflight counts the requests being served, so that shutdown can wait
-// for the ones it canceled to finish answering.
-type inflight struct{ wg sync.WaitGroup }
+// for the ones it canceled to finish answering. (A mutex, not a
+// sync.WaitGroup: a request may still arrive while shutdown waits.)
+type inflight struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n drops to 0 while someone waits
+}
 
 // track wraps h so that every request is counted while it is served.
 func (f *inflight) track(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.wg.Add(1)
-		defer f.wg.Done()
+		f.mu.Lock()
+		f.n++
+		f.mu.Unlock()
+		defer f.done()
 		h.ServeHTTP(w, r)
 	})
 }
 
+func (f *inflight) done() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n--; f.n == 0 && f.idle != nil {
+		close(f.idle)
+		f.idle = nil
+	}
+}
+
 // wait waits for the requests being served to end, at most for d.
 func (f *inflight) wait(d time.Duration) {
-	done := make(chan struct{})
-	go func() { f.wg.Wait(); close(done) }()
+	f.mu.Lock()
+	if f.n == 0 {
+		f.mu.Unlock()
+		return
+	}
+	if f.idle == nil {
+		f.idle = make(chan struct{})
+	}
+	idle := f.idle
+	f.mu.Unlock()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-done:
+	case <-idle:
 	case <-t.C:
 	}
 }

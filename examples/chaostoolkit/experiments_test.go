@@ -286,7 +286,8 @@ func runMethod(t *testing.T, exp experiment, config map[string]string, now *atom
 		}
 		out, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if a.Type == "probe" && !withinTolerance(t, a.Name, a.Tolerance, resp.StatusCode, out) {
+		tol := json.RawMessage(substitute(string(a.Tolerance), config).(string)) // Chaos Toolkit substitutes tolerances too
+		if a.Type == "probe" && !withinTolerance(t, a.Name, tol, resp.StatusCode, out) {
 			ok = false
 		}
 		now.Add(int64(a.Pauses.After * float64(time.Second)))

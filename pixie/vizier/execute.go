@@ -94,7 +94,7 @@ func streamError(ctx context.Context, err error, rd *streamReader, resumed bool)
 	switch {
 	case queryID == "":
 		return e
-	case k == pixie.KindUnavailable && rd.rows > 0:
+	case rd.rows > 0 && (k == pixie.KindUnavailable || transient(err)):
 		broken := errorf(pixie.KindUnavailable, err, "execute script: the result stream of query %s broke after %d rows: %s", queryID, rd.rows, status.Convert(err).Message())
 		broken.RowsReceived = rd.rows
 		return broken
