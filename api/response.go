@@ -77,6 +77,11 @@ type Stats struct {
 	BytesProcessed   int64   `json:"bytes_processed"`
 	// TotalMS is the time pxgate spent on the query, end to end.
 	TotalMS float64 `json:"total_ms"`
+	// MutationWaitMS is how long a mutating script (pxtrace) waited for its
+	// tracepoints to deploy before its results, and MutationAttempts how
+	// often it was sent; both absent for a script that mutates nothing.
+	MutationWaitMS   float64 `json:"mutation_wait_ms,omitempty"`
+	MutationAttempts int     `json:"mutation_attempts,omitempty"`
 }
 
 // Cluster is a Pixie cluster reachable with pxgate's credentials

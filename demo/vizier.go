@@ -15,7 +15,10 @@ import (
 // Handler returns a fakevizier.Handler that runs each ExecuteScript
 // request on e, so that fakevizier serves the engine over the
 // real Vizier gRPC API: output tables, or compile errors (line, column,
-// message) as Vizier reports them.
+// message) as Vizier reports them. A request with mutation: true deploys
+// its tracepoints (pxtrace) and is answered with mutation_info first: not
+// ready (the stream ends there) while they deploy, then ready with the
+// results.
 func Handler(e *pxl.Engine) fakevizier.Handler {
 	return func(ctx context.Context, req *vizierpb.ExecuteScriptRequest) *fakevizier.Plan {
 		if req.GetQueryStr() == "" {
@@ -30,7 +33,7 @@ func Handler(e *pxl.Engine) fakevizier.Handler {
 			}
 			funcs = append(funcs, fc)
 		}
-		res, err := e.Execute(ctx, req.GetQueryStr(), funcs)
+		res, err := e.Run(ctx, req.GetQueryStr(), pxl.RunOptions{Funcs: funcs, Mutation: req.GetMutation()})
 		if err != nil {
 			var ce *pxl.CompileError
 			switch {
@@ -53,6 +56,12 @@ func Handler(e *pxl.Engine) fakevizier.Handler {
 			BytesProcessed:   res.Stats.BytesScanned,
 			RecordsProcessed: res.Stats.RowsScanned,
 		}}
+		if res.Mutation != nil {
+			p.Mutation = mutationInfo(res.Mutation)
+			if !res.Mutation.Ready {
+				return &fakevizier.Plan{Mutation: p.Mutation}
+			}
+		}
 		for _, t := range res.Tables {
 			p.Tables = append(p.Tables, fakeTable(t))
 		}
@@ -96,4 +105,19 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// mutationInfo is Vizier's mutation_info for the engine's report: status
+// UNAVAILABLE while not ready.
+func mutationInfo(m *pxl.MutationResult) *vizierpb.MutationInfo {
+	mi := &vizierpb.MutationInfo{Status: &vizierpb.Status{}}
+	if !m.Ready {
+		mi.Status = &vizierpb.Status{Code: int32(codes.Unavailable), Message: m.Message}
+	}
+	for _, st := range m.States {
+		mi.States = append(mi.States, &vizierpb.MutationInfo_MutationState{
+			Id: st.ID, Name: st.Name, State: vizierpb.LifeCycleState(vizierpb.LifeCycleState_value[st.State]),
+		})
+	}
+	return mi
 }

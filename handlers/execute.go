@@ -209,5 +209,7 @@ func (r *ran) stats() api.Stats {
 		RecordsProcessed: r.summary.Stats.RecordsProcessed,
 		BytesProcessed:   r.summary.Stats.BytesProcessed,
 		TotalMS:          milliseconds(r.elapsed),
+		MutationWaitMS:   milliseconds(r.summary.Stats.MutationWait),
+		MutationAttempts: r.summary.Stats.MutationAttempts,
 	}
 }

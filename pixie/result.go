@@ -77,6 +77,13 @@ type Stats struct {
 	Execution        time.Duration
 	BytesProcessed   int64
 	RecordsProcessed int64
+	// MutationWait is how long a mutating script (pxtrace) waited for its
+	// mutations to be ready: from the first attempt to the mutation_info
+	// that said ready (0 for a script that mutates nothing).
+	MutationWait time.Duration
+	// MutationAttempts counts the times the script was sent (1 when its
+	// mutations were ready at once; 0 for a script that mutates nothing).
+	MutationAttempts int
 }
 
 // Summary is what Execute reports once the stream has ended.

@@ -327,12 +327,19 @@ func (p *Program) check() []*posErr {
 	add := func(n ast.Ast, format string, args ...any) {
 		errs = append(errs, &posErr{pos: startPos(n), msg: fmt.Sprintf(format, args...)})
 	}
-	pxNames := map[string]bool{}
+	pxNames, traceNames := map[string]bool{}, map[string]bool{}
 	ast.Walk(p.mod, func(n ast.Ast) bool {
 		switch n := n.(type) {
 		case *ast.Import:
 			for _, a := range n.Names {
-				if _, lib := libModules[string(a.Name)]; lib {
+				if a.Name == "pxtrace" {
+					name := string(a.Name)
+					if a.AsName != "" {
+						name = string(a.AsName)
+					}
+					traceNames[name] = true
+				}
+				if _, lib := libModules[string(a.Name)]; lib || a.Name == "pxtrace" {
 					continue
 				}
 				if a.Name != "px" {
@@ -364,8 +371,8 @@ func (p *Program) check() []*posErr {
 			add(n, "%s is not supported in PxL", nodeName(n))
 			return false
 		case *ast.FunctionDef:
-			if len(n.DecoratorList) > 0 {
-				add(n.DecoratorList[0], "decorators are not supported in PxL")
+			if len(n.DecoratorList) > 1 || len(n.DecoratorList) == 1 && !isProbeDecorator(n.DecoratorList[0], traceNames) {
+				add(n, "decorators are not supported in PxL, except one @pxtrace.probe('<symbol>')")
 			}
 			if a := n.Args; a != nil && (a.Vararg != nil || a.Kwarg != nil || len(a.Kwonlyargs) > 0) {
 				add(n, "*args, **kwargs and keyword-only parameters are not supported in PxL")
@@ -422,4 +429,22 @@ func nodeName(n ast.Ast) string {
 		return "'continue'"
 	}
 	return fmt.Sprintf("%T", n)
+}
+
+// isProbeDecorator reports whether d is pxtrace.probe(...), pxtrace being
+// one of the names the module is imported as.
+func isProbeDecorator(d ast.Expr, traceNames map[string]bool) bool {
+	c, ok := d.(*ast.Call)
+	if !ok {
+		return false
+	}
+	switch f := c.Func.(type) {
+	case *ast.Attribute:
+		m, ok := f.Value.(*ast.Name)
+		return ok && f.Attr == "probe" && traceNames[string(m.Id)]
+	case *ast.Name: // gpython parses a decorator's dotted name as one Name
+		mod, attr, ok := strings.Cut(string(f.Id), ".")
+		return ok && attr == "probe" && traceNames[mod]
+	}
+	return false
 }

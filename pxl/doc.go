@@ -98,10 +98,20 @@
 // Pixie's pxviews; `px.Node = str` (setting a px attribute) makes later
 // px.Node reads in the script give the new value.
 //
+// Tracepoints: `import pxtrace` gives UpsertTracepoint(name, table_name,
+// probe_fn, target, ttl) with a @pxtrace.probe('<symbol>') function
+// returning [{column: pxtrace.ArgExpr/RetExpr/FunctionLatency()}], a
+// bpftrace program string, pxtrace.TraceProgram or a list of them; targets
+// pxtrace.kprobe(), PodProcess, LabelSelector, SharedObject or a UPID;
+// DeleteTracepoint(name). Run with RunOptions.Mutation the calls go to the
+// source (a Tracer) and the script's tables are computed only once it
+// reports them ready (pxtrace.go); otherwise they are ignored.
+//
 // Not supported (compile errors where they appear, even in functions never
 // called): loops, comprehensions, lambda, classes, with/try/raise, other
-// imports (pxtrace), slices, *args/**kwargs, decorators; unknown px.*
-// names; unknown tables and columns; type mismatches.
+// imports, slices, *args/**kwargs, decorators other than one
+// @pxtrace.probe; unknown px.* and pxtrace.* names; unknown tables and
+// columns; type mismatches.
 //
 // Limits: a script's Python-level evaluation is cut after 1,000,000 steps
 // (a compile error: recursion is otherwise unbounded), Python strings and

@@ -39,6 +39,10 @@ type RunOptions struct {
 	// MaxOutputRows caps each output table: 0 means DefaultMaxOutputRows,
 	// a negative value no cap.
 	MaxOutputRows int
+	// Mutation runs the script as Vizier's mutation: true does: its
+	// pxtrace calls go to the source (a Tracer), and its tables are
+	// computed only once the source reports the tracepoints ready.
+	Mutation bool
 }
 
 // Stats describe one run.
@@ -54,6 +58,10 @@ type Stats struct {
 type Result struct {
 	Tables []*Table
 	Stats  Stats
+	// Mutation is the state of the tracepoints a mutating script deploys
+	// (nil for a script that mutates nothing). While not Ready, Tables is
+	// empty: the script's queries did not run.
+	Mutation *MutationResult
 }
 
 // Table returns the named output table, or nil.
@@ -72,11 +80,12 @@ func (r *Result) Table(name string) *Table {
 func (p *Program) Run(ctx context.Context, src Source, opts RunOptions) (res *Result, err error) {
 	start := time.Now()
 	in := &interp{
-		prog:    p,
-		src:     src,
-		ec:      &evalCtx{now: src.Now().UnixNano(), meta: src.Metadata()},
-		display: len(opts.Funcs) == 0,
-		globals: newScope(nil),
+		prog:     p,
+		src:      src,
+		ec:       &evalCtx{now: src.Now().UnixNano(), meta: src.Metadata()},
+		display:  len(opts.Funcs) == 0,
+		globals:  newScope(nil),
+		mutation: opts.Mutation,
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -100,6 +109,19 @@ func (p *Program) Run(ctx context.Context, src Source, opts RunOptions) (res *Re
 		return nil, &CompileError{Errors: []Pos{{Message: NoDisplayMessage}}}
 	}
 	res = &Result{}
+	if m := in.mutations; opts.Mutation && len(m.Upserts)+len(m.Deletes) > 0 {
+		tr, ok := src.(Tracer)
+		if !ok {
+			return nil, fmt.Errorf("pxl: this source cannot deploy tracepoints")
+		}
+		if res.Mutation, err = tr.Mutate(m); err != nil {
+			return nil, err
+		}
+		if !res.Mutation.Ready {
+			res.Stats.Compilation = time.Since(start)
+			return res, nil
+		}
+	}
 	res.Stats.Compilation = time.Since(start)
 	execStart := time.Now()
 
@@ -253,13 +275,22 @@ func (e *Engine) Source() Source { return e.src }
 
 // Execute compiles and runs a script.
 func (e *Engine) Execute(ctx context.Context, script string, funcs []FuncCall) (*Result, error) {
+	return e.Run(ctx, script, RunOptions{Funcs: funcs})
+}
+
+// Run compiles and runs a script with options; MaxOutputRows 0 means the
+// engine's (SetMaxOutputRows).
+func (e *Engine) Run(ctx context.Context, script string, opts RunOptions) (*Result, error) {
 	start := time.Now()
 	p, err := Compile(script)
 	if err != nil {
 		return nil, err
 	}
 	parse := time.Since(start)
-	res, err := p.Run(ctx, e.src, RunOptions{Funcs: funcs, MaxOutputRows: e.maxOutputRows})
+	if opts.MaxOutputRows == 0 {
+		opts.MaxOutputRows = e.maxOutputRows
+	}
+	res, err := p.Run(ctx, e.src, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,10 @@ type interp struct {
 	globals *scope
 	libs    map[string]*libModule // imported library modules
 	pxAttrs map[string]any        // px attributes the script set
+
+	mutation    bool                // run as a mutation: pxtrace calls count
+	mutations   Mutations           // the script's pxtrace calls
+	traceTables map[string]Relation // tables of the tracepoints upserted
 }
 
 // maxCallDepth bounds PxL function recursion.

@@ -13,6 +13,8 @@ func (in *interp) getattr(obj any, name string, pos srcPos) any {
 		return in.pxAttr(name, pos)
 	case *libModule:
 		return in.libAttr(o, name, pos)
+	case *traceModule:
+		return in.traceAttr(name, pos)
 	case *dataFrame:
 		if dfMethods[name] {
 			return &method{recv: o, name: name}

@@ -40,6 +40,9 @@ func (in *interp) exec(s ast.Stmt, sc *scope) stmtResult {
 		for _, d := range s.Args.Defaults {
 			f.defaults = append(f.defaults, in.eval(d, sc))
 		}
+		for _, d := range s.DecoratorList { // compile.go allows @pxtrace.probe only
+			f.probe = in.probeSymbol(d, sc, startPos(s))
+		}
 		sc.vars[string(s.Name)] = f
 	case *ast.Assign:
 		v := in.eval(s.Value, sc)

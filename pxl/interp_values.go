@@ -31,7 +31,8 @@ type pyDict struct {
 type pyFunc struct {
 	def      *ast.FunctionDef
 	closure  *scope
-	defaults []any // for the last len(defaults) parameters
+	defaults []any  // for the last len(defaults) parameters
+	probe    string // @pxtrace.probe(symbol): the traced symbol
 }
 
 type dataFrame struct{ node *node }
@@ -95,6 +96,16 @@ func typeDesc(v any) string {
 		return "column expression (" + typeName(v.typ) + ")"
 	case *pxModule:
 		return "module px"
+	case *traceModule:
+		return "module pxtrace"
+	case *traceField:
+		return "pxtrace field"
+	case *probeDecorator:
+		return "pxtrace.probe decorator"
+	case *traceProgram:
+		return "pxtrace.TraceProgram"
+	case TraceTarget:
+		return "tracepoint target"
 	case *libModule:
 		return "module " + v.name
 	case *builtinFn:

@@ -43,6 +43,9 @@ type libModule struct {
 
 // importModule is the value `import name` binds.
 func (in *interp) importModule(name string) any {
+	if name == "pxtrace" {
+		return &traceModule{}
+	}
 	if _, ok := libModules[name]; !ok {
 		return &pxModule{}
 	}

@@ -82,7 +82,10 @@ func (in *interp) newDataFrame(ci *callInfo) any {
 	if !ok {
 		in.fail(a[0].pos, "px.DataFrame's table must be a string, got %s", typeDesc(a[0].v))
 	}
-	rel, ok := in.src.Schema(table)
+	rel, ok := in.traceTables[table]
+	if !ok {
+		rel, ok = in.src.Schema(table)
+	}
 	if !ok {
 		in.fail(a[0].pos, "Table '%s' not found.", table)
 	}

@@ -32,7 +32,7 @@ type NodeInfo struct {
 type TracepointInfo struct {
 	ID     U128
 	Name   string
-	State  string // Vizier's: TRACEPOINT_STATE_PENDING, _RUNNING, ...
+	State  string // as Vizier's GetTracepointStatus: pending, running, failed, terminated
 	Status string // JSON status, "" when healthy
 	Tables []string
 }

@@ -89,7 +89,8 @@ func query(s string) *vizierpb.ExecuteScriptRequest {
 }
 
 // kind summarises a response for order assertions: "meta:<name>",
-// "batch:<table>:<rows>[:eos]", "stats" or "status:<code>".
+// "batch:<table>:<rows>[:eos]", "stats", "status:<code>" or
+// "mutation:<status code>".
 func kinds(resps []*vizierpb.ExecuteScriptResponse) []string {
 	names := map[string]string{}
 	var out []string
@@ -113,6 +114,8 @@ func kinds(resps []*vizierpb.ExecuteScriptResponse) []string {
 			out = append(out, "stats")
 		case r.GetStatus() != nil:
 			out = append(out, "status:"+itoa(int64(r.GetStatus().GetCode())))
+		case r.GetMutationInfo() != nil:
+			out = append(out, "mutation:"+itoa(int64(r.GetMutationInfo().GetStatus().GetCode())))
 		default:
 			out = append(out, "other")
 		}

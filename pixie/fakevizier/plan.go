@@ -34,7 +34,8 @@ const NoDisplayMessage = "query does not output a result, please add a px.displa
 type Handler func(ctx context.Context, req *vizierpb.ExecuteScriptRequest) *Plan
 
 // Plan describes what an ExecuteScript stream sends. Exactly one outcome
-// applies, checked in this order: GRPCError, CompileErrors, Status, tables.
+// applies, checked in this order: GRPCError, a Mutation that is not ready,
+// CompileErrors, Status, tables.
 //
 // The zero Plan is a successful query without output tables: one
 // execution_stats message, then a normal end of stream.
@@ -42,6 +43,14 @@ type Plan struct {
 	// GRPCError, when set, is returned from the RPC before anything is sent
 	// (use status.Error to choose the code the client sees).
 	GRPCError error
+
+	// Mutation, when set and the request has mutation: true (as Vizier
+	// does; a request without it never gets one), is sent first as the
+	// mutation_info message. When its status code is not 0 (see
+	// MutationPending) the stream then ends with that gRPC code and
+	// message, before any table; otherwise the rest of the plan follows.
+	// Sequence gives successive attempts different states.
+	Mutation *vizierpb.MutationInfo
 
 	// CompileErrors, when set, produce one response whose status has code 3
 	// (INVALID_ARGUMENT), message CompileFailedMessage and one

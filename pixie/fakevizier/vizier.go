@@ -100,9 +100,13 @@ func (s *Server) execute(ctx context.Context, req *vizierpb.ExecuteScriptRequest
 
 // run streams p through w.
 func (s *Server) run(p *Plan, w *streamWriter, req *vizierpb.ExecuteScriptRequest, start time.Time) error {
-	switch {
-	case p.GRPCError != nil:
+	if p.GRPCError != nil {
 		return p.GRPCError
+	}
+	if done, err := sendMutation(p, w, req); done {
+		return err
+	}
+	switch {
 	case len(p.CompileErrors) > 0:
 		st := &vizierpb.Status{Code: int32(codes.InvalidArgument), Message: CompileFailedMessage}
 		for _, ce := range p.CompileErrors {

@@ -60,6 +60,10 @@ type Config struct {
 	// HealthTimeout bounds each health check and cluster listing; 0 means
 	// DefaultHealthTimeout.
 	HealthTimeout time.Duration
+	// MutationRetry is the first wait before running a mutating script
+	// (pxtrace) again while Vizier reports its tracepoints not ready; it
+	// doubles up to MaxMutationRetry. 0 means DefaultMutationRetry.
+	MutationRetry time.Duration
 	// KeyBits is the RSA key size for Encrypt; 0 means DefaultKeyBits.
 	// Less than MinKeyBits is refused by New.
 	KeyBits int

@@ -34,7 +34,8 @@ func (c *Client) request(r pixie.Request) *vizierpb.ExecuteScriptRequest {
 // Execute runs a query and streams its results into sink as they arrive.
 // Cancelling ctx cancels the Vizier stream. On success the Summary carries
 // the query id and execution statistics; errors are *CompileError, *Error,
-// or an error returned by sink.
+// or an error returned by sink. A mutating request (r.Mutation) is sent
+// again while Vizier reports its mutations not ready (mutation.go).
 func (c *Client) Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) (pixie.Summary, error) {
 	if err := c.checkCluster(r.ClusterID); err != nil {
 		return pixie.Summary{}, err
@@ -50,17 +51,27 @@ func (c *Client) Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) 
 		}
 		req.EncryptionOptions, dec = opts, d
 	}
-	stream, err := c.vizier.ExecuteScript(ctx, req)
-	if err != nil {
-		return pixie.Summary{}, fromRPC(ctx, "execute script", err)
+	if r.Mutation {
+		return c.executeMutation(ctx, req, dec, sink)
 	}
+	rd, err := c.attempt(ctx, req, dec, sink)
+	return rd.summary, err
+}
+
+// attempt runs req once: one stream (resumed after transport resets).
+func (c *Client) attempt(ctx context.Context, req *vizierpb.ExecuteScriptRequest, dec *batchDecrypter, sink pixie.Sink) (*streamReader, error) {
 	rd := newStreamReader(sink)
 	rd.dec = dec
+	stream, err := c.vizier.ExecuteScript(ctx, req)
+	if err != nil {
+		return rd, fromRPC(ctx, "execute script", err)
+	}
 	resumes := 0
 	for {
 		resp, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
-			return rd.finish()
+			_, err := rd.finish()
+			return rd, err
 		}
 		if err != nil && transient(err) && rd.summary.QueryID != "" && resumes < maxResumes && ctx.Err() == nil {
 			// Like Pixie's own clients: ask Vizier to go on with the same
@@ -74,10 +85,10 @@ func (c *Client) Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) 
 			}
 		}
 		if err != nil {
-			return rd.summary, streamError(ctx, err, rd, resumes > 0)
+			return rd, streamError(ctx, err, rd, resumes > 0)
 		}
 		if err := rd.handle(resp); err != nil {
-			return rd.summary, err
+			return rd, err
 		}
 	}
 }
@@ -125,12 +136,14 @@ func transient(err error) bool {
 
 // streamReader enforces the stream's protocol and decodes batches.
 type streamReader struct {
-	sink    pixie.Sink
-	dec     *batchDecrypter // non-nil when encryption was requested
-	tables  map[string]*tableState
-	order   []*tableState
-	summary pixie.Summary
-	rows    int64 // rows received, all tables
+	sink     pixie.Sink
+	mutation *vizierpb.MutationInfo // the last mutation_info, if any
+	readyAt  time.Time              // when a ready mutation_info arrived
+	dec      *batchDecrypter        // non-nil when encryption was requested
+	tables   map[string]*tableState
+	order    []*tableState
+	summary  pixie.Summary
+	rows     int64 // rows received, all tables
 }
 
 type tableState struct {
@@ -149,13 +162,24 @@ func (rd *streamReader) handle(resp *vizierpb.ExecuteScriptResponse) error {
 	if st := resp.GetStatus(); st.GetCode() != 0 {
 		return statusError(st)
 	}
+	if mi := resp.GetMutationInfo(); mi != nil {
+		rd.mutation = mi
+		if mutationReady(mi) {
+			rd.readyAt = time.Now()
+		}
+	}
+	if resp.GetResult() != nil && rd.mutation != nil && !mutationReady(rd.mutation) {
+		// Fail closed: results of a script whose tracepoints are not
+		// ready would be read from tables that do not exist yet.
+		return errorf(pixie.KindProtocol, nil, "vizier sent results although it reported the script's mutations not ready (%s)", rd.mutation.GetStatus().GetMessage())
+	}
 	if md := resp.GetMetaData(); md != nil {
 		return rd.metadata(md)
 	}
 	data := resp.GetData()
 	switch {
 	case data == nil:
-		return nil // e.g. mutation_info only
+		return nil // mutation_info only
 	case data.GetBatch() != nil:
 		if rd.dec != nil { // fail closed: never accept plaintext once encryption was asked for
 			return errorf(pixie.KindProtocol, nil, "vizier sent an unencrypted batch although encryption was requested: this Vizier (or a proxy on the way) does not encrypt results. "+

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -62,6 +63,9 @@ type Options struct {
 	Window time.Duration
 	// MaxRows bounds the rows kept (all tables); 0 means DefaultMaxRows.
 	MaxRows int
+	// DeployTime is how long a tracepoint (pxtrace) takes to deploy, on
+	// Clock: 0 means DefaultDeployTime, a negative value at once.
+	DeployTime time.Duration
 }
 
 // Cluster is a synthetic Kubernetes cluster with a few microservices whose
@@ -90,6 +94,8 @@ type Cluster struct {
 	rows   int // rows in chunks
 	loads  []load
 	st     simState
+
+	tps tracepoints // pxtrace (tracepoints.go)
 }
 
 type load struct {
@@ -125,6 +131,12 @@ func New(opts Options) *Cluster {
 	for _, p := range c.pods {
 		c.upids = append(c.upids, p.upid)
 	}
+	switch {
+	case opts.DeployTime == 0:
+		c.tps.deploy = int64(DefaultDeployTime)
+	case opts.DeployTime > 0:
+		c.tps.deploy = int64(opts.DeployTime)
+	}
 	c.loadgen = c.svcByName["loadgen"].pods[0]
 	c.operator = c.svcByName["vizier-operator"].pods[0]
 	return c
@@ -151,8 +163,19 @@ func (c *Cluster) Window() time.Duration { return time.Duration(c.window) * time
 // Metadata implements pxl.Source.
 func (c *Cluster) Metadata() *pxl.Metadata { return c.meta }
 
-// Schema implements pxl.Source.
+// Schema implements pxl.Source: the built-in tables, and those of running
+// tracepoints.
 func (c *Cluster) Schema(table string) (pxl.Relation, bool) {
+	if rel, ok := c.builtinSchema(table); ok {
+		return rel, true
+	}
+	if tp := c.runningTable(table); tp != nil {
+		return tp.Relation, true
+	}
+	return nil, false
+}
+
+func (c *Cluster) builtinSchema(table string) (pxl.Relation, bool) {
 	for i, name := range tableNames {
 		if name == table {
 			return relations[i], true
@@ -171,6 +194,9 @@ func (c *Cluster) Scan(ctx context.Context, req pxl.ScanRequest) (*pxl.Table, er
 		}
 	}
 	if t < 0 {
+		if tp := c.runningTable(req.Table); tp != nil {
+			return c.scanTracepoint(tp, req)
+		}
 		return nil, fmt.Errorf("demo: unknown table %q", req.Table)
 	}
 	rel := relations[t]
@@ -367,8 +393,17 @@ func (c *Cluster) advance(now time.Time) {
 // ClusterID is the demo cluster's id, as pxgate reports and queries it.
 const ClusterID = "de3000c0-0000-4000-8000-000000000001"
 
-// Tables implements pxl.Introspector: the tables the cluster serves.
-func (c *Cluster) Tables() []string { return append([]string(nil), tableNames[:]...) }
+// Tables implements pxl.Introspector: the tables the cluster serves,
+// those of running tracepoints included.
+func (c *Cluster) Tables() []string {
+	out := append([]string(nil), tableNames[:]...)
+	for _, tp := range c.Tracepoints() {
+		if tp.State == "running" && !slices.Contains(out, tp.Tables[0]) {
+			out = append(out, tp.Tables[0])
+		}
+	}
+	return out
+}
 
 // Nodes implements pxl.Introspector: the cluster's nodes, up a day before
 // its pods.
@@ -383,6 +418,3 @@ func (c *Cluster) Nodes() []pxl.NodeInfo {
 	}
 	return out
 }
-
-// Tracepoints implements pxl.Introspector: the demo has none deployed.
-func (c *Cluster) Tracepoints() []pxl.TracepointInfo { return nil }

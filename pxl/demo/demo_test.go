@@ -175,8 +175,8 @@ func TestWindowIsBounded(t *testing.T) {
 	if rows < 50_000 || rows > 100_000 {
 		t.Errorf("%d rows in 15 minutes, want about 70k", rows)
 	}
-	if mem > 48<<20 {
-		t.Errorf("%d bytes for 15 minutes, want < 48 MiB (all tables)", mem)
+	if mem > 32<<20 {
+		t.Errorf("%d bytes for 15 minutes, want < 32 MiB (all tables)", mem)
 	}
 	// Ten minutes later, and after a long idle gap, the window still
 	// holds 15 minutes.

@@ -46,6 +46,11 @@
 //     pod resolves its backends through kube-dns every 5 s (dns_events).
 //     Past a service's capacity its calls slow down (1 + 3u³ for load u,
 //     capped at u = 3) and fail more (+5% per unit of load over 1).
+//   - Tracepoint tables (tracepoints.go): a mutating pxtrace script's
+//     tracepoint deploys for Options.DeployTime (1.5 s) on the clock, then
+//     its table has rows computed on scan (not stored): each target process
+//     makes ~3 calls a second since the first upsert; columns are upid and
+//     time_ then the probe's outputs, or a bpftrace printf's fields.
 //   - jvm_stats (consumer runs on the JVM) and stack_traces.beta (every
 //     process's sampled stacks) every 10 s; stirling_error and
 //     probe_status once a minute per node (all deployed, no errors).
@@ -72,10 +77,11 @@
 // when used hold identical data (the http_events of a second depend only
 // on the seed, the second and the load added before it; cumulative
 // counters of process/conn/network stats start at the first use).
-// Storage is one immutable columnar chunk per second (per-chunk string
-// dictionaries with 16-bit codes, UPIDs as pod indexes): 15 minutes at rest
-// are ~70k http_events rows, ~190k rows in all and ~38 MiB (MemoryBytes; ~12
-// MiB of it http_events). Under extreme load
+// Storage is one immutable columnar chunk per second and table, its columns
+// packed by kind into a few slices (per-column string dictionaries with
+// 16-bit codes, UPIDs as pod indexes): 15 minutes at rest are ~70k
+// http_events rows, ~160k rows in all and ~27 MiB (MemoryBytes; ~9 MiB of
+// it http_events; `go run ./bench/demomem` measures the process). Under extreme load
 // (AddLoad accepts up to MaxExtraRPS per service at any moment) the oldest seconds are
 // dropped early to keep at most Options.MaxRows rows (default 1M, ~130
 // MiB). Scans copy the requested columns of the chunks in range out of the

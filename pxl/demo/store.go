@@ -145,9 +145,9 @@ func sampled(own ...pxl.ColumnInfo) pxl.Relation {
 	return append(pxl.Relation{connCols[0], connCols[1]}, own...)
 }
 
-// ccol is one stored column of a chunk, compactly: INT64/TIME64NS values
-// as int64, BOOLEAN as bool, UPIDs as an index into the cluster's pods,
-// STRING as codes into the chunk's own dictionary.
+// ccol is one column of a table being built: INT64/TIME64NS values as
+// int64, BOOLEAN as bool, UPIDs as an index into the cluster's pods,
+// STRING as codes into the column's own dictionary.
 type ccol struct {
 	ints  []int64
 	bools []bool
@@ -156,12 +156,72 @@ type ccol struct {
 	dict  []string
 }
 
-// tchunk is one table's rows generated in one second, sorted by time_.
+// tchunk is one table's rows generated in one second, sorted by time_. Its
+// columns are packed by storage kind, column after column (n values each,
+// in relation order: slots says where), so that a table of a few rows a
+// second costs a handful of allocations rather than a few per column; the
+// STRING columns' dictionaries share dict, each from its dictBase.
 type tchunk struct {
 	n          int
 	minT, maxT int64
-	cols       []ccol
+	slots      []int // the table's layout (slotsOf)
+	ints       []int64
+	bools      []bool
+	pods       []uint16
+	codes      []uint16
+	dict       []string
+	dictBase   []uint32 // per STRING column, and its end
 }
+
+// tableSlots is, per table and relation column, the column's index among
+// the table's columns of its storage kind.
+var tableSlots = func() (out [numTables][]int) {
+	for t, rel := range relations {
+		out[t] = slotsOf(rel)
+	}
+	return out
+}()
+
+func slotsOf(rel pxl.Relation) []int {
+	var counts [5]int
+	slots := make([]int, len(rel))
+	for i, c := range rel {
+		k := storageKind(c.Type)
+		slots[i] = counts[k]
+		counts[k]++
+	}
+	return slots
+}
+
+// storageKind: 0 ints, 1 bools, 2 pods, 3 strings.
+func storageKind(t pxl.DataType) int {
+	switch t {
+	case pxl.Boolean:
+		return 1
+	case pxl.UInt128:
+		return 2
+	case pxl.String:
+		return 3
+	}
+	return 0
+}
+
+func (t *tchunk) intCol(i int) []int64 { s := t.slots[i] * t.n; return t.ints[s : s+t.n] }
+func (t *tchunk) boolCol(i int) []bool { s := t.slots[i] * t.n; return t.bools[s : s+t.n] }
+func (t *tchunk) podCol(i int) []uint16 {
+	s := t.slots[i] * t.n
+	return t.pods[s : s+t.n]
+}
+
+// strCol returns a STRING column's codes and its dictionary.
+func (t *tchunk) strCol(i int) ([]uint16, []string) {
+	k := t.slots[i]
+	s := k * t.n
+	return t.codes[s : s+t.n], t.dict[t.dictBase[k]:t.dictBase[k+1]]
+}
+
+// times returns the time_ column (column 0).
+func (t *tchunk) times() []int64 { return t.ints[:t.n] }
 
 // chunk is everything generated for one second.
 type chunk struct {
@@ -183,13 +243,14 @@ func (c *chunk) rows() int {
 // tableBuilder accumulates rows of one table column by column.
 type tableBuilder struct {
 	rel   pxl.Relation
+	slots []int
 	cols  []ccol
 	dicts []map[string]uint16
 }
 
 func newTableBuilder(t int) *tableBuilder {
 	rel := relations[t]
-	b := &tableBuilder{rel: rel, cols: make([]ccol, len(rel)), dicts: make([]map[string]uint16, len(rel))}
+	b := &tableBuilder{rel: rel, slots: tableSlots[t], cols: make([]ccol, len(rel)), dicts: make([]map[string]uint16, len(rel))}
 	for i, c := range rel {
 		if c.Type == pxl.String {
 			b.dicts[i] = make(map[string]uint16)
@@ -212,7 +273,7 @@ func (b *tableBuilder) str(i int, s string) {
 	b.cols[i].codes = append(b.cols[i].codes, code)
 }
 
-// finish returns the chunk, its rows sorted by time_ (column 0).
+// finish returns the chunk, its rows sorted by time_ (column 0) and packed.
 func (b *tableBuilder) finish() *tchunk {
 	if len(b.cols) == 0 {
 		return nil
@@ -221,35 +282,62 @@ func (b *tableBuilder) finish() *tchunk {
 	if n == 0 {
 		return nil
 	}
-	times := b.cols[0].ints
-	if !slices.IsSorted(times) {
-		perm := make([]int32, n)
+	var perm []int32
+	if times := b.cols[0].ints; !slices.IsSorted(times) {
+		perm = make([]int32, n)
 		for i := range perm {
 			perm[i] = int32(i)
 		}
 		slices.SortStableFunc(perm, func(i, j int32) int { return cmp.Compare(times[i], times[j]) })
-		for i := range b.cols {
-			c := &b.cols[i]
-			c.ints = permute(c.ints, perm)
-			c.bools = permute(c.bools, perm)
-			c.pods = permute(c.pods, perm)
-			c.codes = permute(c.codes, perm)
+	}
+	return b.pack(n, perm)
+}
+
+// pack copies the columns, in perm's order when it is set, into one slice
+// per storage kind.
+func (b *tableBuilder) pack(n int, perm []int32) *tchunk {
+	var counts [4]int
+	dictLen := 0
+	for i, c := range b.rel {
+		counts[storageKind(c.Type)]++
+		dictLen += len(b.cols[i].dict)
+	}
+	t := &tchunk{n: n, slots: b.slots}
+	t.ints = make([]int64, 0, counts[0]*n)
+	if counts[1] > 0 {
+		t.bools = make([]bool, 0, counts[1]*n)
+	}
+	if counts[2] > 0 {
+		t.pods = make([]uint16, 0, counts[2]*n)
+	}
+	if counts[3] > 0 {
+		t.codes = make([]uint16, 0, counts[3]*n)
+		t.dict = make([]string, 0, dictLen)
+		t.dictBase = make([]uint32, 1, counts[3]+1)
+	}
+	for i, c := range b.rel {
+		col := &b.cols[i]
+		switch storageKind(c.Type) {
+		case 0:
+			t.ints = append(t.ints, permute(col.ints, perm)...)
+		case 1:
+			t.bools = append(t.bools, permute(col.bools, perm)...)
+		case 2:
+			t.pods = append(t.pods, permute(col.pods, perm)...)
+		case 3:
+			t.codes = append(t.codes, permute(col.codes, perm)...)
+			t.dict = append(t.dict, col.dict...)
+			t.dictBase = append(t.dictBase, uint32(len(t.dict)))
 		}
 	}
-	for i := range b.cols {
-		c := &b.cols[i]
-		c.ints = clip(c.ints)
-		c.bools = clip(c.bools)
-		c.pods = clip(c.pods)
-		c.codes = clip(c.codes)
-	}
-	t := &tchunk{n: n, cols: b.cols}
-	t.minT, t.maxT = b.cols[0].ints[0], b.cols[0].ints[n-1]
+	times := t.times()
+	t.minT, t.maxT = times[0], times[n-1]
 	return t
 }
 
+// permute returns s in perm's order (s itself when perm is nil).
 func permute[T any](s []T, perm []int32) []T {
-	if len(s) == 0 {
+	if len(s) == 0 || perm == nil {
 		return s
 	}
 	out := make([]T, len(s))
@@ -259,24 +347,14 @@ func permute[T any](s []T, perm []int32) []T {
 	return out
 }
 
-func clip[T any](s []T) []T {
-	if s == nil {
-		return nil
-	}
-	return s[:len(s):len(s)]
-}
-
 // bytes estimates the chunk's memory.
 func (t *tchunk) bytes() int64 {
 	if t == nil {
 		return 0
 	}
-	var n int64 = 64
-	for _, c := range t.cols {
-		n += 8*int64(cap(c.ints)) + int64(cap(c.bools)) + 2*int64(cap(c.pods)) + 2*int64(cap(c.codes)) + 100
-		for _, s := range c.dict {
-			n += 16 + int64(len(s))
-		}
+	n := int64(160) + 8*int64(cap(t.ints)) + int64(cap(t.bools)) + 2*int64(cap(t.pods)) + 2*int64(cap(t.codes)) + 4*int64(cap(t.dictBase))
+	for _, s := range t.dict {
+		n += 16 + int64(len(s))
 	}
 	return n
 }
@@ -294,7 +372,7 @@ func scanChunks(chunks []*tchunk, rel pxl.Relation, colIdx []int, start, end int
 		if c == nil || c.maxT < start || c.minT >= end {
 			continue
 		}
-		times := c.cols[0].ints
+		times := c.times()
 		lo := sort.Search(c.n, func(i int) bool { return times[i] >= start })
 		hi := sort.Search(c.n, func(i int) bool { return times[i] >= end })
 		if hi > lo {
@@ -309,25 +387,25 @@ func scanChunks(chunks []*tchunk, rel pxl.Relation, colIdx []int, start, end int
 		case pxl.Int64, pxl.Time64:
 			v.Ints = make([]int64, 0, total)
 			for _, p := range parts {
-				v.Ints = append(v.Ints, p.c.cols[ci].ints[p.lo:p.hi]...)
+				v.Ints = append(v.Ints, p.c.intCol(ci)[p.lo:p.hi]...)
 			}
 		case pxl.Boolean:
 			v.Bools = make([]bool, 0, total)
 			for _, p := range parts {
-				v.Bools = append(v.Bools, p.c.cols[ci].bools[p.lo:p.hi]...)
+				v.Bools = append(v.Bools, p.c.boolCol(ci)[p.lo:p.hi]...)
 			}
 		case pxl.UInt128:
 			v.U128s = make([]pxl.U128, 0, total)
 			for _, p := range parts {
-				for _, i := range p.c.cols[ci].pods[p.lo:p.hi] {
+				for _, i := range p.c.podCol(ci)[p.lo:p.hi] {
 					v.U128s = append(v.U128s, upids[i])
 				}
 			}
 		case pxl.String:
 			v.Strs = make([]string, 0, total)
 			for _, p := range parts {
-				d := p.c.cols[ci].dict
-				for _, code := range p.c.cols[ci].codes[p.lo:p.hi] {
+				codes, d := p.c.strCol(ci)
+				for _, code := range codes[p.lo:p.hi] {
 					v.Strs = append(v.Strs, d[code])
 				}
 			}
