@@ -99,6 +99,9 @@ const (
 	// 429: the gateway runs its maximum of concurrent queries; retry after
 	// the Retry-After header's seconds.
 	ProblemTooManyQueries = ProblemTypePrefix + "too-many-queries"
+	// 503: the answers in flight hold the gateway's memory budget
+	// (PXGATE_ANSWER_MEMORY); retry after the Retry-After header's seconds.
+	ProblemMemoryBudget = ProblemTypePrefix + "memory-budget"
 	// 429: the demo cluster has no room for more load on that service now
 	// (POST /v1/demo/load).
 	ProblemDemoLoadLimit = ProblemTypePrefix + "demo-load-limit"
@@ -134,6 +137,7 @@ var problemTitles = map[string]string{
 	ProblemMutationForbidden:    "Cluster mutation not allowed",
 	ProblemTooManyQueries:       "Too many queries",
 	ProblemDemoLoadLimit:        "The demo has no room for this load",
+	ProblemMemoryBudget:         "The gateway's memory budget is spent",
 	ProblemShuttingDown:         "The gateway is shutting down",
 }
 

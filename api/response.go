@@ -37,6 +37,10 @@ type RunResponse struct {
 	Tables    []Table           `json:"tables"`
 	Verdict   tolerance.Verdict `json:"verdict"`
 	Stats     Stats             `json:"stats"`
+	// Error is set, and Verdict and Stats absent, only in an answer that
+	// failed after its status (200) and rows went out: a JSON answer
+	// streams once it passes 256 KiB (RunCutShort in openapi.yaml).
+	Error *Problem `json:"error,omitempty"`
 }
 
 // Table is one output table of a query.

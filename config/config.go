@@ -54,6 +54,7 @@ type Config struct {
 	DefaultTimeout  time.Duration `envconfig:"PXGATE_DEFAULT_TIMEOUT" default:"30s" desc:"query timeout when a request gives none"`
 	MaxRows         int           `envconfig:"PXGATE_MAX_ROWS" default:"10000" desc:"rows returned per table (tolerances still see all rows)"`
 	MaxStreamRows   int           `envconfig:"PXGATE_MAX_STREAM_ROWS" default:"1000000" desc:"rows streamed per table in csv/ndjson (constant memory whatever the size)"`
+	AnswerMemory    int64         `envconfig:"PXGATE_ANSWER_MEMORY" default:"268435456" desc:"bytes all answers in flight may hold at once (each 512 KiB, plus what an answer held for its verdict holds); beyond, 503 with Retry-After"`
 	HistorySize     int           `envconfig:"PXGATE_HISTORY_SIZE" default:"200" desc:"recent runs kept for /v1/runs and the page at /"`
 	MaxBodyBytes    int64         `envconfig:"PXGATE_MAX_BODY_BYTES" default:"1048576" desc:"largest request body"`
 	CacheTTL        time.Duration `envconfig:"PXGATE_CACHE_TTL" default:"10s" desc:"GET runs and /probe: identical requests share one query's answer for this long (0: off; POST runs and expect= checks run fresh)"`
@@ -237,6 +238,9 @@ func (c *Config) validateLimits(bad func(format string, args ...any)) {
 	}
 	if c.MaxStreamRows < 1 {
 		bad("PXGATE_MAX_STREAM_ROWS must be at least 1; got %d", c.MaxStreamRows)
+	}
+	if c.AnswerMemory < 1<<20 {
+		bad("PXGATE_ANSWER_MEMORY must be at least 1048576 (1 MiB); got %d", c.AnswerMemory)
 	}
 	if c.HistorySize < 1 {
 		bad("PXGATE_HISTORY_SIZE must be at least 1; got %d", c.HistorySize)
@@ -496,6 +500,7 @@ func (c *Config) Print(w io.Writer) error {
 		{"PXGATE_DEFAULT_TIMEOUT", c.DefaultTimeout.String()},
 		{"PXGATE_MAX_ROWS", fmt.Sprint(c.MaxRows)},
 		{"PXGATE_MAX_STREAM_ROWS", fmt.Sprint(c.MaxStreamRows)},
+		{"PXGATE_ANSWER_MEMORY", fmt.Sprint(c.AnswerMemory)},
 		{"PXGATE_HISTORY_SIZE", fmt.Sprint(c.HistorySize)},
 		{"PXGATE_MAX_BODY_BYTES", fmt.Sprint(c.MaxBodyBytes)},
 		{"PXGATE_CACHE_TTL", c.CacheTTL.String()},

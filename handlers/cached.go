@@ -140,6 +140,9 @@ type recorder struct {
 	status int
 	wrote  bool
 	body   bytes.Buffer
+	// hold, when set, leases the bytes written from the memory budget
+	// before they are kept; its error fails the write.
+	hold func(n int) error
 }
 
 func (rec *recorder) Header() http.Header { return rec.header }
@@ -154,6 +157,11 @@ func (rec *recorder) WriteHeader(status int) {
 func (rec *recorder) Flush() {}
 
 func (rec *recorder) Write(p []byte) (int, error) {
+	if rec.hold != nil {
+		if err := rec.hold(len(p)); err != nil {
+			return 0, err
+		}
+	}
 	rec.wrote = true
 	return rec.body.Write(p)
 }

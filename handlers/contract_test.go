@@ -116,6 +116,12 @@ func TestContractRealResponses(t *testing.T) {
 	hang := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 1)}, Hang: true}))
 	empty := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 0)}}))
 	broken := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 2}))
+	// A JSON answer streams past 256 KiB: this one breaks after 1500 rows.
+	brokenBig := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 3000)}, BatchRows: 500, AbortAfter: 4}),
+		func(o *handlers.Options) { o.MaxRows = 3000 })
+	big := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 3000)}, BatchRows: 500}),
+		func(o *handlers.Options) { o.MaxRows = 3000 })
+	noMemory := newEnv(t, fakevizier.StaticHandler(letPlan()), func(o *handlers.Options) { o.AnswerMemory = 1 })
 	namedOnly := newEnv(t, nil, func(o *handlers.Options) { o.NamedOnly = true })
 	library := newLibraryEnv(t) // Pixie's library with live views
 	down := newEnv(t, nil)
@@ -175,6 +181,9 @@ func TestContractRealResponses(t *testing.T) {
 		{"NDJSON rows and a failing end", let, http.MethodGet, letRun + "?format=ndjson&expect=count()==0", "", nil, 200},
 		{"NDJSON without rows and a failing verdict", empty, http.MethodGet, letRun + "?format=ndjson&expect=count()>0", "", nil, 417},
 		{"NDJSON rows and an error", broken, http.MethodGet, letRun + "?format=ndjson", "", nil, 200},
+		{"JSON rows and an error", brokenBig, http.MethodGet, letRun, "", nil, 200},
+		{"JSON streamed", big, http.MethodGet, letRun, "", nil, 200},
+		{"the memory budget spent", noMemory, http.MethodPost, "/v1/run", "application/json", pass, 503},
 		{"NDJSON of an inline run", let, http.MethodPost, "/v1/run?format=ndjson", "application/json", pass, 200},
 		{"CSV of a named run", let, http.MethodGet, letRun + "?format=csv&table=types", "", nil, 200},
 		{"CSV without rows and a failing verdict", empty, http.MethodGet, letRun + "?format=csv&expect=count()>0", "", nil, 417},

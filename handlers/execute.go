@@ -139,7 +139,8 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (ran
 	case err != nil && ctx.Err() != nil:
 		// The caller went away: whatever Pixie said, nobody is listening.
 		err = &pixie.Error{Kind: pixie.KindCanceled, Message: "the caller went away", Err: err}
-	case errors.As(err, &we):
+	case errors.As(err, &we) && !errors.As(err, new(*api.ProblemError)):
+		// (A problem, such as the memory budget's, is no caller's leaving.)
 		err = &pixie.Error{Kind: pixie.KindCanceled, Message: "writing the answer failed (the caller went away?)", Err: err}
 	}
 	s.metrics.observeQuery(err, elapsed)

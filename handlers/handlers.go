@@ -153,6 +153,12 @@ type Options struct {
 	// QueueWait is how long a request waits for a query slot; 0 means
 	// DefaultQueueWait.
 	QueueWait time.Duration
+	// AnswerMemory bounds the bytes all answers in flight hold at once
+	// (PXGATE_ANSWER_MEMORY): each leases a base share, and answers held
+	// until their verdict lease what they hold. A run the budget cannot
+	// lease is a 503 with Retry-After, before any byte of it goes out. 0
+	// means DefaultAnswerMemory.
+	AnswerMemory int64
 	// HistorySize is how many recent runs, and separately how many recent
 	// failed runs, GET /v1/runs and the page at / show; 0 means
 	// history.DefaultSize.
@@ -188,6 +194,9 @@ func (o Options) withDefaults() Options {
 	if o.QueueWait <= 0 {
 		o.QueueWait = DefaultQueueWait
 	}
+	if o.AnswerMemory <= 0 {
+		o.AnswerMemory = DefaultAnswerMemory
+	}
 	if o.HistorySize <= 0 {
 		o.HistorySize = history.DefaultSize
 	}
@@ -202,6 +211,7 @@ type server struct {
 	router  chi.Router
 	catalog *scripts.Catalog
 	slots   chan struct{} // one token per running query; nil: no cap
+	budget  *budget       // the memory of the answers in flight
 	shares  *callerShares // per-caller caps within slots; nil: none
 	history *history.History
 	cache   *cache.Cache
@@ -233,8 +243,8 @@ type server struct {
 //	GET  /version            build information
 //	GET  /openapi.yaml       the API contract
 //
-// The run routes answer JSON, CSV or NDJSON (?format=, or Accept); CSV and
-// NDJSON stream (see stream.go and package render).
+// The run routes answer JSON, CSV or NDJSON (?format=, or Accept), each
+// streamed as batches arrive (see stream.go and package render).
 func New(opts Options) http.Handler {
 	return newServer(opts).router
 }
@@ -246,7 +256,8 @@ func newServer(opts Options) *server {
 	}
 	opts = opts.withDefaults()
 	s := &server{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registry), catalog: opts.Catalog,
-		history: history.New(opts.HistorySize), index: indexTemplate(), runPage: runTemplate(), cache: opts.Cache}
+		history: history.New(opts.HistorySize), index: indexTemplate(), runPage: runTemplate(), cache: opts.Cache,
+		budget: &budget{limit: opts.AnswerMemory}}
 	if s.catalog == nil {
 		c, problems, err := scripts.Load(scripts.Options{})
 		if err != nil || len(problems) > 0 {

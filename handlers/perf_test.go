@@ -8,8 +8,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/cache"
 	"github.com/pxgate/pxgate/internal/lettest"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/scripts"
@@ -88,6 +90,22 @@ func BenchmarkServeRunLET100(b *testing.B) {
 	}
 }
 
+// BenchmarkCachedGET is a cache hit of a GET run through the whole
+// handler chain: what bench/load's cached GET adds to a bare net/http
+// server sending the same bytes.
+func BenchmarkCachedGET(b *testing.B) {
+	h := New(Options{Pixie: newLETPixie(b, 100), Cache: cache.New(time.Hour, 10, 1<<20)})
+	const path = "/v1/scripts/service_let/run?service=default/consumer&start_time=-5m"
+	b.ReportAllocs()
+	for b.Loop() {
+		w := &discardWriter{h: http.Header{}}
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}
+
 func BenchmarkDecodeRunRequest(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
@@ -136,16 +154,19 @@ func TestMutatesPrecheck(t *testing.T) {
 	}
 }
 
-// TestRunContentLength checks that an answer that fits in the encoder's
-// buffer is sent with a Content-Length, and a larger one in chunks.
+// TestRunContentLength checks that a JSON answer that fits in the
+// encoder's buffer, or is held for its verdict, is sent with a
+// Content-Length, and a larger streamed one in chunks.
 func TestRunContentLength(t *testing.T) {
 	t.Parallel()
+	streamed := `{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')\n"}`
 	for _, tc := range []struct {
+		body    string
 		rows    int
 		chunked bool
-	}{{100, false}, {1000, true}} {
+	}{{perfBody, 100, false}, {perfBody, 1000, false}, {streamed, 100, false}, {streamed, 3000, true}} {
 		srv := httptest.NewServer(New(Options{Pixie: newLETPixie(t, tc.rows)}))
-		resp, err := srv.Client().Post(srv.URL+"/v1/run", "application/json", strings.NewReader(perfBody))
+		resp, err := srv.Client().Post(srv.URL+"/v1/run", "application/json", strings.NewReader(tc.body))
 		if err != nil {
 			t.Fatal(err)
 		}

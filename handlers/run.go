@@ -1,11 +1,11 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"mime"
 	"net/http"
@@ -13,9 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
@@ -96,8 +95,7 @@ func validate(req *api.RunRequest) error {
 }
 
 // serveRun runs a validated request (from any run route) and answers it
-// in the format asked for: JSON collects the tables and answers at the
-// end; CSV and NDJSON stream (stream.go).
+// in the format asked for, streamed (stream.go; serveOutput).
 func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRequest) {
 	var q url.Values
 	if r.URL.RawQuery != "" {
@@ -120,42 +118,75 @@ func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRe
 	s.serveOutput(w, r, req, out)
 }
 
-// serveOutput is serveRun once the output is known.
+// serveOutput is serveRun once the output is known. Every format streams
+// (stream.go); JSON and CSV with tolerances are held until their verdict,
+// so that their status says it (JSON by its sink, render.JSON.Whole).
 func (s *server) serveOutput(w http.ResponseWriter, r *http.Request, req *api.RunRequest, out output) {
 	p, err := s.prepare(r.Context(), req, out.format)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	switch {
-	case out.format == formatCSV && p.set.Len() > 0:
-		s.serveHeldCSV(w, r, p, out)
-	case out.streamed():
-		s.serveStream(w, r, p, out, false)
-	default:
-		s.serveJSON(w, r, p)
+	l, err := s.budget.lease()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer l.release()
+	if p.set.Len() > 0 && out.format == formatCSV {
+		s.serveHeld(w, r, p, out, l)
+		return
+	}
+	rec, recorded := w.(*recorder) // a JSON answer recorded for the cache
+	if recorded {
+		rec.hold = l.grow
+	}
+	s.serveStream(w, r, p, out, l, false)
+	if recorded && l.refused != nil { // nothing went out: the refusal is the answer
+		*rec = recorder{header: http.Header{}, status: http.StatusOK}
+		s.fail(rec, r, l.refused)
 	}
 }
 
-// serveHeldCSV answers CSV with tolerances: a CSV body cannot carry a
+// serveHeld answers CSV with tolerances: a CSV body cannot carry a
 // verdict, and `curl -f` reads only the status, so the answer is held
-// until the verdict is known (at most MaxRows rows per table, like JSON)
-// and its status says the verdict, or the failure that ended the query
-// after rows had come. NDJSON keeps streaming: its final line carries the
-// verdict.
-func (s *server) serveHeldCSV(w http.ResponseWriter, r *http.Request, p *runPlan, out output) {
+// until the verdict is known (at most MaxRows rows per table, each byte
+// leased from the memory budget) and its status says the verdict, or the
+// failure that ended the query after rows had come. NDJSON keeps
+// streaming: its final line carries the verdict; JSON is held by its sink
+// (render.JSON.Whole).
+func (s *server) serveHeld(w http.ResponseWriter, r *http.Request, p *runPlan, out output, l *lease) {
 	p.maxRows = min(p.maxRows, s.opts.MaxRows)
-	rec := &recorder{header: http.Header{}, status: http.StatusOK}
-	status := heldStatus(s.serveStream(rec, r, p, out, true), rec)
+	buf := heldBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxPooledHeld {
+			heldBuffers.Put(buf)
+		}
+	}()
+	rec := &recorder{header: http.Header{}, status: http.StatusOK, hold: l.grow, body: *bytes.NewBuffer((*buf)[:0])}
+	defer func() { *buf = rec.body.Bytes()[:0] }()
+	status := heldStatus(s.serveStream(rec, r, p, out, l, true), rec)
+	if l.refused != nil { // nothing went out: the refusal is the answer
+		s.fail(w, r, l.refused)
+		return
+	}
 	h := w.Header()
 	for k, v := range rec.header {
 		if k != "Trailer" {
 			h[k] = v
 		}
 	}
+	h.Set("Content-Length", strconv.Itoa(rec.body.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(rec.body.Bytes())
 }
+
+// heldBuffers recycles the buffers of held answers: growing a new one is
+// the largest cost of a small run's answer.
+var heldBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// maxPooledHeld is the largest held buffer kept for reuse.
+const maxPooledHeld = 1 << 20
 
 // heldStatus is the status of a held answer that serveStream, returning
 // status, wrote into rec. It fails closed: 200 only with a passing verdict.
@@ -170,90 +201,6 @@ func heldStatus(status int, rec *recorder) int {
 		return http.StatusInternalServerError
 	}
 	return status
-}
-
-// serveJSON runs p, feeding every row to the tolerances while keeping
-// what the response returns, and answers 200 when the verdict passes,
-// fail_status (417) when it does not, with the same body.
-func (s *server) serveJSON(w http.ResponseWriter, r *http.Request, p *runPlan) {
-	keep := func(string) bool { return true }
-	if len(p.req.Tables) > 0 {
-		keep = func(name string) bool { return slices.Contains(p.req.Tables, name) }
-	}
-	collector := &pixie.Collector{MaxRows: p.maxRows, Keep: keep}
-	ran, err := s.runQuery(r.Context(), p, collector)
-	if !ran.ok {
-		s.fail(w, r, err)
-		return
-	}
-	o := runOutcome{ran: ran, status: http.StatusOK}
-	if err != nil {
-		f := s.failure(r, err)
-		o.problem, o.status = &f.problem, f.problem.Status
-		s.record(r, p, o)
-		s.answerFailure(w, r, f)
-		return
-	}
-	o.status = verdictStatus(p.req, *ran.verdict)
-	s.record(r, p, o)
-	res := &render.Run{
-		ClusterID:  p.query.ClusterID,
-		QueryID:    ran.summary.QueryID,
-		ScriptName: p.req.ScriptName,
-		Demo:       s.opts.Demo != nil,
-		Timeout:    p.timeout,
-		Verdict:    *ran.verdict,
-		Stats:      ran.stats(),
-		Tables:     collector.Tables,
-	}
-	s.writeRun(w, r, o.status, res)
-}
-
-// writeRun sends a RunResponse with the given status.
-func (s *server) writeRun(w http.ResponseWriter, r *http.Request, status int, res *render.Run) {
-	h := w.Header()
-	h.Set(headerContentType, api.ContentTypeJSON)
-	sw := &statusWriter{w: w, status: status}
-	if err := render.EncodeRun(sw, res); err != nil {
-		if !sw.wrote {
-			// Nothing sent yet: the failure can still be a clean 500.
-			h.Del(headerContentType)
-			s.log.LogAttrs(r.Context(), slog.LevelError, "encoding a run response",
-				slog.String("request_id", middleware.GetReqID(r.Context())), slog.String("err", err.Error()))
-			s.writeProblem(w, r, internalProblem(r))
-			return
-		}
-		s.log.LogAttrs(r.Context(), slog.LevelDebug, "writing a run response",
-			slog.String("request_id", middleware.GetReqID(r.Context())), slog.String("err", err.Error()))
-		return
-	}
-	if !sw.wrote {
-		w.WriteHeader(status)
-	}
-}
-
-// statusWriter sends the status with the first body bytes, so that an
-// encoding failure before them can still change it.
-type statusWriter struct {
-	w      http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-// SetLength implements render.LengthSetter: it sets the Content-Length of
-// a response written in one Write.
-func (s *statusWriter) SetLength(n int) {
-	if !s.wrote {
-		s.w.Header().Set("Content-Length", strconv.Itoa(n))
-	}
-}
-
-func (s *statusWriter) Write(p []byte) (int, error) {
-	if !s.wrote {
-		s.wrote = true
-		s.w.WriteHeader(s.status)
-	}
-	return s.w.Write(p)
 }
 
 // resolve turns the request into a Pixie query: inline PxL as it is

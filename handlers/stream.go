@@ -10,28 +10,35 @@ import (
 	"github.com/pxgate/pxgate/render"
 )
 
-// Streamed answers (CSV, NDJSON; render.StreamSink) are pixie.Sinks teed
+// Streamed answers (JSON, CSV, NDJSON; render.StreamSink) are pixie.Sinks teed
 // with the verdict sink: each batch is encoded and flushed to the caller as it arrives and
 // then dropped, so memory stays constant whatever the result's size (the
 // tolerances keep only the columns they check).
 //
-// The status goes out with the first row, so it is 200 once rows flow; what
-// is known only at the end (the verdict, an error after rows) goes into
-// the X-Pxgate-Verdict and X-Pxgate-Error trailers and, for NDJSON, the
-// final line. An answer with no row written yet keeps the usual statuses:
+// The status goes out with the first row (JSON: the first 256 KiB), so it
+// is 200 once rows flow; what is known only at the end (the verdict, an
+// error after rows) goes into the X-Pxgate-Verdict and X-Pxgate-Error
+// trailers and, for NDJSON, the final line (for JSON, the document's end:
+// "error" instead of "verdict" and "stats"). An answer with no row written yet keeps the usual statuses:
 // a problem for an error, fail_status for a failed verdict.
 
-// serveStream runs p with a streamed answer in out's format. held says w
+// serveStream runs p with a streamed answer in out's format, whose held
+// rows (render.JSON.Hold) are leased from l. held says w
 // holds the whole answer until its end (serveHeldCSV), which then gets the
 // status returned: the failure's or the verdict's, whatever was written;
 // 0 when the query did not run (its refusal was answered, or the caller
 // left).
-func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan, out output, held bool) (status int) {
+func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan, out output, l *lease, held bool) (status int) {
 	var sink render.StreamSink
-	if out.format == formatCSV {
+	switch out.format {
+	case formatCSV:
 		sink = render.NewCSV(w, out.table, out.keepFormulas, p.maxRows)
-	} else {
+	case formatNDJSON:
 		sink = render.NewNDJSON(w, p.req.Tables, p.maxRows)
+	default:
+		j := render.NewJSON(w, p.req.Tables, p.maxRows)
+		j.Hold, j.Whole = l.hold, p.set.Len() > 0 // with tolerances, the status says the verdict
+		sink = j
 	}
 	ran, err := s.runQuery(r.Context(), p, sink)
 	if !ran.ok {

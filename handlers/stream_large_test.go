@@ -31,6 +31,7 @@ func largePlan(n int) *fakevizier.Plan {
 func largeOptions(n int) func(*handlers.Options) {
 	return func(o *handlers.Options) {
 		o.MaxStreamRows = 2 * n
+		o.MaxRows = 2 * n // JSON without tolerances streams too
 		o.MaxTimeout = 5 * time.Minute
 		o.DefaultTimeout = 5 * time.Minute
 	}
@@ -93,8 +94,8 @@ func startFakeProcess(b *testing.B, n int) string {
 
 // largePath streams the LET script with tolerances over every row.
 // largePath asks for n rows; NDJSON with tolerances over every row, CSV
-// without (a CSV with tolerances is held until its verdict, see
-// serveHeldCSV, so it would not stream).
+// and JSON without (with tolerances they are held until the verdict, see
+// serveHeld, so they would not stream).
 func largePath(format string, n int) string {
 	p := fmt.Sprintf("%s?format=%s&max_rows=%d", letRun, format, n)
 	if format == "ndjson" {
@@ -103,9 +104,9 @@ func largePath(format string, n int) string {
 	return p
 }
 
-// streamCount requests path and counts the answer's lines as they come,
-// in constant memory; it returns the line count and the last line.
-func streamCount(t testing.TB, e *env, path string) (lines int, last []byte, trailer http.Header) {
+// getOK sends a GET of path and returns the answer, whose body the caller
+// reads and closes; a status other than 200 fails the test.
+func getOK(t testing.TB, e *env, path string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, e.srv.URL+path, nil)
 	if err != nil {
@@ -115,11 +116,20 @@ func streamCount(t testing.TB, e *env, path string) (lines int, last []byte, tra
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("status %d: %s", resp.StatusCode, b)
+		resp.Body.Close()
+		t.Fatalf("status %d: %.500s", resp.StatusCode, b)
 	}
+	return resp
+}
+
+// streamCount requests path and counts the answer's lines as they come,
+// in constant memory; it returns the line count and the last line.
+func streamCount(t testing.TB, e *env, path string) (lines int, last []byte, trailer http.Header) {
+	t.Helper()
+	resp := getOK(t, e, path)
+	defer resp.Body.Close()
 	rd := bufio.NewReaderSize(resp.Body, 64<<10)
 	for {
 		line, err := rd.ReadSlice('\n')
@@ -141,8 +151,34 @@ func streamCount(t testing.TB, e *env, path string) (lines int, last []byte, tra
 	return lines, last, resp.Trailer
 }
 
+// jsonCount requests path, a JSON answer without tolerances, and counts
+// its rows as they come, in constant memory; it returns the row count and
+// the answer's last bytes.
+func jsonCount(t testing.TB, e *env, path string) (rows int, tail []byte, trailer http.Header) {
+	t.Helper()
+	resp := getOK(t, e, path)
+	defer resp.Body.Close()
+	row := []byte(`{"time_":`)
+	buf := make([]byte, 64<<10)
+	keep := 0 // bytes kept from the last read: a row's start may straddle reads
+	for {
+		n, err := resp.Body.Read(buf[keep:])
+		chunk := buf[:keep+n]
+		rows += bytes.Count(chunk[keep-min(keep, len(row)-1):], row)
+		tail = append(tail, chunk[keep:]...)
+		tail = tail[:copy(tail, tail[max(0, len(tail)-4096):])]
+		keep = copy(buf, chunk[max(0, len(chunk)-(len(row)-1)):])
+		if err == io.EOF {
+			return rows, tail, resp.Trailer
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestStreamLargeResult streams a million rows (fewer under -race) as
-// NDJSON, with tolerances over every row, and as CSV.
+// NDJSON, with tolerances over every row, as CSV and as JSON.
 func TestStreamLargeResult(t *testing.T) {
 	t.Parallel()
 	n := largeRows
@@ -172,6 +208,20 @@ func TestStreamLargeResult(t *testing.T) {
 			t.Errorf("trailers: got %v", trailer)
 		}
 	})
+	t.Run("json", func(t *testing.T) {
+		t.Parallel()
+		rows, tail, trailer := jsonCount(t, e, largePath("json", n))
+		if rows != n {
+			t.Errorf("rows: got %d, want %d", rows, n)
+		}
+		if want := fmt.Sprintf(`],"row_count":%d,"total_rows":%d,"truncated":false}],`, n, n); !bytes.Contains(tail, []byte(want)) ||
+			!bytes.Contains(tail, []byte(`"verdict":{"passed":true,"checks":[]}`)) {
+			t.Errorf("the answer's end: got %q, want the table's counts and a passing verdict", tail)
+		}
+		if trailer.Get(api.TrailerVerdict) != "pass" {
+			t.Errorf("trailers: got %v", trailer)
+		}
+	})
 	t.Run("csv", func(t *testing.T) {
 		t.Parallel()
 		lines, last, trailer := streamCount(t, e, largePath("csv", n))
@@ -187,14 +237,14 @@ func TestStreamLargeResult(t *testing.T) {
 	})
 }
 
-// BenchmarkStream1M streams a million LET rows through NDJSON and CSV, with
-// two tolerances over every row, and reports rows/s and the peak heap in
+// BenchmarkStream1M streams a million LET rows through NDJSON (with two
+// tolerances over every row), CSV and JSON, and reports rows/s and the peak heap in
 // use (HeapInuse sampled every 10 ms: the gateway, its Pixie client and
 // the HTTP client counting lines; the fake Vizier runs in another process).
 func BenchmarkStream1M(b *testing.B) {
 	const n = 1_000_000
 	e := newEnvAt(b, startFakeProcess(b, n), testAPIKey, largeOptions(n))
-	for _, format := range []string{"ndjson", "csv"} {
+	for _, format := range []string{"ndjson", "csv", "json"} {
 		b.Run(format, func(b *testing.B) {
 			runtime.GC()
 			var before runtime.MemStats
@@ -219,8 +269,12 @@ func BenchmarkStream1M(b *testing.B) {
 				}
 			})
 			for b.Loop() {
-				if lines, _, _ := streamCount(b, e, largePath(format, n)); lines != n+1 {
-					b.Fatalf("lines: got %d, want %d", lines, n+1)
+				count, want := streamCount, n+1
+				if format == "json" {
+					count, want = jsonCount, n
+				}
+				if got, _, _ := count(b, e, largePath(format, n)); got != want {
+					b.Fatalf("rows or lines: got %d, want %d", got, want)
 				}
 			}
 			close(stop)

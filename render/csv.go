@@ -2,19 +2,19 @@ package render
 
 import (
 	"bytes"
-	"encoding/csv"
 	"fmt"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
 )
 
-// CSV streams one table as CSV (RFC 4180 quoting by encoding/csv;
+// CSV streams one table as CSV (RFC 4180 quoting, as encoding/csv quotes;
 // records end in LF, so that line breaks inside values stay as they are):
 // a header row of column names, then one record per row
 // as batches arrive, each batch flushed to the caller. Values are as in
@@ -33,7 +33,6 @@ import (
 // tolerances only. The verdict comes in the X-Pxgate-Verdict trailer.
 type CSV struct {
 	out     *streamOut
-	cw      *csv.Writer
 	want    string // the table asked for; "": choose
 	maxRows int    // 0: no cap
 	escape  bool   // escape formula-like text
@@ -46,9 +45,8 @@ type CSV struct {
 	rowCount // of the chosen table
 
 	day     dayCache // for TIME64NS values
-	record  []string
-	scratch []byte
-	ends    []int
+	buf     []byte   // records not written yet
+	scratch []byte   // one STRING field's text
 }
 
 // NewCSV returns the CSV sink of an answer written to w: the named table
@@ -56,7 +54,7 @@ type CSV struct {
 // formula-like text escaped unless keepFormulas.
 func NewCSV(w http.ResponseWriter, table string, keepFormulas bool, maxRows int) *CSV {
 	out := newStreamOut(w, api.ContentTypeCSV+"; charset=utf-8")
-	return &CSV{out: out, cw: csv.NewWriter(out), want: table, maxRows: maxRows, decided: table != "", escape: !keepFormulas}
+	return &CSV{out: out, want: table, maxRows: maxRows, decided: table != "", escape: !keepFormulas, buf: (*getBuffer())[:0]}
 }
 
 // Table implements pixie.Sink.
@@ -74,8 +72,6 @@ func (c *CSV) choose(meta *pixie.TableMeta) {
 	for i, col := range meta.Columns {
 		c.kinds[i] = columnKind(col.Type)
 	}
-	c.record = make([]string, len(meta.Columns))
-	c.ends = make([]int, len(meta.Columns))
 }
 
 // decide chooses the table when none was named: the only one, else
@@ -122,45 +118,94 @@ func (c *CSV) Batch(b *pixie.Batch) error {
 	}
 	if !c.out.wrote {
 		c.out.start()
-		if err := c.header(); err != nil {
-			return err
-		}
+		c.header()
 	}
 	for i := range rows {
-		if err := c.row(b.Cols, i); err != nil {
-			return err
+		c.row(b.Cols, i)
+		if len(c.buf) >= flushSize {
+			if err := c.write(); err != nil {
+				return err
+			}
 		}
 	}
 	c.written += rows
-	c.cw.Flush()
-	if err := c.cw.Error(); err != nil {
+	if err := c.write(); err != nil {
 		return err
 	}
 	return c.out.flush()
 }
 
-func (c *CSV) header() error {
-	for i, col := range c.chosen.Columns {
-		c.record[i] = col.Name
-	}
-	return c.cw.Write(c.record)
+func (c *CSV) write() error {
+	_, err := c.out.Write(c.buf)
+	c.buf = c.buf[:0]
+	return err
 }
 
-// row writes row i: every value is appended to one scratch buffer that
-// becomes one string, which the record's fields slice.
-func (c *CSV) row(cols []pixie.ColumnData, i int) error {
-	c.scratch = c.scratch[:0]
+// header appends the header record: the column names.
+func (c *CSV) header() {
+	for i, col := range c.chosen.Columns {
+		if i > 0 {
+			c.buf = append(c.buf, ',')
+		}
+		c.buf = appendField(c.buf, []byte(col.Name))
+	}
+	c.buf = append(c.buf, '\n')
+}
+
+// row appends row i as a record. Only text can need quotes: numbers,
+// times, UUIDs and booleans are appended as they are.
+func (c *CSV) row(cols []pixie.ColumnData, i int) {
 	for k := range cols {
-		c.scratch = c.appendValue(c.scratch, &cols[k], c.kinds[k], i)
-		c.ends[k] = len(c.scratch)
+		if k > 0 {
+			c.buf = append(c.buf, ',')
+		}
+		if c.kinds[k] == kindString {
+			c.scratch = c.appendValue(c.scratch[:0], &cols[k], kindString, i)
+			c.buf = appendField(c.buf, c.scratch)
+			continue
+		}
+		c.buf = c.appendValue(c.buf, &cols[k], c.kinds[k], i)
 	}
-	line := string(c.scratch)
-	from := 0
-	for k, to := range c.ends {
-		c.record[k] = line[from:to]
-		from = to
+	c.buf = append(c.buf, '\n')
+}
+
+// appendField appends one CSV field, quoted as encoding/csv quotes it
+// (RFC 4180): when it holds a comma, a quote, CR or LF, begins with a
+// space, or is \. (which would end a PostgreSQL COPY); quotes inside are
+// doubled.
+func appendField(b, f []byte) []byte {
+	if !fieldNeedsQuotes(f) {
+		return append(b, f...)
 	}
-	return c.cw.Write(c.record)
+	b = append(b, '"')
+	for {
+		i := bytes.IndexByte(f, '"')
+		if i < 0 {
+			break
+		}
+		b = append(b, f[:i+1]...)
+		b = append(b, '"')
+		f = f[i+1:]
+	}
+	b = append(b, f...)
+	return append(b, '"')
+}
+
+// fieldNeedsQuotes is encoding/csv's rule with a comma separator.
+func fieldNeedsQuotes(f []byte) bool {
+	if len(f) == 0 {
+		return false
+	}
+	if string(f) == `\.` {
+		return true
+	}
+	for _, ch := range f {
+		if ch == ',' || ch == '"' || ch == '\r' || ch == '\n' {
+			return true
+		}
+	}
+	r, _ := utf8.DecodeRune(f)
+	return unicode.IsSpace(r)
 }
 
 // appendValue appends value i of column d as CSV field text (unquoted;
@@ -227,6 +272,7 @@ func (c *CSV) Check() error { return c.decide() }
 // Finish implements StreamSink: it ends the answer: the trailers after rows, or the whole answer
 // (the chosen table's header row) when there were none.
 func (c *CSV) Finish(e *StreamEnd) error {
+	defer func() { releaseBuffer(c.buf); c.buf = nil }()
 	e.truncated = c.truncated
 	if c.out.wrote {
 		c.out.trailers(e)
@@ -234,11 +280,8 @@ func (c *CSV) Finish(e *StreamEnd) error {
 	}
 	c.out.startWhole(e)
 	if c.chosen != nil {
-		if err := c.header(); err != nil {
-			return err
-		}
-		c.cw.Flush()
-		if err := c.cw.Error(); err != nil {
+		c.header()
+		if err := c.write(); err != nil {
 			return err
 		}
 	}

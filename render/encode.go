@@ -1,7 +1,7 @@
-// Package render encodes query results for pxgate's answers: a whole run
-// as one JSON document (EncodeRun), and the streamed formats, CSV and
-// NDJSON, as pixie.Sinks that write each batch to the caller as it
-// arrives (CSV, NDJSON, StreamOut). The encoders write JSON by hand from the
+// Package render encodes query results for pxgate's answers: JSON (one
+// api.RunResponse document), CSV and NDJSON, each a pixie.Sink that writes
+// the rows to the caller as batches arrive (JSON, CSV, NDJSON;
+// StreamSink). The encoders write JSON by hand from the
 // typed columns, without reflection or per-value allocation (appendFloat,
 // dayCache, pooled buffers); they know nothing of routes or requests.
 package render
@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -18,92 +17,26 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/pixie"
-	"github.com/pxgate/pxgate/tolerance"
 )
-
-// Run is everything an api.RunResponse says, before encoding.
-type Run struct {
-	ClusterID  string
-	QueryID    string
-	ScriptName string
-	Demo       bool
-	Timeout    time.Duration
-	Verdict    tolerance.Verdict
-	Stats      api.Stats
-	Tables     []*pixie.Table
-}
 
 // DefaultTable is the table an answer uses when the request names none and
 // the query produced more than one: what px.display(df) calls its table.
 const DefaultTable = "output"
 
-// flushSize is how much encoded JSON is buffered before a write.
-const flushSize = 64 << 10
-
-// EncodeRun writes res as an api.RunResponse. Rows are encoded by hand,
-// column by column from the typed slices, without reflection or per-value
-// allocation; the small parts (verdict, stats) go through encoding/json and
-// are encoded first, so that the only possible failure happens before
-// anything is written. An error is either from that encoding (nothing was
-// written) or from w.
-func EncodeRun(w io.Writer, res *Run) error {
-	verdict, err := MarshalJSON(res.Verdict)
-	if err != nil {
-		return err
-	}
-	stats, err := MarshalJSON(res.Stats)
-	if err != nil {
-		return err
-	}
-	buf := getBuffer()
-	e := &encoder{w: w, buf: (*buf)[:0]}
-	defer func() { *buf = e.buf; putBuffer(buf) }()
-	e.buf = append(e.buf, `{"cluster_id":`...)
-	e.buf = appendString(e.buf, res.ClusterID)
-	e.buf = append(e.buf, `,"query_id":`...)
-	e.buf = appendString(e.buf, res.QueryID)
-	if res.ScriptName != "" {
-		e.buf = append(e.buf, `,"script_name":`...)
-		e.buf = appendString(e.buf, res.ScriptName)
-	}
-	if res.Demo {
-		e.buf = append(e.buf, `,"demo":true`...)
-	}
-	e.buf = append(e.buf, `,"timeout_ms":`...)
-	e.buf = strconv.AppendInt(e.buf, res.Timeout.Milliseconds(), 10)
-	e.buf = append(e.buf, `,"verdict":`...)
-	e.buf = append(e.buf, verdict...)
-	e.buf = append(e.buf, `,"stats":`...)
-	e.buf = append(e.buf, stats...)
-	e.buf = append(e.buf, `,"tables":[`...)
-	for i, t := range res.Tables {
-		if i > 0 {
-			e.buf = append(e.buf, ',')
-		}
-		e.table(t)
-	}
-	e.buf = append(e.buf, "]}\n"...)
-	if l, ok := w.(LengthSetter); ok && !e.flushed {
-		l.SetLength(len(e.buf)) // the whole response is in e.buf
-	}
-	return e.flush()
-}
-
-// A LengthSetter is told the response's length before its only Write when
-// the whole response fits in the encoder's buffer: net/http then sends a
-// Content-Length instead of chunks. EncodeRun looks for it on its writer.
-type LengthSetter interface {
-	// SetLength is called with the whole response's length in bytes.
-	SetLength(n int)
-}
+// flushSize is how much an answer buffers before a write: large writes
+// halve the system calls of a streamed answer (a chunk header and its
+// data each cost one when the data is larger than net/http's buffer).
+const flushSize = 256 << 10
 
 // buffers recycles encoding buffers: one per response would otherwise be
 // the largest allocation of a small query.
 var buffers = sync.Pool{New: func() any { b := make([]byte, 0, flushSize+4096); return &b }}
 
 func getBuffer() *[]byte { return buffers.Get().(*[]byte) }
+
+// releaseBuffer returns the buffer b (from getBuffer) to the pool.
+func releaseBuffer(b []byte) { putBuffer(&b) }
 
 // putBuffer returns a buffer to the pool, unless it grew unusually large
 // (one huge value) and would pin that memory.
@@ -112,25 +45,6 @@ func putBuffer(b *[]byte) {
 		*b = (*b)[:0]
 		buffers.Put(b)
 	}
-}
-
-// encoder buffers JSON and writes it out in chunks of about flushSize.
-// After a write error it keeps encoding into the void and reports the
-// first error from flush.
-type encoder struct {
-	w       io.Writer
-	buf     []byte
-	err     error
-	flushed bool // something was written (or tried)
-}
-
-func (e *encoder) flush() error {
-	if e.err == nil && len(e.buf) > 0 {
-		e.flushed = true
-		_, e.err = e.w.Write(e.buf)
-	}
-	e.buf = e.buf[:0]
-	return e.err
 }
 
 // column kinds, resolved once per table rather than per value.
@@ -157,44 +71,6 @@ func columnKind(t pixie.DataType) int {
 		return kindUInt128
 	}
 	return kindInt64
-}
-
-// table encodes one api.Table.
-func (e *encoder) table(t *pixie.Table) {
-	meta := t.Meta
-	e.buf = append(e.buf, `{"name":`...)
-	e.buf = appendString(e.buf, meta.Name)
-	e.buf = append(e.buf, `,"columns":[`...)
-	for c, col := range meta.Columns {
-		if c > 0 {
-			e.buf = append(e.buf, ',')
-		}
-		e.buf = append(e.buf, `{"name":`...)
-		e.buf = appendString(e.buf, col.Name)
-		e.buf = append(e.buf, `,"type":`...)
-		e.buf = appendString(e.buf, col.Type.String())
-		e.buf = append(e.buf, `,"semantic_type":`...)
-		e.buf = appendString(e.buf, col.SemanticType.String())
-		e.buf = append(e.buf, '}')
-	}
-	e.buf = append(e.buf, `],"rows":[`...)
-	rows := NewRowEncoding(meta)
-	for i := 0; i < t.NumRows; i++ {
-		if i > 0 {
-			e.buf = append(e.buf, ',')
-		}
-		e.buf = rows.AppendRow(e.buf, t.Cols, i)
-		if len(e.buf) >= flushSize {
-			_ = e.flush()
-		}
-	}
-	e.buf = append(e.buf, `],"row_count":`...)
-	e.buf = strconv.AppendInt(e.buf, int64(t.NumRows), 10)
-	e.buf = append(e.buf, `,"total_rows":`...)
-	e.buf = strconv.AppendInt(e.buf, int64(t.TotalRows), 10)
-	e.buf = append(e.buf, `,"truncated":`...)
-	e.buf = strconv.AppendBool(e.buf, t.Truncated)
-	e.buf = append(e.buf, '}')
 }
 
 // RowEncoding encodes the rows of one table as JSON objects, keys in

@@ -1,10 +1,11 @@
 package render
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -122,38 +123,44 @@ func TestAppendUUID(t *testing.T) {
 	}
 }
 
-func TestEncodeRunEmptyTable(t *testing.T) {
+func TestJSONEmptyTable(t *testing.T) {
 	t.Parallel()
 	meta := &pixie.TableMeta{ID: "1", Name: "output"}
-	var buf bytes.Buffer
-	err := EncodeRun(&buf, &Run{
-		Verdict: tolerance.Verdict{Passed: true, Checks: []tolerance.Result{}},
-		Tables:  []*pixie.Table{{Meta: meta}},
-	})
-	if err != nil {
+	w := httptest.NewRecorder()
+	j := NewJSON(w, nil, 0)
+	if err := j.Table(meta); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"cluster_id":"","query_id":"","timeout_ms":0,"verdict":{"passed":true,"checks":[]},` +
-		`"stats":{"compilation_ms":0,"execution_ms":0,"records_processed":0,"bytes_processed":0,"total_ms":0},` +
-		`"tables":[{"name":"output","columns":[],"rows":[],"row_count":0,"total_rows":0,"truncated":false}]}` + "\n"
-	if got := buf.String(); got != want {
+	if err := j.Finish(passed(http.StatusOK)); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"tables":[{"name":"output","columns":[],"rows":[],"row_count":0,"total_rows":0,"truncated":false}],` +
+		`"cluster_id":"","query_id":"","timeout_ms":0,"verdict":{"passed":true,"checks":[]},` +
+		`"stats":{"compilation_ms":0,"execution_ms":0,"records_processed":0,"bytes_processed":0,"total_ms":0}}` + "\n"
+	if got := w.Body.String(); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got := w.Header().Get("Content-Length"); got != strconv.Itoa(len(want)) {
+		t.Errorf("Content-Length: got %q, want %d", got, len(want))
 	}
 }
 
+// passed is the end of a passing run without checks.
+func passed(status int) *StreamEnd {
+	return &StreamEnd{StreamEnd: api.StreamEnd{
+		Verdict: &tolerance.Verdict{Passed: true, Checks: []tolerance.Result{}},
+		Stats:   &api.Stats{},
+	}, Status: status}
+}
+
 // decodeEncode is the gateway's hot path for one result: wire batches ->
-// DecodeBatch -> Collector -> JSON.
-func decodeEncode(tb testing.TB, meta *pixie.TableMeta, wire [][]byte, w io.Writer) {
-	col := &pixie.Collector{}
-	lettest.Decode(tb, col, meta, wire)
-	err := EncodeRun(w, &Run{
-		ClusterID: "5b27f024-eccb-4d07-b28d-84ab8d88e6a3",
-		QueryID:   "q",
-		Timeout:   30 * time.Second,
-		Verdict:   tolerance.Verdict{Passed: true, Checks: []tolerance.Result{}},
-		Tables:    col.Tables,
-	})
-	if err != nil {
+// DecodeBatch -> the JSON sink.
+func decodeEncode(tb testing.TB, meta *pixie.TableMeta, wire [][]byte, w http.ResponseWriter) {
+	j := NewJSON(w, nil, 0)
+	lettest.Decode(tb, j, meta, wire)
+	end := passed(http.StatusOK)
+	end.ClusterID, end.QueryID, end.TimeoutMS = "5b27f024-eccb-4d07-b28d-84ab8d88e6a3", "q", 30000
+	if err := j.Finish(end); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -163,10 +170,10 @@ func decodeEncode(tb testing.TB, meta *pixie.TableMeta, wire [][]byte, w io.Writ
 func TestDecodeEncodeLET(t *testing.T) {
 	t.Parallel()
 	const rows = 2500
-	var buf bytes.Buffer
-	decodeEncode(t, lettest.Meta(), lettest.WireBatches(t, rows, 1024), &buf)
+	w := httptest.NewRecorder()
+	decodeEncode(t, lettest.Meta(), lettest.WireBatches(t, rows, 1024), w)
 	var got api.RunResponse
-	dec := json.NewDecoder(&buf)
+	dec := json.NewDecoder(w.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&got); err != nil {
 		t.Fatal(err)
@@ -179,9 +186,16 @@ func TestDecodeEncodeLET(t *testing.T) {
 	}
 }
 
+// discard is a ResponseWriter that drops the body.
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) WriteHeader(int)             {}
+func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
+
 // BenchmarkDecodeEncodeLET1M measures the gateway's own work on a large
 // result: 1M rows of the seed's LET table arriving as 1024-row batches,
-// unmarshalled, decoded, collected and encoded as a JSON response.
+// unmarshalled, decoded and streamed as a JSON response.
 func BenchmarkDecodeEncodeLET1M(b *testing.B) {
 	const rows = 1 << 20
 	meta := lettest.Meta()
@@ -194,7 +208,7 @@ func BenchmarkDecodeEncodeLET1M(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		decodeEncode(b, meta, wire, io.Discard)
+		decodeEncode(b, meta, wire, &discard{h: http.Header{}})
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

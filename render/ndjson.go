@@ -36,7 +36,7 @@ type ndjsonTable struct {
 // named (none: all), at most maxRows rows each (0: all).
 func NewNDJSON(w http.ResponseWriter, tables []string, maxRows int) *NDJSON {
 	out := newStreamOut(w, api.ContentTypeNDJSON)
-	return &NDJSON{out: out, keep: tables, maxRows: maxRows, byID: make(map[string]*ndjsonTable), buf: make([]byte, 0, flushSize+4096)}
+	return &NDJSON{out: out, keep: tables, maxRows: maxRows, byID: make(map[string]*ndjsonTable), buf: (*getBuffer())[:0]}
 }
 
 // Table implements pixie.Sink.
@@ -92,6 +92,7 @@ func (n *NDJSON) Check() error { return nil }
 
 // Finish implements StreamSink: it writes the final line.
 func (n *NDJSON) Finish(e *StreamEnd) error {
+	defer func() { releaseBuffer(n.buf); n.buf = nil }()
 	e.Tables = make([]api.StreamTable, len(n.tables))
 	for i, t := range n.tables {
 		e.Tables[i] = tableSummary(t.meta, t.written, t.total, t.truncated)

@@ -1,25 +1,27 @@
 package render
 
 import (
-	"io"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/pxgate/pxgate/internal/lettest"
-	"github.com/pxgate/pxgate/pixie"
 )
 
-// BenchmarkEncodeRunLET100 is the encoding of handlers'
+// BenchmarkJSONLET100 is the encoding of handlers'
 // BenchmarkServeRunLET100's answer alone.
-func BenchmarkEncodeRunLET100(b *testing.B) {
-	col := &pixie.Collector{}
-	lettest.Decode(b, col, lettest.Meta(), lettest.WireBatches(b, 100, 100))
-	res := &Run{ClusterID: "c", QueryID: "q", Tables: col.Tables}
+func BenchmarkJSONLET100(b *testing.B) {
+	batch := lettest.Batch(b, 100)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := EncodeRun(io.Discard, res); err != nil {
+		j := NewJSON(&discard{h: http.Header{}}, nil, 0)
+		_ = j.Table(batch.Table)
+		if err := j.Batch(batch); err != nil {
+			b.Fatal(err)
+		}
+		if err := j.Finish(passed(http.StatusOK)); err != nil {
 			b.Fatal(err)
 		}
 	}

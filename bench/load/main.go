@@ -1,6 +1,9 @@
 // Command load measures pxgate on loopback against the fake Vizier and
 // prints the figures: the gateway's overhead over the Pixie client alone, and
-// its behaviour under overload. It is bounded in time and requests.
+// its behaviour under overload. It is bounded in time and requests. Each
+// server (the gateway, the bare net/http floor) runs in a child process of
+// its own (this program run again, child.go), so that the load generator's
+// work is not counted in the server's, and a CPU profile is the server's.
 //
 //	go run ./bench/load                       # defaults: 10 s per phase
 //	go run ./bench/load -duration 60s -overload 60s
@@ -23,19 +26,14 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/pxgate/pxgate/cache"
-	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/vizier"
@@ -85,6 +83,9 @@ type bench struct {
 }
 
 func main() {
+	if runChild() {
+		return
+	}
 	f := parseFlags()
 	log.SetFlags(0)
 
@@ -135,35 +136,26 @@ func (b *bench) instantVizier() {
 	direct := b.direct()
 	direct.print("direct (pixie client)")
 
-	timed := &timedPixie{Pixie: b.client}
-	srv, url := serve(handlers.Options{Pixie: timed})
-	stopProfile := startProfile(b.cpuProfile, b.profilePhase == "gateway")
+	url, stop := b.startServer(childSpec{Kind: kindGateway, Timed: true, Profile: b.profilePhase == "gateway"})
 	gw := b.run(func(ctx context.Context) error {
 		return post(ctx, b.hc, url+"/v1/run", b.body, http.StatusOK)
 	})
-	stopProfile()
-	if b.memProfile != "" {
-		f, err := os.Create(b.memProfile)
-		must(err)
-		must(pprof.Lookup("allocs").WriteTo(f, 0))
-		must(f.Close())
-	}
 	gw.print("gateway (POST /v1/run)")
-	inside := timed.p50()
+	inside := b.childDuration(url + childP50Path)
 	sent, err := capture(context.Background(), b.hc, http.MethodPost, url+"/v1/run", b.body)
 	must(err)
-	srv.Close()
+	stop()
 	fmt.Printf("overhead ratio p50 %.2fx, throughput %.2fx (goal <= 1.3x for %d rows), added p50 %s\n",
 		float64(gw.p(50))/float64(direct.p(50)), direct.rps()/gw.rps(), b.rows, gw.p(50)-direct.p(50))
 
 	// The floor: the same exchange with a server that does nothing but
 	// HTTP, what any gateway in front of the client costs at least.
-	srv, url = serveBytes(sent)
+	url, stop = b.startServer(childSpec{Kind: kindBytes, Answer: sent})
 	floor := b.run(func(ctx context.Context) error {
-		return post(ctx, b.hc, url+"/v1/run", b.body, sent.status)
+		return post(ctx, b.hc, url+"/v1/run", b.body, sent.Status)
 	})
-	srv.Close()
-	floor.print(fmt.Sprintf("floor (bare net/http, same %d B answer)", len(sent.body)))
+	stop()
+	floor.print(fmt.Sprintf("floor (bare net/http, same %d B answer)", len(sent.Body)))
 	// The floor ratio is the best a gateway could do against this (instant)
 	// Vizier: the client's latency plus the hop's, and on shared CPUs the
 	// client's work plus the hop's.
@@ -186,11 +178,11 @@ func (b *bench) slowVizier() {
 	b.fake.SetHandler(fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{b.table}, Delay: b.vizierDelay}))
 	direct := b.direct()
 	direct.print(fmt.Sprintf("direct, vizier %s/message", b.vizierDelay))
-	srv, url := serve(handlers.Options{Pixie: b.client})
+	url, stop := b.startServer(childSpec{Kind: kindGateway})
 	gw := b.run(func(ctx context.Context) error {
 		return post(ctx, b.hc, url+"/v1/run", b.body, http.StatusOK)
 	})
-	srv.Close()
+	stop()
 	gw.print(fmt.Sprintf("gateway, vizier %s/message", b.vizierDelay))
 	fmt.Printf("overhead ratio with a %s/message vizier: p50 %.2fx, throughput %.2fx\n",
 		b.vizierDelay, float64(gw.p(50))/float64(direct.p(50)), direct.rps()/gw.rps())
@@ -199,25 +191,23 @@ func (b *bench) slowVizier() {
 // cachedGET measures the answer of an identical request within the cache's
 // TTL, and its floor: a bare net/http server sending the same bytes.
 func (b *bench) cachedGET() {
-	srv, url := serve(handlers.Options{Pixie: b.client, Cache: cache.New(time.Minute, 100, 64<<20)})
+	url, stop := b.startServer(childSpec{Kind: kindGateway, Cache: true, Profile: b.profilePhase == "cached"})
 	getURL := url + "/v1/scripts/service_let/run?service=default/consumer&start_time=-5m" // a dashboard panel: no expect=, so cacheable
-	stopProfile := startProfile(b.cpuProfile, b.profilePhase == "cached")
 	cached := b.run(func(ctx context.Context) error {
 		return get(ctx, b.hc, getURL, http.StatusOK)
 	})
-	stopProfile()
 	hit, err := capture(context.Background(), b.hc, http.MethodGet, getURL, nil)
 	must(err)
-	srv.Close()
+	stop()
 	cached.print("cached GET /v1/scripts/service_let/run")
 	// Its floor: a bare net/http server sending the same bytes to the
 	// same GET, what serving any stored answer costs at least here.
-	srv, url = serveBytes(hit)
+	url, stop = b.startServer(childSpec{Kind: kindBytes, Answer: hit})
 	cachedFloor := b.run(func(ctx context.Context) error {
-		return get(ctx, b.hc, url+"/v1/scripts/service_let/run", hit.status)
+		return get(ctx, b.hc, url+"/v1/scripts/service_let/run", hit.Status)
 	})
-	srv.Close()
-	cachedFloor.print(fmt.Sprintf("floor (bare net/http GET, same %d B answer)", len(hit.body)))
+	stop()
+	cachedFloor.print(fmt.Sprintf("floor (bare net/http GET, same %d B answer)", len(hit.Body)))
 	fmt.Printf("cached GET: %.0f req/s (goal >= 20000 on 2 cores), %.0f%% of the bare net/http floor (%.0f req/s)\n",
 		cached.rps(), 100*cached.rps()/cachedFloor.rps(), cachedFloor.rps())
 }
@@ -228,9 +218,11 @@ func (b *bench) cachedGET() {
 func (b *bench) overloaded() bool {
 	b.fake.SetHandler(fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{b.table}, Delay: 50 * time.Millisecond}))
 	b.hc.CloseIdleConnections()
-	runtime.GC()
-	before := runtime.NumGoroutine()
-	srv, url := serve(handlers.Options{Pixie: b.client, MaxConcurrent: b.limit, QueueWait: 100 * time.Millisecond})
+	url, stop := b.startServer(childSpec{Kind: kindGateway, MaxConcurrent: b.limit, QueueWait: 100 * time.Millisecond})
+	defer stop()
+	_ = post(context.Background(), b.hc, url+"/v1/run", b.body, http.StatusOK) // connects the child's Pixie client
+	b.hc.CloseIdleConnections()
+	before := b.childCount(url + childGoroutinesPath)
 	var rejected, other atomic.Int64
 	ov := run(b.overload, 2*b.limit, b.maxRequests, func(ctx context.Context) error {
 		err := post(ctx, b.hc, url+"/v1/run", b.body, http.StatusOK)
@@ -245,11 +237,9 @@ func (b *bench) overloaded() bool {
 		}
 		return err
 	})
-	srv.Close()
 	b.hc.CloseIdleConnections()
 	time.Sleep(500 * time.Millisecond)
-	runtime.GC()
-	after := runtime.NumGoroutine()
+	after := b.childCount(url + childGoroutinesPath)
 	ov.print(fmt.Sprintf("overload (%d callers, limit %d)", 2*b.limit, b.limit))
 	fmt.Printf("overload: %d answered 429, %d other errors (goal 0); goroutines before %d, after %d\n",
 		rejected.Load(), other.Load(), before, after)
@@ -312,49 +302,11 @@ func run(d time.Duration, c int, n int64, fn func(context.Context) error) *resul
 	return &result{lat: all, errs: errs.Load(), elapsed: time.Since(start)}
 }
 
-func serve(opts handlers.Options) (*http.Server, string) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(err)
-	srv := &http.Server{Handler: handlers.New(opts), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return srv, "http://" + ln.Addr().String()
-}
-
-// timedPixie records how long each Execute takes inside the gateway.
-type timedPixie struct {
-	handlers.Pixie
-	mu  sync.Mutex
-	lat []time.Duration
-}
-
-func (t *timedPixie) Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) (pixie.Summary, error) {
-	start := time.Now()
-	s, err := t.Pixie.Execute(ctx, r, sink)
-	d := time.Since(start)
-	t.mu.Lock()
-	t.lat = append(t.lat, d)
-	t.mu.Unlock()
-	return s, err
-}
-
-// p50 returns the median of the recorded calls and forgets them.
-func (t *timedPixie) p50() time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.lat) == 0 {
-		return 0
-	}
-	slices.Sort(t.lat)
-	p := t.lat[(len(t.lat)-1)/2]
-	t.lat = nil
-	return p
-}
-
 // answer is one response as the gateway sent it.
 type answer struct {
-	status int
-	header http.Header
-	body   []byte
+	Status int
+	Header http.Header
+	Body   []byte
 }
 
 // capture sends one request and keeps its answer.
@@ -375,46 +327,7 @@ func capture(ctx context.Context, hc *http.Client, method, url string, body []by
 	if err != nil {
 		return nil, err
 	}
-	return &answer{status: resp.StatusCode, header: resp.Header, body: b}, nil
-}
-
-// startProfile starts a CPU profile into path when on (and path is set),
-// and returns what stops it.
-func startProfile(path string, on bool) (stop func()) {
-	if path == "" || !on {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	must(err)
-	must(pprof.StartCPUProfile(f))
-	return func() {
-		pprof.StopCPUProfile()
-		must(f.Close())
-	}
-}
-
-// serveBytes serves a on loopback to every request, after reading its
-// body, with the gateway's headers (less those net/http sets itself) and
-// a Content-Length: a bare HTTP hop.
-func serveBytes(a *answer) (*http.Server, string) {
-	header := a.header.Clone()
-	for _, k := range []string{"Date", "Content-Length", "Transfer-Encoding", "Connection"} {
-		header.Del(k)
-	}
-	header.Set("Content-Length", strconv.Itoa(len(a.body)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(err)
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		h := w.Header()
-		for k, v := range header {
-			h[k] = v
-		}
-		w.WriteHeader(a.status)
-		_, _ = w.Write(a.body)
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	return srv, "http://" + ln.Addr().String()
+	return &answer{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
 }
 
 type statusError struct{ got int }

@@ -208,7 +208,7 @@ func testConfig(addr string) *config.Config {
 		DirectAddr: addr, DirectPlain: true,
 		E2EEncryption: "auto", MaxRecvMiB: 64, ListenAddr: "127.0.0.1:0", Demo: "off", AllowInline: true,
 		MaxConcurrent: 4, CallerShare: 1, QueryTimeout: 10 * time.Second, DefaultTimeout: 5 * time.Second, MaxRows: 100,
-		MaxBodyBytes: 1 << 20, MaxStreamRows: 1000, HistorySize: 10, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
+		MaxBodyBytes: 1 << 20, MaxStreamRows: 1000, AnswerMemory: 64 << 20, HistorySize: 10, LogLevel: "debug", LogFormat: "json", ShutdownGrace: 5 * time.Second,
 	}
 }
 

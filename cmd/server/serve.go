@@ -84,6 +84,7 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		MaxConcurrent:          cfg.MaxConcurrent,
 		MaxConcurrentPerCaller: cfg.PerCallerQueries(),
 		MaxStreamRows:          cfg.MaxStreamRows,
+		AnswerMemory:           cfg.AnswerMemory,
 		HistorySize:            cfg.HistorySize,
 		Cache:                  results,
 		Demo:                   target.demoKnob(),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -465,10 +466,21 @@ func TestExecuteOversizedBatchIsAClearError(t *testing.T) {
 // TestExecuteResumesAfterATransportReset: like Pixie's own clients, a
 // stream broken by an RST_STREAM is resumed by query id and the result is
 // complete, each row once.
+// A reset after 6 messages breaks the stream while a receiver goroutine
+// reads ahead (after 4), one after 3 before it started.
 func TestExecuteResumesAfterATransportReset(t *testing.T) {
 	t.Parallel()
+	for _, after := range []int{3, 6} {
+		t.Run(fmt.Sprint(after), func(t *testing.T) {
+			t.Parallel()
+			resumesAfterReset(t, after)
+		})
+	}
+}
+
+func resumesAfterReset(t *testing.T, after int) {
 	s, c := start(t, fakevizier.StaticHandler(&fakevizier.Plan{
-		Tables: []*fakevizier.Table{allTypes("output", 2500), allTypes("other", 30)}, BatchRows: 1000, ResetAfter: 3,
+		Tables: []*fakevizier.Table{allTypes("output", 2500), allTypes("other", 30)}, BatchRows: 500, ResetAfter: after,
 	}))
 	var col pixie.Collector
 	sum, err := c.Execute(t.Context(), pixie.Request{Script: script}, &col)

@@ -60,15 +60,28 @@ func (c *Client) Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) 
 
 // attempt runs req once: one stream (resumed after transport resets).
 func (c *Client) attempt(ctx context.Context, req *vizierpb.ExecuteScriptRequest, dec *batchDecrypter, sink pixie.Sink) (*streamReader, error) {
+	ctx, cancel := context.WithCancel(ctx)
 	rd := newStreamReader(sink)
 	rd.dec = dec
 	stream, err := c.vizier.ExecuteScript(ctx, req)
 	if err != nil {
-		return rd, fromRPC(ctx, "execute script", err)
+		err = fromRPC(ctx, "execute script", err) // before cancel: ctx says whether the caller left
+		cancel()
+		return rd, err
 	}
 	resumes := 0
-	for {
-		resp, err := stream.Recv()
+	var next *receiver // prefetching, once the result proves large
+	defer func() {
+		cancel()
+		if next != nil {
+			next.stop() // no receiver outlives the call
+		}
+	}()
+	for received := 0; ; received++ {
+		if next == nil && received == prefetchAfter {
+			next = prefetch(ctx, stream)
+		}
+		resp, err := recv(stream, next)
 		if errors.Is(err, io.EOF) {
 			_, err := rd.finish()
 			return rd, err
@@ -81,6 +94,10 @@ func (c *Client) attempt(ctx context.Context, req *vizierpb.ExecuteScriptRequest
 				ClusterId: req.GetClusterId(), QueryId: rd.summary.QueryID, EncryptionOptions: req.GetEncryptionOptions(),
 			})
 			if err == nil {
+				if next != nil {
+					next.stop() // it ended with the error
+				}
+				next, received = nil, 0
 				continue
 			}
 		}
@@ -269,3 +286,77 @@ func (rd *streamReader) finish() (pixie.Summary, error) {
 	}
 	return rd.summary, nil
 }
+
+// prefetchAfter is the number of messages received directly before a
+// receiver takes over: a small result (metadata, a batch, the stats) is
+// not worth a goroutine's hand-offs.
+const prefetchAfter = 4
+
+// recv is the stream's next message, from r when it is receiving.
+func recv(stream vizierpb.VizierService_ExecuteScriptClient, r *receiver) (*vizierpb.ExecuteScriptResponse, error) {
+	if r == nil {
+		return stream.Recv()
+	}
+	return r.recv()
+}
+
+// prefetchDepth is how many messages a receiver holds ahead of the
+// decoding: enough to keep both busy, a few hundred KiB at most.
+const prefetchDepth = 2
+
+// received is one Recv's result.
+type received struct {
+	resp *vizierpb.ExecuteScriptResponse
+	err  error
+}
+
+// receiver receives a stream's messages on a goroutine of its own, ahead
+// of the caller, so that receiving and unmarshalling the next message
+// overlap with decoding and writing this one.
+type receiver struct {
+	ctx  context.Context
+	ch   chan received
+	done chan struct{}
+	last received // after the last message: its error, again
+}
+
+// prefetch starts receiving from stream until it fails (io.EOF at its
+// end) or ctx ends.
+func prefetch(ctx context.Context, stream vizierpb.VizierService_ExecuteScriptClient) *receiver {
+	r := &receiver{ctx: ctx, ch: make(chan received, prefetchDepth), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		defer close(r.ch)
+		for {
+			resp, err := stream.Recv()
+			select {
+			case r.ch <- received{resp, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return r
+}
+
+// recv is the next message, as stream.Recv would return it.
+func (r *receiver) recv() (*vizierpb.ExecuteScriptResponse, error) {
+	m, ok := <-r.ch
+	if !ok { // ctx ended first: the error a Recv gives then
+		if r.last.err == nil {
+			r.last.err = status.FromContextError(r.ctx.Err()).Err()
+		}
+		return nil, r.last.err
+	}
+	if m.err != nil {
+		r.last = m
+	}
+	return m.resp, m.err
+}
+
+// stop waits for the receiving goroutine to end (the caller cancelled the
+// stream's context first).
+func (r *receiver) stop() { <-r.done }

@@ -1,0 +1,94 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/pxgate/pxgate/api"
+)
+
+// The memory budget bounds the bytes that all answers in flight hold at
+// once (Options.AnswerMemory). Every run answer leases answerBaseBytes
+// before its query starts: what a streamed answer holds whatever its size
+// (an encoding buffer, a decoded batch). An answer held until its verdict
+// (JSON or CSV with tolerances), the rows a JSON answer holds for a table
+// waiting its turn, and a JSON answer recorded for the cache grow their
+// lease as they grow. A lease the budget cannot give is refused with 503
+// and Retry-After before anything was sent: an answer is refused whole,
+// never cut.
+
+// answerBaseBytes is what every run answer leases to start.
+const answerBaseBytes = 512 << 10
+
+// DefaultAnswerMemory is Options.AnswerMemory's default.
+const DefaultAnswerMemory = 256 << 20
+
+// budget counts the bytes leased out of limit.
+type budget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// take leases n bytes, or reports that they would exceed the limit.
+func (b *budget) take(n int64) bool {
+	for {
+		used := b.used.Load()
+		if used+n > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(used, used+n) {
+			return true
+		}
+	}
+}
+
+// lease is one answer's share of the budget.
+type lease struct {
+	b *budget
+	n int64
+	// refused is grow's last refusal, if any.
+	refused error
+}
+
+// lease leases answerBaseBytes for an answer: a 503 problem when the
+// budget is spent.
+func (b *budget) lease() (*lease, error) {
+	l := &lease{b: b}
+	if err := l.grow(answerBaseBytes); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// grow adds n bytes to the lease: a 503 problem when the budget is spent.
+func (l *lease) grow(n int) error {
+	if l.b.take(int64(n)) {
+		l.n += int64(n)
+		return nil
+	}
+	pe := api.NewProblemError(api.ProblemMemoryBudget, http.StatusServiceUnavailable,
+		fmt.Sprintf("the answers in flight hold the gateway's memory budget of %d MiB (PXGATE_ANSWER_MEMORY); retry in 1 s, or ask for fewer rows (max_rows)", l.b.limit>>20))
+	pe.RetryAfter = time.Second
+	l.refused = pe
+	return pe
+}
+
+// hold leases the bytes a JSON answer holds for a table waiting its turn
+// (render.JSON.Hold): refused only before the answer started, since
+// refusing them later would cut it.
+func (l *lease) hold(n int, started bool) error {
+	if !started {
+		return l.grow(n)
+	}
+	l.b.used.Add(int64(n))
+	l.n += int64(n)
+	return nil
+}
+
+// release gives the lease back.
+func (l *lease) release() {
+	l.b.used.Add(-l.n)
+	l.n = 0
+}
