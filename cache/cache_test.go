@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -75,42 +76,49 @@ func TestErrorsAndUncacheableAnswersAreNotKept(t *testing.T) {
 	}
 }
 
+// TestConcurrentIdenticalRequestsShareOneQuery: callers arriving while a
+// query for their key runs wait for it and share its answer. In a synctest
+// bubble, synctest.Wait returns once every caller is blocked (the first in
+// its query, the others on the flight), so all 8 are in flight by
+// construction, however slow the machine: none can be a later Hit.
 func TestConcurrentIdenticalRequestsShareOneQuery(t *testing.T) {
 	t.Parallel()
-	c := New(time.Minute, 10, 1<<20)
-	var calls atomic.Int32
-	release := make(chan struct{})
-	var wg sync.WaitGroup
-	states := make(chan State, 8)
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, st, err := c.Do("k", func() (*Entry, bool, error) {
-				calls.Add(1)
-				<-release
-				return entry("a", time.Now()), true, nil
-			})
-			if err != nil {
-				t.Error(err)
-			}
-			states <- st
-		}()
-	}
-	time.Sleep(50 * time.Millisecond) // let them pile up on the flight
-	close(release)
-	wg.Wait()
-	close(states)
-	if n := calls.Load(); n != 1 {
-		t.Errorf("the query ran %d times, want once", n)
-	}
-	counts := map[State]int{}
-	for st := range states {
-		counts[st]++
-	}
-	if counts[Miss] != 1 || counts[Shared]+counts[Hit] != 7 {
-		t.Errorf("states: %v", counts)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c := New(time.Minute, 10, 1<<20)
+		var calls atomic.Int32
+		release := make(chan struct{})
+		var wg sync.WaitGroup
+		states := make(chan State, 8)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, st, err := c.Do("k", func() (*Entry, bool, error) {
+					calls.Add(1)
+					<-release
+					return entry("a", time.Now()), true, nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+				states <- st
+			}()
+		}
+		synctest.Wait() // all 8 are blocked: one in the query, 7 on its flight
+		close(release)
+		wg.Wait()
+		close(states)
+		if n := calls.Load(); n != 1 {
+			t.Errorf("the query ran %d times, want once", n)
+		}
+		counts := map[State]int{}
+		for st := range states {
+			counts[st]++
+		}
+		if counts[Miss] != 1 || counts[Shared] != 7 {
+			t.Errorf("states: %v, want 1 miss and 7 shared", counts)
+		}
+	})
 }
 
 func TestBounds(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -153,7 +152,9 @@ func TestProbeOutcomes(t *testing.T) {
 		header     http.Header
 		wantErr    string // pxgate_probe_error's type; "" for none
 		wantPassed float64
-		maxSeconds float64
+		// debugWants, when set, are lines the same probe's debug=true
+		// explanation must hold.
+		debugWants []string
 	}{
 		{name: "a failing tolerance is success 0 with status 200", env: let, query: "script=service_let&expect=p99(latency_p99)%3C100ms"},
 		{name: "Pixie down is success 0 with the error type", env: down, query: "script=service_let", wantErr: "pixie-unavailable"},
@@ -161,12 +162,17 @@ func TestProbeOutcomes(t *testing.T) {
 		{name: "Vizier canceling the query is success 0", env: canceled, query: "script=service_let&expect=count()>0", wantErr: "pixie-execution"},
 		{
 			name: "Prometheus' scrape timeout caps the query", env: hang, query: "script=service_let&timeout=30s",
-			header: http.Header{"X-Prometheus-Scrape-Timeout-Seconds": {"1.5"}}, wantErr: "pixie-timeout", maxSeconds: 1.4,
+			header: http.Header{"X-Prometheus-Scrape-Timeout-Seconds": {"1.5"}}, wantErr: "pixie-timeout",
+			// The query ran with the scrape timeout less the margin (1s),
+			// not the 30s asked for, and that is what ended it.
+			debugWants: []string{
+				"timeout:    1s (asked for 30s; Prometheus' scrape timeout 1.5s leaves 1s; capped at 1m0s)",
+				"error:      " + api.ProblemPixieTimeout + ": Pixie did not answer within the timeout of 1s;",
+			},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			start := time.Now()
 			s := tc.env.probe(t, tc.query, tc.header)
 			if got := s.value(t, "pxgate_probe_success", nil); got != 0 {
 				t.Errorf("pxgate_probe_success: got %v, want 0", got)
@@ -178,9 +184,19 @@ func TestProbeOutcomes(t *testing.T) {
 			} else if got := s.value(t, "pxgate_probe_check_passed", map[string]string{"check": "p99(latency_p99)<100ms"}); got != 0 {
 				t.Errorf("check passed: got %v, want 0", got)
 			}
-			if tc.maxSeconds > 0 {
-				if d := time.Since(start).Seconds(); d > tc.maxSeconds {
-					t.Errorf("the probe took %.2fs, want under %.2fs (the scrape timeout less the margin)", d, tc.maxSeconds)
+			if tc.debugWants != nil {
+				req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, tc.env.srv.URL+"/probe?"+tc.query+"&debug=true", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k, v := range tc.header {
+					req.Header[k] = v
+				}
+				text := string(tc.env.send(t, req).body)
+				for _, want := range tc.debugWants {
+					if !strings.Contains(text, want) {
+						t.Errorf("the debug explanation lacks %q:\n%s", want, text)
+					}
 				}
 			}
 		})

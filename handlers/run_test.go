@@ -257,15 +257,13 @@ func TestRunTimeout(t *testing.T) {
 	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, Hang: true}))
 	req := letRequest(t, 300)
 	req["timeout"] = "200ms"
-	start := time.Now()
+	// The stream hangs: only the request's timeout can end it, and the
+	// answer names that timeout (not the 10s default).
 	p := e.run(t, req).problem(t, http.StatusGatewayTimeout, api.ProblemPixieTimeout)
-	if elapsed := time.Since(start); elapsed > 5*time.Second {
-		t.Errorf("answered after %s, want about 200ms", elapsed)
-	}
 	if p.TimeoutMS != 200 || !contains(p.Detail, "200ms") {
 		t.Errorf("timeout_ms, detail: got %d, %q, want 200 and a detail naming 200ms", p.TimeoutMS, p.Detail)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a bound for a hang, not a wait
 	defer cancel()
 	if err := e.fake.WaitIdle(ctx); err != nil {
 		t.Errorf("the Vizier stream is still running after the timeout: %v", err)
@@ -592,13 +590,14 @@ func TestRunCallerGoesAway(t *testing.T) {
 		resp.Body.Close()
 		t.Fatalf("got status %d, want the request cancelled", resp.StatusCode)
 	}
-	wait, stop := context.WithTimeout(t.Context(), 5*time.Second)
+	wait, stop := context.WithTimeout(t.Context(), time.Minute) // a bound for a stream never cancelled
 	defer stop()
 	if err := e.fake.WaitIdle(wait); err != nil {
 		t.Fatalf("the Vizier stream is still running: %v", err)
 	}
-	// The handler finishes after the stream; poll the metric briefly.
-	deadline := time.Now().Add(5 * time.Second)
+	// The handler finishes after the stream; poll the metric (the bound
+	// is for a count that never comes).
+	deadline := time.Now().Add(time.Minute)
 	for {
 		// The query is counted in the handler, the request by the
 		// middleware after it: wait for both.

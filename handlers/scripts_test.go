@@ -249,17 +249,20 @@ func TestPolicy(t *testing.T) {
 func TestConcurrencyLimit(t *testing.T) {
 	t.Parallel()
 	hung := &fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 1)}, Hang: true}
-	e := newEnv(t, fakevizier.StaticHandler(hung), func(o *handlers.Options) {
+	// The hung query's 1s timeout takes effect only once the second
+	// request has been refused: the slot is busy all along.
+	refused := make(chan struct{})
+	e := newEnv(t, fakevizier.StaticHandler(hung), gateOn(refused), func(o *handlers.Options) {
 		o.MaxConcurrent = 1
 		o.QueueWait = 100 * time.Millisecond
 	})
 	done := make(chan response, 1)
 	go func() { done <- e.run(t, `{"script": "import px\npx.display(px.DataFrame('t'))", "timeout": "1s"}`) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for e.fake.ActiveStreams() == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	for e.fake.ActiveStreams() == 0 { // the first query holds the slot
+		runtime.Gosched()
 	}
 	resp := e.run(t, `{"script": "import px\npx.display(px.DataFrame('t'))", "timeout": "1s"}`)
+	close(refused)
 	resp.problem(t, http.StatusTooManyRequests, api.ProblemTooManyQueries)
 	if resp.header.Get("Retry-After") == "" {
 		t.Error("no Retry-After header")

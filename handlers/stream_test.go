@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -149,9 +148,11 @@ func TestNDJSONStreamsRowsThenTheVerdict(t *testing.T) {
 
 func TestNDJSONIsFlushedPerBatch(t *testing.T) {
 	t.Parallel()
-	// One row per batch, 100 ms per message: the first row must reach the
-	// caller while the query still runs.
-	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 1, Delay: 100 * time.Millisecond}))
+	// One row per batch; the stream then hangs after its first batch, so
+	// the query runs until the caller leaves: the first row must reach the
+	// caller while it still runs (a gateway holding rows to the end would
+	// send nothing until the query's timeout).
+	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 1, HangAfter: 2}))
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, e.srv.URL+letRun+"?format=ndjson", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -179,8 +180,13 @@ func TestStreamedFormatsAndStatuses(t *testing.T) {
 	broken := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 2}))
 	// Vizier itself ends the stream with Canceled after the first batch.
 	canceled := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 2, AbortCode: codes.Canceled}))
-	// The timeout strikes after the first batch (or before it on a slow machine).
-	slow := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, Delay: 200 * time.Millisecond}))
+	// The timeout strikes after the first batch went into the answer: the
+	// stream hangs after it, and the query's deadline takes effect only
+	// once those rows are in (gateOnRows), however slow the machine.
+	slow := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, HangAfter: 2}), gateOnRows)
+	// The timeout strikes before any row: the stream hangs after the
+	// metadata.
+	hung := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, Hang: true}))
 
 	for _, tc := range []struct {
 		name        string
@@ -284,8 +290,21 @@ func TestStreamedFormatsAndStatuses(t *testing.T) {
 			wantStatus: 502, wantType: api.ProblemPixieExecution,
 		},
 		{
-			name: "a held CSV timing out is a 504", env: slow, path: letRun + "?format=csv&expect=count()>0&timeout=500ms",
+			name: "a held CSV timing out after rows is a 504", env: slow, path: letRun + "?format=csv&expect=count()>0&timeout=200ms",
 			wantStatus: 504, wantType: "text/csv; charset=utf-8", wantVerdict: "fail",
+			check: func(t *testing.T, s streamed) {
+				// The held answer: the header and the first batch's 4 rows.
+				if n := bytes.Count(s.body, []byte("\n")); n != 5 {
+					t.Errorf("body: got %d lines, want the header and 4 rows\n%s", n, s.body)
+				}
+				if got := s.header.Get(api.TrailerError); !strings.HasPrefix(got, api.ProblemPixieTimeout+" ") {
+					t.Errorf("X-Pxgate-Error: got %q, want a pixie-timeout", got)
+				}
+			},
+		},
+		{
+			name: "a held CSV timing out before any row is a 504 problem", env: hung, path: letRun + "?format=csv&expect=count()>0&timeout=200ms",
+			wantStatus: 504, wantType: api.ProblemPixieTimeout,
 		},
 		{
 			name: "max_rows caps each table and says so", env: let, path: letRun + "?format=ndjson&max_rows=3&expect=count()==12",
@@ -450,7 +469,9 @@ func TestStreamedPOST(t *testing.T) {
 // Pixie query rather than leaving it to run.
 func TestStreamStopsWhenTheCallerLeaves(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 200)}, BatchRows: 1, Delay: 20 * time.Millisecond}))
+	// The stream hangs after its first row: only the caller leaving can
+	// end it.
+	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 200)}, BatchRows: 1, HangAfter: 2}))
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, e.srv.URL+letRun+"?format=ndjson", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -463,9 +484,7 @@ func TestStreamStopsWhenTheCallerLeaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
-	defer cancel()
-	if err := e.fake.WaitIdle(ctx); err != nil {
+	if err := e.fake.WaitIdle(t.Context()); err != nil {
 		t.Fatalf("the query still runs after the caller left: %v", err)
 	}
 	recs := e.fake.Requests()
@@ -487,9 +506,9 @@ func mustJSONString(t testing.TB, v any) string { return string(mustJSON(t, v)) 
 // the history records, not as the 200 written.
 func TestStreamCutIsLoggedAsItEnded(t *testing.T) {
 	t.Parallel()
-	// 200 batches of one row, 300 ms apart: a minute of stream, left after
-	// its first row.
-	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 200)}, BatchRows: 1, Delay: 300 * time.Millisecond}))
+	// A stream that hangs after its first row (only the caller leaving
+	// ends it), left after that row.
+	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 200)}, BatchRows: 1, HangAfter: 2}))
 	ctx, cancel := context.WithCancel(t.Context())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+letRun+"?format=ndjson", nil)
 	if err != nil {

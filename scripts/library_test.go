@@ -1,7 +1,6 @@
 package scripts
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -195,19 +194,13 @@ func TestUnresponsiveLibraryIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The caller would wait 3 s; the catalog's own bound must end it first.
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
-	defer cancel()
-	start := time.Now()
-	_, err = c.Get(ctx, "px/service_let")
+	// The caller has no deadline: without the catalog's own bound the
+	// lookups would never return.
+	_, err = c.Get(t.Context(), "px/service_let")
 	if pixie.KindOf(err) != pixie.KindTimeout {
 		t.Errorf("got %v, want a timeout", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("the lookup took %v", d)
-	}
-	start = time.Now()
-	if _, err := c.List(ctx); pixie.KindOf(err) != pixie.KindTimeout || time.Since(start) > 2*time.Second {
+	if _, err := c.List(t.Context()); pixie.KindOf(err) != pixie.KindTimeout {
 		t.Errorf("List: got %v, want a timeout", err)
 	}
 
@@ -234,10 +227,7 @@ func TestUnresponsiveLibraryIsBounded(t *testing.T) {
 	if pending != 2 {
 		t.Errorf("%d library scripts listed, want 2", pending)
 	}
-	ctx, cancel = context.WithTimeout(t.Context(), 3*time.Second)
-	defer cancel()
-	start = time.Now()
-	if _, err := c.Get(ctx, "px/service_let"); pixie.KindOf(err) != pixie.KindTimeout || time.Since(start) > 2*time.Second {
+	if _, err := c.Get(t.Context(), "px/service_let"); pixie.KindOf(err) != pixie.KindTimeout {
 		t.Errorf("fetching the source: got %v, want a timeout", err)
 	}
 	// Once the cloud answers, the listing has everything.

@@ -5,9 +5,11 @@ package tlscert
 import (
 	"bytes"
 	"crypto/tls"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -34,19 +36,35 @@ func TestHandshakesDoNotWaitForFileIO(t *testing.T) {
 	}
 	reloaded := make(chan struct{})
 	go func() { r.Reload(); close(reloaded) }()
-	// Release the reload however the test ends: opening the FIFO for
-	// writing waits for the reader, then the same certificate is written.
-	defer func() {
-		f, err := os.OpenFile(certFile, os.O_WRONLY, 0)
-		if err != nil {
-			t.Error(err)
-			return
+	// Wait until the reload has the FIFO open for reading: only then does
+	// a non-blocking open for writing succeed (ENXIO before). From then on
+	// the reload is stuck until the test writes and closes its end.
+	var w *os.File
+	for {
+		f, err := os.OpenFile(certFile, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if err == nil {
+			w = f
+			break
 		}
-		_, _ = f.Write(certPEM)
-		f.Close()
+		if !errors.Is(err, syscall.ENXIO) {
+			t.Fatal(err)
+		}
+		runtime.Gosched()
+	}
+	// Release the reload however the test ends: the same certificate is
+	// written.
+	defer func() {
+		if _, err := w.Write(certPEM); err != nil {
+			t.Error(err)
+		}
+		w.Close()
 		<-reloaded
 	}()
-	time.Sleep(50 * time.Millisecond) // the reload is now blocked reading the FIFO
+	select {
+	case <-reloaded:
+		t.Fatal("the reload did not wait for the FIFO")
+	default:
+	}
 
 	got := make(chan *tls.Certificate, 1)
 	go func() {
@@ -58,7 +76,7 @@ func TestHandshakesDoNotWaitForFileIO(t *testing.T) {
 		if c == nil || !bytes.Equal(c.Certificate[0], first) {
 			t.Error("a handshake during a reload did not get the current certificate")
 		}
-	case <-time.After(2 * time.Second):
+	case <-time.After(time.Minute): // waiting for the reload would be forever: it ends only after this
 		t.Fatal("a handshake waited for the reload's file I/O")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,21 @@ func writePair(t *testing.T, dir string) (certPEM []byte) {
 		}
 	}
 	return certPEM
+}
+
+var stamps atomic.Int64
+
+// restamp gives the pair in dir a modification time no other call gives
+// (a rewrite within the file system's timestamp granularity could keep
+// the old one, and sizes can match).
+func restamp(t *testing.T, dir string) {
+	t.Helper()
+	at := time.Unix(1_000_000_000+stamps.Add(1), 0)
+	for _, name := range []string{"tls.crt", "tls.key"} {
+		if err := os.Chtimes(filepath.Join(dir, name), at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // served returns the leaf certificate a handshake would get now.
@@ -59,8 +75,8 @@ func TestReloadsChangedFilesAndKeepsTheLastGoodPair(t *testing.T) {
 	}
 
 	// Rotation: a new pair is served from the next handshake on.
-	time.Sleep(10 * time.Millisecond) // a distinct modification time
 	writePair(t, dir)
+	restamp(t, dir) // a distinct modification time, whatever the clock did
 	second := served(t, r)
 	if bytes.Equal(second, first) {
 		t.Fatal("rotated files: still the old certificate")
@@ -186,8 +202,8 @@ func TestABrokenPairIsReportedOnce(t *testing.T) {
 	if n := strings.Count(logs.String(), "not reloaded"); n != 2 {
 		t.Errorf("a Reload of the broken pair: %d warnings in all, want 2", n)
 	}
-	time.Sleep(10 * time.Millisecond) // a distinct modification time
 	writePair(t, dir)
+	restamp(t, dir) // a distinct modification time, whatever the clock did
 	if bytes.Equal(served(t, r), first) {
 		t.Error("the fixed pair is not served")
 	}

@@ -89,6 +89,13 @@ type Plan struct {
 	// cancels or the server closes; no data is sent.
 	Hang bool
 
+	// HangAfter, when positive, blocks the stream once that many messages
+	// have been sent (e.g. 2: one table's meta_data and its first batch),
+	// until the client cancels or the server closes: rows went out, and
+	// nothing but the client (its deadline, its leaving) can end the query.
+	// A stream with fewer messages ends normally.
+	HangAfter int
+
 	// AbortAfter, when positive, fails the stream with codes.Unavailable
 	// ("stream reset", as after an RST_STREAM) once that many messages have
 	// been sent. A stream with fewer messages ends normally.
@@ -146,6 +153,9 @@ func (p *Plan) Validate() error {
 	}
 	if p.AbortAfter < 0 {
 		return fmt.Errorf("AbortAfter %d is negative", p.AbortAfter)
+	}
+	if p.HangAfter < 0 {
+		return fmt.Errorf("HangAfter %d is negative", p.HangAfter)
 	}
 	if !p.Encryption.valid() {
 		return fmt.Errorf("unknown Encryption fault %d", p.Encryption)

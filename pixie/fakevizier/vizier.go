@@ -87,6 +87,7 @@ func (s *Server) execute(ctx context.Context, req *vizierpb.ExecuteScriptRequest
 		return status.Errorf(codes.Internal, "fakevizier: invalid plan: %v", err)
 	}
 	w.delay, w.abortAfter, w.abortCode, w.fault = p.Delay, p.AbortAfter, p.AbortCode, p.Encryption
+	w.hangAfter = p.HangAfter
 	if w.abortCode == codes.OK {
 		w.abortCode = codes.Unavailable
 	}
@@ -259,6 +260,7 @@ type streamWriter struct {
 	delay      time.Duration
 	abortAfter int
 	abortCode  codes.Code
+	hangAfter  int // Plan.HangAfter
 	sent       int
 
 	ids        []string       // table ids of this query (kept for a resume)
@@ -294,6 +296,14 @@ func (w *streamWriter) send(resp *vizierpb.ExecuteScriptResponse) error {
 	if w.resetAfter > 0 && w.sent >= w.resetAfter {
 		w.onReset(w.sent)
 		return status.Error(codes.Internal, "stream terminated by RST_STREAM with error code: INTERNAL_ERROR")
+	}
+	if w.hangAfter > 0 && w.sent >= w.hangAfter {
+		select {
+		case <-w.ctx.Done():
+			return status.FromContextError(w.ctx.Err()).Err()
+		case <-w.closing:
+			return status.Error(codes.Unavailable, "fakevizier: server is closing")
+		}
 	}
 	if w.abortAfter > 0 && w.sent >= w.abortAfter {
 		return status.Errorf(w.abortCode,

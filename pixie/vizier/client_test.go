@@ -290,17 +290,14 @@ func TestExecuteVizierDown(t *testing.T) {
 func TestExecuteHungStreamTimesOutAndIsCancelled(t *testing.T) {
 	t.Parallel()
 	s, c := start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{allTypes("output", 3)}, Hang: true}))
+	// The stream hangs: only the caller's deadline can end it.
 	ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
 	defer cancel()
-	began := time.Now()
 	_, err := c.Execute(ctx, pixie.Request{Script: script}, &pixie.Collector{})
 	if got := pixie.KindOf(err); got != pixie.KindTimeout {
 		t.Fatalf("got %v (%v), want timeout", got, err)
 	}
-	if d := time.Since(began); d > 5*time.Second {
-		t.Errorf("took %s to time out", d)
-	}
-	wctx, wcancel := context.WithTimeout(t.Context(), 5*time.Second)
+	wctx, wcancel := context.WithTimeout(t.Context(), time.Minute) // a bound for a hang, not a wait
 	defer wcancel()
 	if err := s.WaitIdle(wctx); err != nil {
 		t.Fatalf("the server stream did not end after the client gave up: %v (active %d)", err, s.ActiveStreams())
@@ -315,14 +312,15 @@ func (s stopSink) Batch(*pixie.Batch) error     { return s.err }
 
 func TestExecuteSinkErrorStopsTheStream(t *testing.T) {
 	t.Parallel()
-	big := allTypes("output", 50_000)
-	s, c := start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{big}, BatchRows: 10, Delay: time.Millisecond}))
+	big := allTypes("output", 100)
+	// The stream hangs after its first batch: only the client can end it.
+	s, c := start(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{big}, BatchRows: 10, HangAfter: 2}))
 	errStop := errors.New("caller went away")
 	_, err := c.Execute(t.Context(), pixie.Request{Script: script}, stopSink{errStop})
 	if !errors.Is(err, errStop) {
 		t.Fatalf("got %v, want the sink's error", err)
 	}
-	wctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	wctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a bound for a hang, not a wait
 	defer cancel()
 	if err := s.WaitIdle(wctx); err != nil {
 		t.Fatalf("server stream still running: %v", err)

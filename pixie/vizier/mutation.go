@@ -46,8 +46,9 @@ func (c *Client) executeMutation(ctx context.Context, req *vizierpb.ExecuteScrip
 	for attempt := 1; ; attempt++ {
 		rd, err := c.attempt(ctx, req, dec, sink)
 		mi := rd.mutation
-		if pending := cmp.Or(notReadyInfo(mi), last); ctx.Err() != nil && pending != nil && !mutationReady(mi) {
-			// The deadline cut an attempt short: say what was pending.
+		if pending := cmp.Or(notReadyInfo(mi), last); ctx.Err() != nil && pending != nil && (mi == nil || !mutationReady(mi)) {
+			// The deadline cut an attempt short (before its mutation_info
+			// too: mi nil, a later attempt's): say what was pending.
 			return rd.summary, notReady(ctx, pending, attempt, time.Since(start))
 		}
 		if mi == nil || mutationReady(mi) {

@@ -66,19 +66,14 @@ func TestMutationRetriedUntilReady(t *testing.T) {
 func TestMutationNeverReadyIsATimeout(t *testing.T) {
 	t.Parallel()
 	s, c := startMutating(t, fakevizier.StaticHandler(pendingPlan(vizierpb.LifeCycleState_PENDING_STATE)))
-	// Long enough for the first attempt's answer on a busy machine (the
-	// retries are 1 ms apart, so many attempts fit), short for a test.
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
-	defer cancel()
+	// The deadline passes once the client has had a first answer and
+	// tries again (the fake sees a second attempt): by then the client
+	// knows the tracepoint's state, however busy the machine.
+	ctx := deadlineOnceAt(t, func() bool { return len(s.Requests()) >= 2 })
 	var col pixie.Collector
 	_, err := c.Execute(ctx, pixie.Request{Script: traceScript, Mutation: true}, &col)
 	if pixie.KindOf(err) != pixie.KindTimeout {
 		t.Fatalf("got %v, want a timeout", err)
-	}
-	if len(s.Requests()) == 0 || s.Requests()[0].Err == nil {
-		// On a machine so loaded that the first answer did not arrive in
-		// time, the timeout cannot know the tracepoint's state.
-		t.Skipf("the first attempt did not end before the deadline: %v", err)
 	}
 	for _, want := range []string{"not ready", `"t" PENDING_STATE`, fakevizier.MutationPendingMessage} {
 		if !strings.Contains(err.Error(), want) {
@@ -126,5 +121,40 @@ func TestMutationFailedIsAnError(t *testing.T) {
 	}
 	if n := len(s.Requests()); n != 2 {
 		t.Errorf("got %d attempts, want 2 (no retry after a failure)", n)
+	}
+}
+
+// deadlineOnceAt returns a context whose deadline passes (Err is
+// context.DeadlineExceeded) as soon as cond holds, polled every
+// millisecond: a timeout that strikes after an event, not after a
+// duration the event may or may not fit in.
+func deadlineOnceAt(t *testing.T, cond func() bool) context.Context {
+	c := &eventDeadline{Context: t.Context(), done: make(chan struct{})}
+	go func() {
+		for !cond() {
+			select {
+			case <-t.Context().Done():
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+		close(c.done)
+	}()
+	return c
+}
+
+type eventDeadline struct {
+	context.Context // values only
+	done            chan struct{}
+}
+
+func (c *eventDeadline) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *eventDeadline) Done() <-chan struct{}       { return c.done }
+func (c *eventDeadline) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
 	}
 }
