@@ -155,9 +155,9 @@ func (s *Script) fill(sc *sidecar, view *pixie.LiveView) error {
 	if s.Title == "" {
 		s.Title, _, _ = strings.Cut(s.Description, ". ")
 	}
-	if entry == nil && !sig.displays && len(s.Functions) == 0 {
+	if s.Entry == "" && !sig.displays && len(s.Functions) == 0 {
 		if len(sig.funcs) > 0 {
-			return fmt.Errorf("none of the functions (%s) can be called: each needs type annotations Pixie supports (%s) on every parameter",
+			return fmt.Errorf("none of the functions (%s) can be called: a name starting with _ is a helper, and the others need type annotations Pixie supports (%s) on every parameter",
 				funcNames(sig.funcs), strings.Join(paramTypes, ", "))
 		}
 		// No function to call: the script runs as is and must display.
