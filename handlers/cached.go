@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/cache"
 )
 
@@ -60,7 +61,7 @@ func (s *server) cached(w http.ResponseWriter, r *http.Request, q url.Values, se
 		defer stop()
 		serve(rec, r.WithContext(ctx))
 		e := &cache.Entry{Status: rec.status, ContentType: rec.header.Get(headerContentType), Body: rec.body.Bytes(), Created: time.Now()}
-		return e, cacheable(e), nil
+		return e, cacheable(e) && rec.header.Get(api.TrailerError) == "", nil
 	})
 	s.metrics.cache.WithLabelValues(string(state)).Inc()
 	h := w.Header()
@@ -75,6 +76,10 @@ func (s *server) cached(w http.ResponseWriter, r *http.Request, q url.Values, se
 // cacheable keeps answers that carry a result: a verdict (pass or fail) or
 // a probe scrape; problems, and answers without a body, are answered fresh
 // every time.
+//
+// An answer that says it failed in a trailer (a stream cut after its 200)
+// is not kept either; a recorded JSON answer is held whole so that it
+// never is one.
 func cacheable(e *cache.Entry) bool {
 	return e.ContentType != "" && !strings.HasPrefix(e.ContentType, "application/problem") &&
 		e.Status < http.StatusInternalServerError && e.Status != statusClientClosedRequest

@@ -203,3 +203,20 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// A cached GET run whose stream breaks after more rows than one write
+// holds is answered as the failure it is, and not kept: recorded for the
+// cache, a JSON answer is held whole, so it never becomes a 200 cut short
+// whose trailers (what say it failed) a replay would lose.
+func TestCachedCutStreamIsNoSuccess(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 3000)}, BatchRows: 500, AbortAfter: 5}),
+		withCache, func(o *handlers.Options) { o.MaxRows = 5000 })
+	for i := range 2 {
+		resp := e.do(t, http.MethodGet, letRun+"?service=default/consumer", "", nil)
+		p := resp.problem(t, http.StatusBadGateway, api.ProblemPixieUnavailable)
+		if !strings.Contains(p.Detail, "broke after") || resp.header.Get("X-Pxgate-Cache") == "hit" {
+			t.Errorf("try %d: %q (cache %q), want the broken stream, never a cached answer", i, p.Detail, resp.header.Get("X-Pxgate-Cache"))
+		}
+	}
+}

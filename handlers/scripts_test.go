@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/auth"
 	"github.com/pxgate/pxgate/handlers"
+	"github.com/pxgate/pxgate/internal/testwait"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 	"github.com/pxgate/pxgate/scripts"
@@ -258,9 +258,7 @@ func TestConcurrencyLimit(t *testing.T) {
 	})
 	done := make(chan response, 1)
 	go func() { done <- e.run(t, `{"script": "import px\npx.display(px.DataFrame('t'))", "timeout": "1s"}`) }()
-	for e.fake.ActiveStreams() == 0 { // the first query holds the slot
-		runtime.Gosched()
-	}
+	testwait.Until(t, "the first query to hold the slot", func() bool { return e.fake.ActiveStreams() > 0 })
 	resp := e.run(t, `{"script": "import px\npx.display(px.DataFrame('t'))", "timeout": "1s"}`)
 	close(refused)
 	resp.problem(t, http.StatusTooManyRequests, api.ProblemTooManyQueries)
@@ -424,9 +422,7 @@ func TestCallerShare(t *testing.T) {
 		}()
 	}
 	defer func() { cancel(); <-done; <-done }()
-	for e.fake.ActiveStreams() < 2 {
-		runtime.Gosched()
-	}
+	testwait.Until(t, "two hanging queries", func() bool { return e.fake.ActiveStreams() >= 2 })
 	p := post(t.Context(), "greedy-s3cr3t-share", letScript(t)).problem(t, http.StatusTooManyRequests, api.ProblemTooManyQueries)
 	if !strings.Contains(p.Detail, "this caller already runs its share of 2") {
 		t.Errorf("429 detail %q", p.Detail)
@@ -474,9 +470,7 @@ func TestCallerShareIgnoresUncheckedTokens(t *testing.T) {
 		}()
 	}
 	defer func() { cancel(); <-done; <-done }()
-	for e.fake.ActiveStreams() < 2 {
-		runtime.Gosched()
-	}
+	testwait.Until(t, "two hanging queries", func() bool { return e.fake.ActiveStreams() >= 2 })
 	p := scrape(t.Context(), "made-up-3").problem(t, http.StatusTooManyRequests, api.ProblemTooManyQueries)
 	if !strings.Contains(p.Detail, "this caller already runs its share") {
 		t.Errorf("a third made-up token got a slot of its own: %q", p.Detail)

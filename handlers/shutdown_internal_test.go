@@ -8,12 +8,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/cache"
+	"github.com/pxgate/pxgate/internal/testwait"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/vizier"
@@ -76,9 +76,7 @@ func TestCachedRunShuttingDown(t *testing.T) {
 		}
 		answered <- resp
 	}()
-	for fake.ActiveStreams() == 0 { // the cached query now hangs on the Vizier
-		runtime.Gosched()
-	}
+	testwait.Until(t, "the cached query to hang on the Vizier", func() bool { return fake.ActiveStreams() > 0 })
 	cancel(ErrShuttingDown)
 	resp := <-answered
 	if resp == nil {

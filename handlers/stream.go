@@ -37,7 +37,12 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 		sink = render.NewNDJSON(w, p.req.Tables, p.maxRows)
 	default:
 		j := render.NewJSON(w, p.req.Tables, p.maxRows)
-		j.Hold, j.Whole = l.hold, p.set.Len() > 0 // with tolerances, the status says the verdict
+		// With tolerances the status says the verdict; an answer recorded
+		// for the cache is held anyway, and held its failure is a problem,
+		// which is never cached (a cut 200 would be replayed without its
+		// trailers, which are what say it failed).
+		_, recorded := w.(*recorder)
+		j.Hold, j.Whole = l.hold, p.set.Len() > 0 || recorded
 		sink = j
 	}
 	ran, err := s.runQuery(r.Context(), p, sink)
@@ -76,10 +81,22 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 	if sink.Started() && !held {
 		o.status = http.StatusOK
 	}
-	s.record(r, p, o)
 	if err := sink.Finish(end); err != nil {
+		if !sink.Started() {
+			// Nothing went out (an answer held for its verdict, or a small
+			// one), and its end did not encode: a 500, never an empty 200
+			// that curl -f and Chaos Toolkit would read as a pass.
+			s.log.LogAttrs(r.Context(), slog.LevelError, "encoding the end of an answer",
+				slog.String("request_id", middleware.GetReqID(r.Context())), slog.String("err", err.Error()))
+			f := failure{problem: internalProblem(r), level: slog.LevelError}
+			o.problem, o.status = &f.problem, f.problem.Status
+			s.record(r, p, o)
+			s.answerFailure(w, r, f)
+			return o.status
+		}
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "writing the end of a streamed answer",
 			slog.String("request_id", middleware.GetReqID(r.Context())), slog.String("err", err.Error()))
 	}
+	s.record(r, p, o)
 	return status
 }

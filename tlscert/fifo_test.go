@@ -6,10 +6,10 @@ import (
 	"bytes"
 	"crypto/tls"
 	"errors"
+	"github.com/pxgate/pxgate/internal/testwait"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -40,17 +40,14 @@ func TestHandshakesDoNotWaitForFileIO(t *testing.T) {
 	// a non-blocking open for writing succeed (ENXIO before). From then on
 	// the reload is stuck until the test writes and closes its end.
 	var w *os.File
-	for {
+	testwait.Until(t, "the reload to open the FIFO", func() bool {
 		f, err := os.OpenFile(certFile, os.O_WRONLY|syscall.O_NONBLOCK, 0)
-		if err == nil {
-			w = f
-			break
-		}
-		if !errors.Is(err, syscall.ENXIO) {
+		if err != nil && !errors.Is(err, syscall.ENXIO) {
 			t.Fatal(err)
 		}
-		runtime.Gosched()
-	}
+		w = f
+		return err == nil
+	})
 	// Release the reload however the test ends: the same certificate is
 	// written.
 	defer func() {

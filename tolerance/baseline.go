@@ -174,12 +174,12 @@ func (e *Evaluator) compareBaseline(i int, c *check, res Result, v float64) Resu
 		res.Ratio = &ratio
 	}
 	cmp := c.base.derive(b)
-	res.Threshold = cmp.threshold()
 	if !finite(cmp.x) || !finite(cmp.lo) || !finite(cmp.hi) {
-		res.Passed = false
+		res.Passed, res.Threshold = false, nil // JSON has no infinities
 		res.Message = "the threshold derived from the baseline is not a finite number: fail"
 		return res
 	}
+	res.Threshold = cmp.threshold()
 	res = decide(c, cmp, res, v)
 	if res.Value != nil {
 		res.Message = res.Message[:len(res.Message)-len(verdictWord(res.Passed))] +

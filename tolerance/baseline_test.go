@@ -114,3 +114,17 @@ func TestBaselineSpecErrors(t *testing.T) {
 		t.Errorf("JSON form: %v, name %q", err, s.checks[0].name)
 	}
 }
+
+// A threshold derived from a finite baseline can still overflow: the check
+// fails, and its result holds no infinity (JSON cannot encode one, and an
+// answer that cannot be encoded must never go out as an empty 200).
+func TestBaselineInfiniteThreshold(t *testing.T) {
+	t.Parallel()
+	r := evalBaseline(t, "max(x) < 100x baseline", []float64{1e307}, []float64{1e307}, "")
+	if r.Passed || r.Threshold != nil || !strings.Contains(r.Message, "not a finite number") {
+		t.Errorf("got %+v, want a failure without a threshold", r)
+	}
+	if _, err := json.Marshal(r); err != nil {
+		t.Errorf("the result does not encode: %v", err)
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +21,7 @@ import (
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/config"
 	"github.com/pxgate/pxgate/internal/testlog"
+	"github.com/pxgate/pxgate/internal/testwait"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
@@ -397,9 +397,9 @@ func shutdownDrains(t *testing.T, delay time.Duration) (fitted bool) {
 		return resp.StatusCode, nil
 	}
 	// Readiness is off (and keep-alives) once the server says so.
-	for !strings.Contains(logs.String(), "not ready; serving on before draining") {
-		runtime.Gosched()
-	}
+	testwait.Until(t, "the server's not-ready log line", func() bool {
+		return strings.Contains(logs.String(), "not ready; serving on before draining")
+	})
 	var problems []string
 	if code, err := status("/readyz"); err != nil || code != http.StatusServiceUnavailable {
 		problems = append(problems, fmt.Sprintf("/readyz during the shutdown delay: %d, %v; want 503", code, err))
@@ -558,9 +558,7 @@ func TestServeShutdownGraceOver(t *testing.T) {
 		resp.Body.Close()
 		answered <- answer{resp: resp, body: b, err: err}
 	}()
-	for fake.ActiveStreams() == 0 { // the query now hangs on the Vizier
-		runtime.Gosched()
-	}
+	testwait.Until(t, "the query to hang on the Vizier", func() bool { return fake.ActiveStreams() > 0 })
 	stop()
 	a := <-answered
 	if a.err != nil {

@@ -50,6 +50,11 @@ func (c *Cluster) Mutate(m pxl.Mutations) (*pxl.MutationResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.expire(now)
+	// Checked before anything changes: a refused script leaves the
+	// tracepoints as they were.
+	if err := r.admissible(m); err != nil {
+		return nil, err
+	}
 	for _, name := range m.Deletes {
 		delete(r.byName, name)
 	}
@@ -69,6 +74,34 @@ func (c *Cluster) Mutate(m pxl.Mutations) (*pxl.MutationResult, error) {
 		res.States = append(res.States, st)
 	}
 	return res, nil
+}
+
+// Bounds of the demo's tracepoints: any caller may deploy them (with
+// PXGATE_ALLOW_MUTATIONS), so their number and lifetime are bounded.
+const (
+	MaxTracepoints   = 64
+	MaxTracepointTTL = 24 * time.Hour
+)
+
+// admissible refuses mutations past the demo's bounds. r.mu is held.
+func (r *tracepoints) admissible(m pxl.Mutations) error {
+	names := map[string]bool{}
+	for name := range r.byName {
+		names[name] = true
+	}
+	for _, name := range m.Deletes {
+		delete(names, name)
+	}
+	for _, u := range m.Upserts {
+		if u.TTL > MaxTracepointTTL {
+			return fmt.Errorf("tracepoint %q: ttl %s is longer than the demo keeps tracepoints (%s)", u.Name, u.TTL, MaxTracepointTTL)
+		}
+		names[u.Name] = true
+	}
+	if len(names) > MaxTracepoints {
+		return fmt.Errorf("the demo runs at most %d tracepoints; delete some (pxtrace.DeleteTracepoint) or let their ttl run out", MaxTracepoints)
+	}
+	return nil
 }
 
 // upsert adds a tracepoint or resets its TTL. r.mu is held.
