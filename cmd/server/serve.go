@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -95,8 +94,7 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 	if err != nil {
 		return fmt.Errorf("listen on PXGATE_LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 	}
-	inflight := &inflight{}
-	srv := newHTTPServer(cfg, inflight.track(h), logger)
+	srv := newHTTPServer(cfg, h, logger)
 	base, cancelBase := context.WithCancelCause(context.Background())
 	defer cancelBase(nil)
 	srv.BaseContext = func(net.Listener) context.Context { return base }
@@ -122,67 +120,15 @@ func Serve(ctx context.Context, cfg *config.Config, hooks Hooks) error {
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	return drain(cfg, srv, &ready, errc, logger, func() {
-		// The grace is over: the queries still running end now, with a
-		// 503 each (logged and recorded like any answer), before their
-		// connections close.
-		cancelBase(handlers.ErrShuttingDown)
-		inflight.wait(lastWords)
-	})
+	// When the grace is over, the queries still running end now, with a
+	// 503 each (logged and recorded like any answer), before their
+	// connections close.
+	return drain(cfg, srv, &ready, errc, logger, func() { cancelBase(handlers.ErrShuttingDown) })
 }
 
 // lastWords bounds how long requests canceled at the end of the shutdown
 // grace get to answer, log and record before their connections close.
 const lastWords = 5 * time.Second
-
-// inflight counts the requests being served, so that shutdown can wait
-// for the ones it canceled to finish answering. (A mutex, not a
-// sync.WaitGroup: a request may still arrive while shutdown waits.)
-type inflight struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{} // closed when n drops to 0 while someone waits
-}
-
-// track wraps h so that every request is counted while it is served.
-func (f *inflight) track(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		f.n++
-		f.mu.Unlock()
-		defer f.done()
-		h.ServeHTTP(w, r)
-	})
-}
-
-func (f *inflight) done() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.n--; f.n == 0 && f.idle != nil {
-		close(f.idle)
-		f.idle = nil
-	}
-}
-
-// wait waits for the requests being served to end, at most for d.
-func (f *inflight) wait(d time.Duration) {
-	f.mu.Lock()
-	if f.n == 0 {
-		f.mu.Unlock()
-		return
-	}
-	if f.idle == nil {
-		f.idle = make(chan struct{})
-	}
-	idle := f.idle
-	f.mu.Unlock()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-idle:
-	case <-t.C:
-	}
-}
 
 // target is where queries go: the Pixie client, and the embedded demo
 // cluster when it serves them.
@@ -331,6 +277,11 @@ func drain(cfg *config.Config, srv *http.Server, ready *atomic.Bool, errc <-chan
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("grace period over: ending the requests still running, then closing their connections", "err", err)
 		graceOver()
+		// Shutdown again: it returns once every answer is written out and
+		// its connection idle (a handler that returned has not flushed yet).
+		lctx, cancel := context.WithTimeout(context.Background(), lastWords)
+		_ = srv.Shutdown(lctx)
+		cancel()
 		_ = srv.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
