@@ -11,7 +11,6 @@ package demo
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pxl"
@@ -73,12 +72,6 @@ func (d *Demo) VizierAddr() string { return d.vizier.Addr() }
 
 // ClusterID is the id of the demo cluster.
 func (d *Demo) ClusterID() string { return ClusterID }
-
-// AddLoad adds extraRPS requests per second to a service for dur (see
-// pxl/demo's Cluster.AddLoad for its errors).
-func (d *Demo) AddLoad(service string, extraRPS float64, dur time.Duration) error {
-	return d.Cluster.AddLoad(service, extraRPS, dur)
-}
 
 // Close stops the Vizier.
 func (d *Demo) Close() { d.vizier.Close() }

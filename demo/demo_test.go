@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/pxgate/pxgate/demo"
+	"github.com/pxgate/pxgate/internal/gatewaytest"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
-	"github.com/pxgate/pxgate/pixie/vizier"
 	"github.com/pxgate/pxgate/pxl"
 	pxldemo "github.com/pxgate/pxgate/pxl/demo"
 )
@@ -51,16 +51,7 @@ func TestStartBadAddress(t *testing.T) {
 func TestOverTheWire(t *testing.T) {
 	clock := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	telemetry := pxldemo.New(pxldemo.Options{Seed: 8, Clock: func() time.Time { return clock }, Window: 3 * time.Minute})
-	d, err := demo.Start(t.Context(), demo.Options{Telemetry: telemetry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	client, err := vizier.New(vizier.Config{DirectAddr: d.VizierAddr(), Plaintext: true, ClusterID: d.ClusterID()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
+	_, client := gatewaytest.DemoClient(t, telemetry, 0)
 	script := seedScript(t)
 
 	var wg sync.WaitGroup
@@ -93,7 +84,7 @@ func TestOverTheWire(t *testing.T) {
 
 	// exec_funcs with a list result, and a compile error, over the wire.
 	var col pixie.Collector
-	_, err = client.Execute(t.Context(), pixie.Request{Script: `
+	_, err := client.Execute(t.Context(), pixie.Request{Script: `
 import px
 def two(service: px.Service):
     df = px.DataFrame('http_events', start_time='-1m')

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pxgate/pxgate/demo"
+	"github.com/pxgate/pxgate/internal/gatewaytest"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/vizier"
 	pxldemo "github.com/pxgate/pxgate/pxl/demo"
@@ -58,16 +58,7 @@ func startTracing(t *testing.T, deploy time.Duration) (*pxldemo.Cluster, *manual
 	clock := &manualClock{}
 	clock.ns.Store(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC).UnixNano())
 	telemetry := pxldemo.New(pxldemo.Options{Seed: 3, Clock: clock.now, Window: 2 * time.Minute, DeployTime: deploy})
-	d, err := demo.Start(t.Context(), demo.Options{Telemetry: telemetry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	client, err := vizier.New(vizier.Config{DirectAddr: d.VizierAddr(), Plaintext: true, ClusterID: d.ClusterID(), MutationRetry: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
+	_, client := gatewaytest.DemoClient(t, telemetry, time.Millisecond)
 	return telemetry, clock, client
 }
 

@@ -200,9 +200,6 @@ func (s *server) record(r *http.Request, p *runPlan, o runOutcome) {
 	s.history.Add(run)
 }
 
-// maxLoggedChecks bounds the failed-checks summary of a log line.
-const maxLoggedChecks = 512
-
 // failedChecks sums up a failed verdict's failing checks on one line, for
 // the request's log line: each check's name and value, secret
 // argument values hidden.
@@ -225,15 +222,11 @@ func failedChecks(v *tolerance.Verdict, secrets []string) string {
 				b.WriteString(c.Unit)
 			}
 		}
-		if b.Len() > maxLoggedChecks {
-			break
+		if b.Len() > maxHistoryValue {
+			break // clip keeps no more
 		}
 	}
-	s := redact(b.String(), secrets)
-	if len(s) > maxLoggedChecks {
-		s = clip(s[:maxLoggedChecks])
-	}
-	return s
+	return clip(redact(b.String(), secrets))
 }
 
 // historyError sums up a problem for the history.

@@ -12,10 +12,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pxgate/pxgate/api"
-	"github.com/pxgate/pxgate/demo"
 	"github.com/pxgate/pxgate/handlers"
+	"github.com/pxgate/pxgate/internal/gatewaytest"
 	"github.com/pxgate/pxgate/internal/testlog"
-	"github.com/pxgate/pxgate/pixie/vizier"
+	"github.com/pxgate/pxgate/internal/testwait"
 	pxldemo "github.com/pxgate/pxgate/pxl/demo"
 )
 
@@ -40,16 +40,7 @@ func newDemoEnv(t *testing.T, clock *atomic.Int64, deploy time.Duration, allow b
 	t.Helper()
 	telemetry := pxldemo.New(pxldemo.Options{Seed: 5, Window: 2 * time.Minute, DeployTime: deploy,
 		Clock: func() time.Time { return time.Unix(0, clock.Load()) }})
-	d, err := demo.Start(t.Context(), demo.Options{Telemetry: telemetry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	client, err := vizier.New(vizier.Config{DirectAddr: d.VizierAddr(), Plaintext: true, ClusterID: d.ClusterID(), MutationRetry: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
+	d, client := gatewaytest.DemoClient(t, telemetry, time.Millisecond)
 	e := &env{client: client, reg: prometheus.NewRegistry(), ready: new(atomic.Bool), logs: new(testlog.Buffer)}
 	t.Cleanup(func() { t.Logf("gateway log:\n%s", e.logs.String()) })
 	e.ready.Store(true)
@@ -80,9 +71,7 @@ func TestDemoTracepoint(t *testing.T) {
 	}()
 	// Wait (on a condition) until the demo saw the first attempt, then move
 	// its clock past the deploy time.
-	for len(cluster.Tracepoints()) == 0 && len(done) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	testwait.Until(t, "the demo to see the first attempt", func() bool { return len(cluster.Tracepoints()) > 0 || len(done) > 0 })
 	clock.Add(int64(20 * time.Second))
 	resp := <-done
 	if resp.status != http.StatusOK {

@@ -149,20 +149,7 @@ type columnView struct {
 
 func (c columnView) Len() int { return c.data.Len() }
 
-func (c columnView) Number(i int) (float64, bool) {
-	switch c.typ {
-	case pixie.TypeInt64, pixie.TypeTime64NS:
-		return float64(c.data.Int64[i]), true
-	case pixie.TypeFloat64:
-		return c.data.Float64[i], true
-	case pixie.TypeBoolean:
-		if c.data.Bool[i] {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
-}
+func (c columnView) Number(i int) (float64, bool) { return c.data.Number(c.typ, i) }
 
 func (c columnView) Text(i int) string {
 	switch c.typ {

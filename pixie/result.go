@@ -62,6 +62,24 @@ func (d ColumnData) Len() int {
 	}
 }
 
+// Number returns value i of a column of type t as a number: INT64 and
+// TIME64NS (nanoseconds) and FLOAT64 as they are, BOOLEAN as 0 or 1; ok is
+// false for STRING and UINT128, which are not numbers.
+func (d ColumnData) Number(t DataType, i int) (v float64, ok bool) {
+	switch t {
+	case TypeInt64, TypeTime64NS:
+		return float64(d.Int64[i]), true
+	case TypeFloat64:
+		return d.Float64[i], true
+	case TypeBoolean:
+		if d.Bool[i] {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
 // Batch is a decoded row batch of one table: one ColumnData per column of
 // Table.Columns, in order, each with NumRows values.
 type Batch struct {

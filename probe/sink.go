@@ -143,14 +143,8 @@ func (ps *Sink) Batch(b *pixie.Batch) error {
 // number is row i of numeric column c (INT64, FLOAT64 or BOOLEAN) as a
 // float64, booleans 0 or 1.
 func number(b *pixie.Batch, c, i int) float64 {
-	d := &b.Cols[c]
-	switch b.Table.Columns[c].Type {
-	case pixie.TypeFloat64:
-		return d.Float64[i]
-	case pixie.TypeBoolean:
-		return boolValue(d.Bool[i])
-	}
-	return float64(d.Int64[i])
+	v, _ := b.Cols[c].Number(b.Table.Columns[c].Type, i)
+	return v
 }
 
 // labelName makes a column name a Prometheus label name

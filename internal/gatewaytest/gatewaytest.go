@@ -5,6 +5,7 @@ package gatewaytest
 import (
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/pxgate/pxgate/demo"
 	"github.com/pxgate/pxgate/handlers"
@@ -37,22 +38,31 @@ func Start(t testing.TB, h fakevizier.Handler, opts handlers.Options) (*httptest
 	return srv, fake
 }
 
+// DemoClient starts the embedded demo cluster serving telemetry and a real
+// Pixie client for its Vizier (mutating scripts retried after
+// mutationRetry; 0 is the client's default); both stop when the test ends.
+func DemoClient(t testing.TB, telemetry *pxldemo.Cluster, mutationRetry time.Duration) (*demo.Demo, *vizier.Client) {
+	t.Helper()
+	d, err := demo.Start(t.Context(), demo.Options{Telemetry: telemetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	client, err := vizier.New(vizier.Config{DirectAddr: d.VizierAddr(), Plaintext: true, ClusterID: d.ClusterID(), MutationRetry: mutationRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	return d, client
+}
+
 // StartDemo runs pxgate's handlers in demo mode on the embedded demo
 // cluster serving telemetry (give it a fixed seed and clock: tests must not
 // depend on the wall clock), behind an httptest.Server; all stop when the
 // test ends.
 func StartDemo(t testing.TB, telemetry *pxldemo.Cluster) *httptest.Server {
 	t.Helper()
-	cluster, err := demo.Start(t.Context(), demo.Options{Telemetry: telemetry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	client, err := vizier.New(vizier.Config{DirectAddr: cluster.VizierAddr(), Plaintext: true, ClusterID: cluster.ClusterID()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
+	cluster, client := DemoClient(t, telemetry, 0)
 	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: cluster.ClusterID(), Demo: cluster}))
 	t.Cleanup(srv.Close)
 	return srv

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"github.com/pxgate/pxgate/internal/testwait"
 	"github.com/pxgate/pxgate/pixie"
 	"io"
 	"slices"
@@ -804,9 +805,7 @@ func TestCloseEndsStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for s.ActiveStreams() == 0 { // the stream is open at the server
-		time.Sleep(time.Millisecond)
-	}
+	testwait.Until(t, "the stream to open at the server", func() bool { return s.ActiveStreams() > 0 })
 	s.Close()
 	s.Close() // idempotent
 	if _, err := stream.Recv(); err == nil {

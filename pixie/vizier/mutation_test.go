@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pxgate/pxgate/internal/testwait"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
@@ -85,8 +86,9 @@ func TestMutationNeverReadyIsATimeout(t *testing.T) {
 	}
 }
 
-// TestMutationCanceledWhileWaiting: the caller leaving while the client
-// waits between attempts is a cancellation, not a result.
+// TestMutationCanceledWhileWaiting: the caller leaving a mutating script
+// that is not ready (during an attempt or between attempts) is a
+// cancellation, not a result.
 func TestMutationCanceledWhileWaiting(t *testing.T) {
 	t.Parallel()
 	s, err := fakevizier.Start(fakevizier.Options{ClusterID: testCluster, Handler: fakevizier.StaticHandler(pendingPlan(vizierpb.LifeCycleState_PENDING_STATE))})
@@ -101,9 +103,10 @@ func TestMutationCanceledWhileWaiting(t *testing.T) {
 		_, err := c.Execute(ctx, pixie.Request{Script: traceScript, Mutation: true}, &pixie.Collector{})
 		done <- err
 	}()
-	for len(s.Requests()) == 0 { // wait for the first attempt, then leave
-		time.Sleep(time.Millisecond)
-	}
+	// Leave once the first attempt reached Vizier: the client is then
+	// reading it or waiting (an hour) to try again; either way leaving is
+	// a cancellation, never a result.
+	testwait.Until(t, "the first attempt", func() bool { return len(s.Requests()) > 0 })
 	cancel()
 	if err := <-done; pixie.KindOf(err) != pixie.KindCanceled {
 		t.Fatalf("got %v, want canceled", err)
