@@ -44,8 +44,13 @@ type CSV struct {
 
 	rowCount // of the chosen table
 
+	buf   []byte            // records not written yet
+	parts [maxParts]csvPart // one per part of a batch (appendRows)
+}
+
+// csvPart is what encoding one part of a batch keeps.
+type csvPart struct {
 	day     dayCache // for TIME64NS values
-	buf     []byte   // records not written yet
 	scratch []byte   // one STRING field's text
 }
 
@@ -120,8 +125,13 @@ func (c *CSV) Batch(b *pixie.Batch) error {
 		c.out.start()
 		c.header()
 	}
-	for i := range rows {
-		c.row(b.Cols, i)
+	for from := 0; from < rows; from += chunkRows {
+		c.buf = appendRows(c.buf, from, min(from+chunkRows, rows), len(b.Cols), func(p int, out []byte, from, to int) []byte {
+			for i := from; i < to; i++ {
+				out = c.appendRow(out, b.Cols, i, &c.parts[p])
+			}
+			return out
+		})
 		if len(c.buf) >= flushSize {
 			if err := c.write(); err != nil {
 				return err
@@ -152,21 +162,21 @@ func (c *CSV) header() {
 	c.buf = append(c.buf, '\n')
 }
 
-// row appends row i as a record. Only text can need quotes: numbers,
-// times, UUIDs and booleans are appended as they are.
-func (c *CSV) row(cols []pixie.ColumnData, i int) {
+// appendRow appends row i as a record, using part's state. Only text can
+// need quotes: numbers, times, UUIDs and booleans are appended as they are.
+func (c *CSV) appendRow(b []byte, cols []pixie.ColumnData, i int, part *csvPart) []byte {
 	for k := range cols {
 		if k > 0 {
-			c.buf = append(c.buf, ',')
+			b = append(b, ',')
 		}
 		if c.kinds[k] == kindString {
-			c.scratch = c.appendValue(c.scratch[:0], &cols[k], kindString, i)
-			c.buf = appendField(c.buf, c.scratch)
+			part.scratch = c.appendValue(part.scratch[:0], &cols[k], kindString, i, &part.day)
+			b = appendField(b, part.scratch)
 			continue
 		}
-		c.buf = c.appendValue(c.buf, &cols[k], c.kinds[k], i)
+		b = c.appendValue(b, &cols[k], c.kinds[k], i, &part.day)
 	}
-	c.buf = append(c.buf, '\n')
+	return append(b, '\n')
 }
 
 // appendField appends one CSV field, quoted as encoding/csv quotes it
@@ -211,7 +221,7 @@ func fieldNeedsQuotes(f []byte) bool {
 // appendValue appends value i of column d as CSV field text (unquoted;
 // encoding/csv quotes), escaping formula-like text unless the caller keeps
 // formulas.
-func (c *CSV) appendValue(b []byte, d *pixie.ColumnData, kind, i int) []byte {
+func (c *CSV) appendValue(b []byte, d *pixie.ColumnData, kind, i int, day *dayCache) []byte {
 	switch kind {
 	case kindFloat64:
 		f := d.Float64[i]
@@ -229,7 +239,7 @@ func (c *CSV) appendValue(b []byte, d *pixie.ColumnData, kind, i int) []byte {
 		}
 		return append(b, bytes.ToValidUTF8(s, []byte("\uFFFD"))...)
 	case kindTime:
-		return c.day.appendTime(b, d.Int64[i])
+		return day.appendTime(b, d.Int64[i])
 	case kindUInt128:
 		return AppendUUID(b, d.UInt128[i])
 	}

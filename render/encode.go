@@ -107,6 +107,12 @@ func NewRowEncoding(meta *pixie.TableMeta) RowEncoding {
 
 // AppendRow appends row i of cols (one per column) as a JSON object.
 func (re RowEncoding) AppendRow(b []byte, cols []pixie.ColumnData, i int) []byte {
+	return re.appendRow(b, cols, i, re.day)
+}
+
+// appendRow is AppendRow with the given dayCache: encoders of parts of a
+// batch (appendRows) each keep their own.
+func (re RowEncoding) appendRow(b []byte, cols []pixie.ColumnData, i int, day *dayCache) []byte {
 	if len(re.keys) == 0 {
 		b = append(b, '{')
 	}
@@ -114,7 +120,7 @@ func (re RowEncoding) AppendRow(b []byte, cols []pixie.ColumnData, i int) []byte
 		b = append(b, re.keys[c]...)
 		if re.kinds[c] == kindTime {
 			b = append(b, '"')
-			b = re.day.appendTime(b, cols[c].Int64[i])
+			b = day.appendTime(b, cols[c].Int64[i])
 			b = append(b, '"')
 			continue
 		}

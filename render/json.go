@@ -51,6 +51,7 @@ type JSON struct {
 	cur     *jsonTable // the table whose rows go out now; nil: none
 	written int        // tables written, closed or current
 	buf     []byte
+	days    [maxParts]dayCache // one per part of a batch (appendRows)
 }
 
 type jsonTable struct {
@@ -93,11 +94,8 @@ func (j *JSON) Batch(b *pixie.Batch) error {
 	}
 	rows := t.take(b.NumRows, j.maxRows)
 	if t == j.cur {
-		for i := range rows {
-			if t.written+i > 0 {
-				j.buf = append(j.buf, ',')
-			}
-			j.buf = t.rows.AppendRow(j.buf, b.Cols, i)
+		for from := 0; from < rows; from += chunkRows {
+			j.buf = j.appendRows(j.buf, t, b, from, min(from+chunkRows, rows))
 			if err := j.spill(); err != nil {
 				return err
 			}
@@ -119,12 +117,7 @@ func (j *JSON) hold(t *jsonTable, b *pixie.Batch, rows int) error {
 		return nil
 	}
 	before := len(t.held)
-	for i := range rows {
-		if t.written+i > 0 {
-			t.held = append(t.held, ',')
-		}
-		t.held = t.rows.AppendRow(t.held, b.Cols, i)
-	}
+	t.held = j.appendRows(t.held, t, b, 0, rows)
 	if j.Hold != nil {
 		if err := j.Hold(len(t.held)-before, j.out.wrote); err != nil {
 			t.held = t.held[:before]
@@ -132,6 +125,20 @@ func (j *JSON) hold(t *jsonTable, b *pixie.Batch, rows int) error {
 		}
 	}
 	return nil
+}
+
+// appendRows appends rows [from, to) of b, a table t batch, to dst: each
+// after a comma but the table's first.
+func (j *JSON) appendRows(dst []byte, t *jsonTable, b *pixie.Batch, from, to int) []byte {
+	return appendRows(dst, from, to, len(b.Cols), func(p int, out []byte, from, to int) []byte {
+		for i := from; i < to; i++ {
+			if t.written+i > 0 {
+				out = append(out, ',')
+			}
+			out = t.rows.appendRow(out, b.Cols, i, &j.days[p])
+		}
+		return out
+	})
 }
 
 // open starts writing t: its name, columns, and the rows held for it.

@@ -23,6 +23,7 @@ type NDJSON struct {
 	tables  []*ndjsonTable
 	byID    map[string]*ndjsonTable
 	buf     []byte
+	days    [maxParts]dayCache // one per part of a batch (appendRows)
 }
 
 type ndjsonTable struct {
@@ -61,10 +62,15 @@ func (n *NDJSON) Batch(b *pixie.Batch) error {
 	if rows == 0 {
 		return nil
 	}
-	for i := range rows {
-		n.buf = append(n.buf, t.prefix...)
-		n.buf = t.rows.AppendRow(n.buf, b.Cols, i)
-		n.buf = append(n.buf, '}', '\n')
+	for from := 0; from < rows; from += chunkRows {
+		n.buf = appendRows(n.buf, from, min(from+chunkRows, rows), len(b.Cols), func(p int, out []byte, from, to int) []byte {
+			for i := from; i < to; i++ {
+				out = append(out, t.prefix...)
+				out = t.rows.appendRow(out, b.Cols, i, &n.days[p])
+				out = append(out, '}', '\n')
+			}
+			return out
+		})
 		if len(n.buf) >= flushSize {
 			if err := n.write(); err != nil {
 				return err

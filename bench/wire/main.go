@@ -11,9 +11,15 @@
 // fake Vizier and reads every answer over loopback. Runs are interleaved
 // (bare loop, then each binary and format, -reps times) so that a busy
 // machine slows them alike; the table gives medians.
+//
+// Two figures say what bounds the ratio on a given machine: "cores" is the
+// CPU an answer took in all (pxgate's and this process's, the fake Vizier
+// and the reader) over its time, and each format's floor is a bare net/http
+// server sending the same bytes, the HTTP hop with no work behind it.
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -28,6 +34,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
@@ -90,15 +97,22 @@ func main() {
 	}
 	var bare []time.Duration
 	var bareBytes int64
+	floors := map[string]*floor{}
 	for range *reps {
 		d, n, err := bareReceive(fake.Addr())
 		must(err)
 		bare, bareBytes = append(bare, d), n
 		for _, g := range cases {
 			must(g.measure())
+			if floors[g.format] == nil {
+				floors[g.format] = startFloor(g)
+			}
+		}
+		for _, f := range floors {
+			must(f.measure())
 		}
 	}
-	report(bare, bareBytes, cases)
+	report(bare, bareBytes, cases, floors)
 	if *concurrent > 0 {
 		for _, b := range bins {
 			must(concurrentPeak(b, fake.Addr(), *rows, *concurrent))
@@ -177,7 +191,9 @@ type gateway struct {
 	base   string
 	times  []time.Duration
 	cpu    []time.Duration // the child's CPU time per answer
+	peer   []time.Duration // this process's CPU time meanwhile: the fake Vizier's and the reader's
 	bytes  int64
+	body   []byte // the first answer, for the floor
 }
 
 // startGateway runs bin against the fake Vizier at addr, with row limits
@@ -214,25 +230,93 @@ func startGateway(bin binary, format, addr string, rows int) (*gateway, error) {
 
 // measure runs the query once through the gateway and records its time.
 func (g *gateway) measure() error {
-	cpu0 := g.cpuTime()
+	cpu0, self0 := g.cpuTime(), selfCPU()
 	start := time.Now()
-	n, err := g.request()
+	var keep io.Writer
+	var body bytes.Buffer
+	if g.body == nil {
+		keep = &body
+	}
+	n, err := g.request(keep)
 	if err != nil {
 		return err
 	}
 	g.times, g.bytes = append(g.times, time.Since(start)), n
 	g.cpu = append(g.cpu, g.cpuTime()-cpu0)
+	g.peer = append(g.peer, selfCPU()-self0)
+	if g.body == nil {
+		g.body = body.Bytes()
+	}
+	return nil
+}
+
+// selfCPU is this process's user and system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// floor is a bare net/http server on loopback sending the bytes of one
+// format's answer as pxgate sends them (chunked, flushSize writes) with no
+// work behind them: the HTTP hop alone, which no gateway can beat.
+type floor struct {
+	format string
+	url    string
+	times  []time.Duration
+}
+
+// flushSize is pxgate's write size (render.flushSize).
+const flushSize = 256 << 10
+
+// startFloor serves g's first answer from this process.
+func startFloor(g *gateway) *floor {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(err)
+	body := g.body
+	go func() {
+		_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			for b := body; len(b) > 0; {
+				n := min(len(b), flushSize)
+				if _, err := w.Write(b[:n]); err != nil {
+					return
+				}
+				b = b[n:]
+			}
+		}))
+	}()
+	return &floor{format: g.format, url: "http://" + ln.Addr().String() + "/"}
+}
+
+// measure reads the floor's answer once.
+func (f *floor) measure() error {
+	start := time.Now()
+	resp, err := http.Get(f.url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	f.times = append(f.times, time.Since(start))
 	return nil
 }
 
 // request runs the query once through the gateway and reads the answer,
 // which must pass.
-func (g *gateway) request() (int64, error) {
+func (g *gateway) request(keep io.Writer) (int64, error) {
 	resp, err := http.Post(g.base+"/v1/run?format="+g.format, "application/json", strings.NewReader(`{"script": `+strconv.Quote(script)+`}`))
 	if err != nil {
 		return 0, err
 	}
-	n, err := io.Copy(io.Discard, resp.Body)
+	to := io.Discard
+	if keep != nil {
+		to = keep
+	}
+	n, err := io.Copy(to, resp.Body)
 	resp.Body.Close()
 	if err != nil {
 		return 0, err
@@ -292,7 +376,7 @@ func concurrentPeak(bin binary, addr string, rows, n int) error {
 	errs := make(chan error, n)
 	for range n {
 		go func() {
-			_, err := g.request()
+			_, err := g.request(nil)
 			errs <- err
 		}()
 	}
@@ -308,16 +392,35 @@ func concurrentPeak(bin binary, addr string, rows, n int) error {
 	return nil
 }
 
-// report prints the table: medians, ratio to the bare loop, peak RSS.
-func report(bare []time.Duration, bareBytes int64, cases []*gateway) {
+// report prints the table: medians, ratio to the bare loop, CPU, peak
+// RSS; then the floors. "cores" is all the CPU an answer took (pxgate's,
+// and this process's: the fake Vizier and the reader) over its time: near
+// the machine's CPUs, the answer waits for CPU, and only less work, not
+// more parallel work, makes it faster.
+func report(bare []time.Duration, bareBytes int64, cases []*gateway, floors map[string]*floor) {
 	b := median(bare)
-	fmt.Printf("\n%-30s %8s %7s %10s %7s %11s %12s\n", "", "median", "x bare", "pxgate CPU", "MB/s", "bytes", "peak RSS")
-	fmt.Printf("%-30s %8s %7s %10s %7.0f %11d %12s\n", "bare gRPC receive (no decode)", b.Round(time.Millisecond), "1.00", "-", float64(bareBytes)/b.Seconds()/1e6, bareBytes, "-")
+	fmt.Printf("\n%-30s %8s %7s %10s %9s %6s %7s %11s %12s\n", "", "median", "x bare", "pxgate CPU", "other CPU", "cores", "MB/s", "bytes", "peak RSS")
+	fmt.Printf("%-30s %8s %7s %10s %9s %6s %7.0f %11d %12s\n", "bare gRPC receive (no decode)", b.Round(time.Millisecond), "1.00", "-", "-", "-", float64(bareBytes)/b.Seconds()/1e6, bareBytes, "-")
 	for _, g := range cases {
 		m := median(g.times)
-		fmt.Printf("%-30s %8s %7.2f %10s %7.0f %11d %8.1f MiB\n", g.bin.name+" "+g.format, m.Round(time.Millisecond), m.Seconds()/b.Seconds(),
-			median(g.cpu), float64(g.bytes)/m.Seconds()/1e6, g.bytes, g.peakRSS())
+		cpu, peer := median(g.cpu), median(g.peer)
+		fmt.Printf("%-30s %8s %7.2f %10s %9s %6.2f %7.0f %11d %8.1f MiB\n", g.bin.name+" "+g.format, m.Round(time.Millisecond), m.Seconds()/b.Seconds(),
+			cpu, peer.Round(time.Millisecond), (cpu+peer).Seconds()/m.Seconds(), float64(g.bytes)/m.Seconds()/1e6, g.bytes, g.peakRSS())
 	}
+	for _, f := range sortedFloors(floors) {
+		m := median(f.times)
+		fmt.Printf("%-30s %8s %7.2f   (bare net/http sending the same %s bytes: the HTTP hop alone)\n", "floor "+f.format, m.Round(time.Millisecond), m.Seconds()/b.Seconds(), f.format)
+	}
+}
+
+// sortedFloors lists floors by format.
+func sortedFloors(floors map[string]*floor) []*floor {
+	var fs []*floor
+	for _, f := range floors {
+		fs = append(fs, f)
+	}
+	slices.SortFunc(fs, func(a, b *floor) int { return strings.Compare(a.format, b.format) })
+	return fs
 }
 
 func median(ds []time.Duration) time.Duration {

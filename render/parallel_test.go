@@ -1,0 +1,129 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/tolerance"
+)
+
+// mixedBatch is a table of every column type, rows rows, with values that
+// stress each encoder: times crossing days, escapes, invalid UTF-8,
+// formula-like text, NaN and ±Inf.
+func mixedBatch(rows int) *pixie.Batch {
+	meta := &pixie.TableMeta{ID: "t1", Name: "output", Columns: []pixie.ColumnInfo{
+		{Name: "time_", Type: pixie.TypeTime64NS}, {Name: "n", Type: pixie.TypeInt64},
+		{Name: "f", Type: pixie.TypeFloat64}, {Name: "ok", Type: pixie.TypeBoolean},
+		{Name: "s", Type: pixie.TypeString}, {Name: "upid", Type: pixie.TypeUInt128},
+	}}
+	cols := make([]pixie.ColumnData, len(meta.Columns))
+	start := time.Date(2026, 1, 2, 23, 59, 0, 0, time.UTC).UnixNano()
+	texts := []string{"plain", `a "quoted", value`, "line\nbreak", "=cmd|x", "bad\xffutf8", "é ✓", " lead"}
+	floats := []float64{1.2e-9, 0.01, 152.337, math.NaN(), math.Inf(1), -0.0, 1e21}
+	for i := range rows {
+		cols[0].Int64 = append(cols[0].Int64, start+int64(i)*int64(37*time.Millisecond))
+		cols[1].Int64 = append(cols[1].Int64, int64(i*7919-rows))
+		cols[2].Float64 = append(cols[2].Float64, floats[i%len(floats)]*float64(i+1))
+		cols[3].Bool = append(cols[3].Bool, i%3 == 0)
+		cols[4].String = append(cols[4].String, []byte(fmt.Sprintf("%s %d", texts[i%len(texts)], i)))
+		cols[5].UInt128 = append(cols[5].UInt128, pixie.UInt128{High: uint64(i) << 32, Low: ^uint64(i)})
+	}
+	return &pixie.Batch{Table: meta, NumRows: rows, Cols: cols, EOS: true}
+}
+
+// encodeWith answers batch in format on the given number of cores.
+func encodeWith(t *testing.T, format string, n int, batch *pixie.Batch) []byte {
+	t.Helper()
+	saved := cores
+	cores = func() int { return n }
+	defer func() { cores = saved }()
+	w := httptest.NewRecorder()
+	var sink interface {
+		pixie.Sink
+		Finish(*StreamEnd) error
+	}
+	switch format {
+	case "json":
+		sink = NewJSON(w, nil, 0)
+	case "ndjson":
+		sink = NewNDJSON(w, nil, 0)
+	default:
+		sink = NewCSV(w, "", false, 0)
+	}
+	if err := sink.Table(batch.Table); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Batch(batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Finish(&StreamEnd{StreamEnd: api.StreamEnd{Verdict: &tolerance.Verdict{Passed: true}}, Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+	return w.Body.Bytes()
+}
+
+// TestPartsWriteWhatOneCoreWrites: a large batch encoded in parts on
+// several cores is byte for byte the answer one core writes, in every
+// format, for sizes that divide unevenly and span several chunks.
+func TestPartsWriteWhatOneCoreWrites(t *testing.T) {
+	for _, rows := range []int{partValues / 6 * 2, 4099, chunkRows*2 + 333} {
+		batch := mixedBatch(rows)
+		for _, format := range []string{"json", "ndjson", "csv"} {
+			t.Run(fmt.Sprintf("%s/%d", format, rows), func(t *testing.T) {
+				one := encodeWith(t, format, 1, batch)
+				for _, n := range []int{2, 3, maxParts, 64} {
+					if got := encodeWith(t, format, n, batch); !bytes.Equal(got, one) {
+						i := 0
+						for i < min(len(got), len(one)) && got[i] == one[i] {
+							i++
+						}
+						t.Fatalf("%d cores: %d bytes, one core %d; first difference at %d: %q vs %q", n, len(got), len(one), i,
+							got[max(0, i-40):min(len(got), i+40)], one[max(0, i-40):min(len(one), i+40)])
+					}
+				}
+				lines := strings.Count(string(one), "\n")
+				switch format {
+				case "json":
+					var doc api.RunResponse
+					if err := json.Unmarshal(one, &doc); err != nil {
+						t.Fatalf("not a JSON answer: %v", err)
+					}
+					if len(doc.Tables) != 1 || len(doc.Tables[0].Rows) != rows {
+						t.Fatalf("got %d tables, want 1 of %d rows", len(doc.Tables), rows)
+					}
+				case "ndjson":
+					if lines != rows+1 {
+						t.Fatalf("got %d lines, want %d rows and the end", lines, rows+1)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestPartPanicReachesTheCaller: a panic while encoding a part on another
+// goroutine is raised on the caller's, where the request's recovery is.
+func TestPartPanicReachesTheCaller(t *testing.T) {
+	saved := cores
+	cores = func() int { return 2 }
+	defer func() { cores = saved }()
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "boom") {
+			t.Fatalf("recovered %v, want the part's panic", r)
+		}
+	}()
+	appendRows(nil, 0, 10*partValues, 1, func(p int, b []byte, from, to int) []byte {
+		if p == 1 {
+			panic("boom")
+		}
+		return b
+	})
+}
