@@ -3,6 +3,7 @@ package render
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -111,6 +112,28 @@ func TestAppendTime(t *testing.T) {
 	} {
 		if got := string(AppendTime(nil, tc.in.UnixNano())); got != tc.want {
 			t.Errorf("appendTime(%v): got %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestDayCacheIsTimeFormat: a dayCache kept across many times (in order,
+// as a result's are, and at random) writes what time.Format writes.
+func TestDayCacheIsTimeFormat(t *testing.T) {
+	t.Parallel()
+	const layout = "2006-01-02T15:04:05.000000000Z07:00"
+	r := rand.New(rand.NewPCG(3, 4))
+	var c dayCache
+	ns := time.Date(2026, 3, 28, 22, 0, 0, 0, time.UTC).UnixNano()
+	for i := range 300_000 {
+		switch i % 3 {
+		case 0:
+			ns += r.Int64N(int64(10 * time.Minute))
+		case 1:
+			ns = int64(r.Uint64()) // any time an int64 holds: 1677 to 2262
+		}
+		want := time.Unix(0, ns).UTC().Format(layout)
+		if got := string(c.appendTime([]byte("x"), ns)); got != "x"+want {
+			t.Fatalf("appendTime(%d): got %s, want x%s", ns, got, want)
 		}
 	}
 }
