@@ -170,8 +170,9 @@ func relative(d time.Duration) string { return "-" + (-d).String() }
 // runBaseline runs the baseline query within ctx and returns the sink
 // that fed the tolerances the window's rows. A table with rows but no time
 // column cannot be windowed: a 400.
-func (s *server) runBaseline(ctx context.Context, p *runPlan) (*verdictSink, *seriesSink, error) {
+func (s *server) runBaseline(ctx context.Context, p *runPlan, l *lease) (*verdictSink, *seriesSink, error) {
 	feeder := newVerdictSink(p.set)
+	feeder.hold = l.grow // nothing of the answer went out yet
 	series := newSeriesSink(p.set)
 	w := &windowSink{next: feeder, series: series, start: p.baseline.start.UnixNano(), end: p.baseline.end.UnixNano()}
 	s.metrics.running.Inc()

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -10,11 +12,13 @@ import (
 )
 
 // The memory budget bounds the bytes that all answers in flight hold at
-// once (Options.AnswerMemory). Every run answer leases answerBaseBytes
-// before its query starts: what a streamed answer holds whatever its size
-// (an encoding buffer, a decoded batch). An answer held until its verdict
-// (JSON or CSV with tolerances), the rows a JSON answer holds for a table
-// waiting its turn, and a JSON answer recorded for the cache grow their
+// once (Options.AnswerMemory). Every run leases answerBaseBytes once it
+// has a query slot (queued runs hold nothing, so a full queue is a 429,
+// not a spent budget), before its query starts: what a streamed answer
+// holds whatever its size (an encoding buffer, a decoded batch). An answer
+// held until its verdict (JSON or CSV with tolerances), the rows a JSON
+// answer holds for a table waiting its turn, a JSON answer recorded for
+// the cache, and the values percentile and median checks keep grow their
 // lease as they grow. A lease the budget cannot give is refused with 503
 // and Retry-After before anything was sent: an answer is refused whole,
 // never cut.
@@ -52,15 +56,12 @@ type lease struct {
 	refused error
 }
 
-// lease leases answerBaseBytes for an answer: a 503 problem when the
-// budget is spent.
-func (b *budget) lease() (*lease, error) {
-	l := &lease{b: b}
-	if err := l.grow(answerBaseBytes); err != nil {
-		return nil, err
-	}
-	return l, nil
-}
+// lease returns an answer's lease, holding nothing until start.
+func (b *budget) lease() *lease { return &lease{b: b} }
+
+// start leases answerBaseBytes, once the run has its query slot: a 503
+// problem when the budget is spent.
+func (l *lease) start() error { return l.grow(answerBaseBytes) }
 
 // grow adds n bytes to the lease: a 503 problem when the budget is spent.
 func (l *lease) grow(n int) error {
@@ -69,10 +70,16 @@ func (l *lease) grow(n int) error {
 		return nil
 	}
 	pe := api.NewProblemError(api.ProblemMemoryBudget, http.StatusServiceUnavailable,
-		fmt.Sprintf("the answers in flight hold the gateway's memory budget of %d MiB (PXGATE_ANSWER_MEMORY); retry in 1 s, or ask for fewer rows (max_rows)", l.b.limit>>20))
+		fmt.Sprintf("the answers in flight hold the gateway's memory budget of %s (PXGATE_ANSWER_MEMORY); retry in 1 s, or ask for fewer rows (max_rows)", mebibytes(l.b.limit)))
 	pe.RetryAfter = time.Second
 	l.refused = pe
 	return pe
+}
+
+// mebibytes writes n bytes in MiB, with a fraction when n is not whole
+// MiB: "256 MiB", "0.59 MiB".
+func mebibytes(n int64) string {
+	return strconv.FormatFloat(math.Round(float64(n)/(1<<20)*100)/100, 'f', -1, 64) + " MiB"
 }
 
 // hold leases the bytes a JSON answer holds for a table waiting its turn

@@ -99,7 +99,7 @@ type checker interface{ Check() error }
 // KindCanceled when the caller went away, also when that made a sink's
 // write fail), or the unknown-table problem when the request names a table
 // the query did not produce. Without an error, ran.verdict is set.
-func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (ran, error) {
+func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink, l *lease) (ran, error) {
 	qctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	release, err := s.admit(ctx, p.timeout)
@@ -107,15 +107,22 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink) (ran
 		return ran{}, err
 	}
 	defer release()
+	if err := l.start(); err != nil {
+		return ran{}, err
+	}
 
 	feeder := newVerdictSink(p.set)
+	// The values the checks keep grow the lease; once the answer started,
+	// refusing them would cut it, so they are taken.
+	started, _ := sink.(interface{ Started() bool })
+	feeder.hold = func(n int) error { return l.hold(n, started != nil && started.Started()) }
 	series := newSeriesSink(p.set)
 	var baseSeries *seriesSink
 	if p.baseline != nil {
 		// First, so that a script that cannot be windowed is refused
 		// before any row of the run is sent.
 		var base *verdictSink
-		base, baseSeries, err = s.runBaseline(qctx, p)
+		base, baseSeries, err = s.runBaseline(qctx, p, l)
 		if err != nil {
 			return ran{}, err
 		}

@@ -88,7 +88,9 @@ func (s *server) runPipeline(ctx context.Context, ct string, body io.Reader, col
 	if err != nil {
 		return ran{}, err
 	}
-	return s.runQuery(ctx, p, col)
+	l := s.budget.lease()
+	defer l.release()
+	return s.runQuery(ctx, p, col, l)
 }
 
 const (

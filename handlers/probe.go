@@ -39,6 +39,19 @@ const (
 	scrapeTimeoutMargin = 500 * time.Millisecond
 )
 
+// gatewayRefusal reports whether a problem found while a query ran is the
+// gateway refusing the request rather than the query failing: a check on
+// a column the table lacks (a broken scrape configuration), the memory
+// budget, a shutdown. A probe answers those with their status instead of
+// scraping them as a failing system.
+func gatewayRefusal(problemType string) bool {
+	switch problemType {
+	case api.ProblemInvalidTolerance, api.ProblemMemoryBudget, api.ProblemShuttingDown:
+		return true
+	}
+	return false
+}
+
 // probeRequest is a /probe request as understood.
 type probeRequest struct {
 	plan  *runPlan
@@ -69,7 +82,9 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request, q url.Values) {
 	}
 	p := pr.plan
 	sink := probe.NewSink(pr.all, pr.debug)
-	ran, err := s.runQuery(r.Context(), p, sink)
+	l := s.budget.lease()
+	defer l.release()
+	ran, err := s.runQuery(r.Context(), p, sink, l)
 	if !ran.ok {
 		s.fail(w, r, err)
 		return
@@ -78,12 +93,11 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request, q url.Values) {
 	o := runOutcome{ran: ran, status: http.StatusOK}
 	if err != nil {
 		// A probe that ran reports its failure as metrics (a 200 scrape),
-		// unless nobody is left to read them, or the request itself is
-		// wrong (a check on a column the table lacks): a broken scrape
-		// configuration must not look like a failing system.
+		// unless nobody is left to read them, or the gateway refused the
+		// request (gatewayRefusal).
 		f := s.failure(r, err)
 		o.problem = &f.problem
-		if f.canceled || f.problem.Type == api.ProblemInvalidTolerance {
+		if f.canceled || gatewayRefusal(f.problem.Type) {
 			o.status = f.problem.Status
 			s.record(r, p, o)
 			s.answerFailure(w, r, f)

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 )
 
@@ -247,6 +248,25 @@ func TestProbeBadRequests(t *testing.T) {
 	}
 	if n := len(e.fake.Requests()); n != 0 {
 		t.Errorf("bad probes reached Pixie %d times", n)
+	}
+}
+
+// TestProbeMemoryBudget: the values a percentile check keeps are leased
+// from the memory budget: a probe whose p99 needs more than the budget is
+// answered 503 memory-budget (a busy gateway, not a failing system); a
+// mean, which keeps no values, runs within the same budget.
+func TestProbeMemoryBudget(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 20_000)}, BatchRows: 1000}),
+		func(o *handlers.Options) { o.AnswerMemory = 600 << 10 })
+	resp := e.do(t, http.MethodGet, "/probe?script=service_let&expect=p99(latency_p99)<300ms", "", nil)
+	resp.problem(t, http.StatusServiceUnavailable, api.ProblemMemoryBudget)
+	if resp.header.Get("Retry-After") == "" {
+		t.Error("no Retry-After header")
+	}
+	if resp := e.do(t, http.MethodGet, "/probe?script=service_let&expect=mean(latency_p99)<300ms", "", nil); resp.status != http.StatusOK ||
+		!bytes.Contains(resp.body, []byte("pxgate_probe_success 1")) {
+		t.Errorf("a mean within the budget: status %d: %.400s", resp.status, resp.body)
 	}
 }
 

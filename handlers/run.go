@@ -127,11 +127,7 @@ func (s *server) serveOutput(w http.ResponseWriter, r *http.Request, req *api.Ru
 		s.fail(w, r, err)
 		return
 	}
-	l, err := s.budget.lease()
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	l := s.budget.lease()
 	defer l.release()
 	if p.set.Len() > 0 && out.format == formatCSV {
 		s.serveHeld(w, r, p, out, l)

@@ -245,7 +245,8 @@ func TestPolicy(t *testing.T) {
 
 // TestConcurrencyLimit: with one slot busy on a hung query, the next
 // request waits QueueWait and gets a 429 with Retry-After; the slot frees
-// up when the first query ends.
+// up when the first query ends. The memory budget holds one answer: a
+// queued request holds none of it (a 429, never a 503 memory-budget).
 func TestConcurrencyLimit(t *testing.T) {
 	t.Parallel()
 	hung := &fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 1)}, Hang: true}
@@ -255,6 +256,7 @@ func TestConcurrencyLimit(t *testing.T) {
 	e := newEnv(t, fakevizier.StaticHandler(hung), gateOn(refused), func(o *handlers.Options) {
 		o.MaxConcurrent = 1
 		o.QueueWait = 100 * time.Millisecond
+		o.AnswerMemory = 600 << 10 // one answer's start (512 KiB) and a little
 	})
 	done := make(chan response, 1)
 	go func() { done <- e.run(t, `{"script": "import px\npx.display(px.DataFrame('t'))", "timeout": "1s"}`) }()

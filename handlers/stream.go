@@ -45,7 +45,7 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 		j.Hold, j.Whole = l.hold, p.set.Len() > 0 || recorded
 		sink = j
 	}
-	ran, err := s.runQuery(r.Context(), p, sink)
+	ran, err := s.runQuery(r.Context(), p, sink, l)
 	if !ran.ok {
 		s.fail(w, r, err)
 		return 0

@@ -21,6 +21,10 @@ type verdictSink struct {
 	schemas []tolerance.TableSchema
 	rows    []int          // rows per table, as schemas
 	index   map[string]int // table id -> index in schemas
+	// hold, when set, leases the bytes the evaluator's kept values grow
+	// by (a memory budget); an error stops the query.
+	hold func(n int) error
+	held int // bytes leased through hold
 }
 
 func newVerdictSink(set *tolerance.Set) *verdictSink {
@@ -69,6 +73,12 @@ func (v *verdictSink) Batch(b *pixie.Batch) error {
 	}
 	if v.ev != nil && b.NumRows > 0 {
 		v.ev.Add(b.Table.Name, batchView{b})
+		if more := v.ev.HeldBytes() - v.held; more > 0 && v.hold != nil {
+			if err := v.hold(more); err != nil {
+				return err
+			}
+			v.held += more
+		}
 	}
 	return nil
 }

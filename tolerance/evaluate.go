@@ -124,6 +124,16 @@ func (e *Evaluator) Add(table string, b Batch) {
 	}
 }
 
+// HeldBytes is the memory the values kept for percentile and median
+// checks take: what grows with the rows, for a memory budget.
+func (e *Evaluator) HeldBytes() int {
+	n := 0
+	for _, a := range e.cols {
+		n += cap(a.values) * 8
+	}
+	return n
+}
+
 // keep reports whether a check reading k needs its values.
 func (e *Evaluator) keep(k colKey) bool {
 	for i := range e.set.checks {
