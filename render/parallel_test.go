@@ -27,7 +27,7 @@ func mixedBatch(rows int) *pixie.Batch {
 	cols := make([]pixie.ColumnData, len(meta.Columns))
 	start := time.Date(2026, 1, 2, 23, 59, 0, 0, time.UTC).UnixNano()
 	texts := []string{"plain", `a "quoted", value`, "line\nbreak", "=cmd|x", "bad\xffutf8", "é ✓", " lead"}
-	floats := []float64{1.2e-9, 0.01, 152.337, math.NaN(), math.Inf(1), -0.0, 1e21}
+	floats := []float64{1.2e-9, 0.01, 152.337, math.NaN(), math.Inf(1), math.Copysign(0, -1), 1e21}
 	for i := range rows {
 		cols[0].Int64 = append(cols[0].Int64, start+int64(i)*int64(37*time.Millisecond))
 		cols[1].Int64 = append(cols[1].Int64, int64(i*7919-rows))
