@@ -58,6 +58,9 @@ type ScriptParam struct {
 	Default     *string `json:"default,omitempty"`
 	Description string  `json:"description,omitempty"`
 	Required    bool    `json:"required"`
+	// ValidValues, when set, are the only values the argument may take
+	// (those Pixie's live view of the script offers); another is a 400.
+	ValidValues []string `json:"valid_values,omitempty"`
 }
 
 // ScriptList is the body of GET /v1/scripts.

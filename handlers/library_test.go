@@ -146,6 +146,29 @@ func TestLibraryLiveViewsRunByFunc(t *testing.T) {
 	}
 }
 
+// TestLibraryValidValues: a parameter the live view offers a list of
+// values for is listed with them, takes them, and refuses any other with
+// a 400 naming the parameter and the values, before Pixie is asked.
+func TestLibraryValidValues(t *testing.T) {
+	t.Parallel()
+	e := newLibraryEnv(t)
+	_, nodes := listedScript(t, e, "px/nodes")
+	if len(nodes.Params) != 2 || nodes.Params[1].Name != "groupby" || strings.Join(nodes.Params[1].ValidValues, ",") != "node,pod" {
+		t.Fatalf("px/nodes params: %+v", nodes.Params)
+	}
+	if resp := e.do(t, http.MethodGet, "/v1/scripts/px/nodes/run?groupby=pod", "", nil); resp.status != http.StatusOK {
+		t.Errorf("groupby=pod: %d %s", resp.status, resp.body)
+	}
+	before := len(e.fake.Requests())
+	p := e.do(t, http.MethodGet, "/v1/scripts/px/nodes/run?groupby=service", "", nil).problem(t, http.StatusBadRequest, api.ProblemInvalidRequest)
+	if len(p.Errors) != 1 || p.Errors[0].Field != "args.groupby" || !strings.Contains(p.Errors[0].Message, "node, pod") {
+		t.Errorf("groupby=service: errors %+v", p.Errors)
+	}
+	if n := len(e.fake.Requests()); n != before {
+		t.Errorf("the refused run reached Pixie")
+	}
+}
+
 // TestLibraryListingDoesNotChangeAfterFirstUse: a library script fetched
 // by a run (before any listing) is listed as a listing fetches it, with the
 // library's description (no docstring, no stray Args:).
@@ -160,7 +183,7 @@ func TestLibraryListingDoesNotChangeAfterFirstUse(t *testing.T) {
 	if !bytes.Equal(fetchedFirst, listedFirst) {
 		t.Errorf("fetched then listed:\n%s\nlisted first:\n%s", fetchedFirst, listedFirst)
 	}
-	if nodes.Description != "CPU use of every node." || nodes.Entry != "nodes" || len(nodes.Params) != 1 || strings.Contains(string(fetchedFirst), "Args:") {
+	if nodes.Description != "CPU use of every node." || nodes.Entry != "nodes" || len(nodes.Params) != 2 || strings.Contains(string(fetchedFirst), "Args:") {
 		t.Errorf("px/nodes: %s", fetchedFirst)
 	}
 }

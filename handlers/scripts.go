@@ -147,7 +147,7 @@ func apiScript(sc *scripts.Script, withSource bool) api.Script {
 func apiParams(ps []scripts.Param) []api.ScriptParam {
 	out := make([]api.ScriptParam, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, api.ScriptParam{Name: p.Name, Type: p.Type, Default: p.Default, Description: p.Description, Required: p.Required})
+		out = append(out, api.ScriptParam{Name: p.Name, Type: p.Type, Default: p.Default, Description: p.Description, Required: p.Required, ValidValues: p.ValidValues})
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package scripts
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,8 +40,12 @@ func isTimeParam(p Param) bool {
 	return p.Type == "str" && (p.Name == "start_time" || p.Name == "end_time" || strings.HasSuffix(p.Name, "_time"))
 }
 
-// checkValue validates one argument value against its parameter's type.
+// checkValue validates one argument value against its parameter's type
+// and valid values.
 func checkValue(p Param, v string) error {
+	if len(p.ValidValues) > 0 && !slices.Contains(p.ValidValues, v) {
+		return fmt.Errorf("%q is not one of the values the script's live view offers: %s", v, strings.Join(p.ValidValues, ", "))
+	}
 	switch {
 	case p.Type == "px.Service" || p.Type == "px.Pod":
 		kind := strings.ToLower(strings.TrimPrefix(p.Type, "px."))

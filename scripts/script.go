@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pxgate/pxgate/pixie"
@@ -23,6 +24,9 @@ type Param struct {
 	Default     *string
 	Description string
 	Required    bool
+	// ValidValues, when not empty, are the only values the argument may
+	// take: those Pixie's live view offers for it.
+	ValidValues []string
 }
 
 // Function is one function of a script that a run can call by name (the
@@ -201,6 +205,11 @@ func (s *Script) function(f *funcSig, sig *signature, sidecarDefaults map[string
 		}
 		if p.Description == "" {
 			p.Description = call.descriptions[p.Name]
+		}
+		if valid := call.valid[p.Name]; len(valid) > 0 && (p.Default == nil || slices.Contains(valid, *p.Default)) {
+			// (A default the view does not offer would make the view's
+			// own list wrong for this script: then it binds nothing.)
+			p.ValidValues = valid
 		}
 		fn.Params = append(fn.Params, p)
 	}

@@ -1,6 +1,10 @@
 package scripts
 
-import "github.com/pxgate/pxgate/pixie"
+import (
+	"slices"
+
+	"github.com/pxgate/pxgate/pixie"
+)
 
 // viewCall is what a library script's live view says about calling one
 // of its functions.
@@ -11,6 +15,10 @@ type viewCall struct {
 	defaults map[string]string
 	// descriptions are the descriptions of the variables passed.
 	descriptions map[string]string
+	// valid are the only values the view offers for a parameter: its
+	// variable's valid values, when every call passes a variable with the
+	// same ones (a literal or another list: none).
+	valid map[string][]string
 }
 
 // viewCalls reads a live view's function calls, by function name; nil
@@ -25,17 +33,21 @@ func viewCalls(view *pixie.LiveView) map[string]viewCall {
 	}
 	out := map[string]viewCall{}
 	conflicts := map[string]map[string]bool{}
+	offered := map[string]map[string][][]string{} // func -> param -> each call's valid values
 	for _, c := range view.Calls {
 		vc, seen := out[c.Func]
 		if !seen {
-			vc = viewCall{defaults: map[string]string{}, descriptions: map[string]string{}}
+			vc = viewCall{defaults: map[string]string{}, descriptions: map[string]string{}, valid: map[string][]string{}}
 			out[c.Func] = vc
 			conflicts[c.Func] = map[string]bool{}
+			offered[c.Func] = map[string][][]string{}
 		}
 		for _, a := range c.Args {
 			val, ok := a.Value, true
+			var valid []string
 			if a.Variable != "" {
 				v := vars[a.Variable]
+				valid = v.ValidValues
 				if v.Description != "" {
 					vc.descriptions[a.Name] = v.Description
 				}
@@ -44,6 +56,7 @@ func viewCalls(view *pixie.LiveView) map[string]viewCall {
 					val = *v.Default
 				}
 			}
+			offered[c.Func][a.Name] = append(offered[c.Func][a.Name], valid)
 			prev, had := vc.defaults[a.Name]
 			switch {
 			case conflicts[c.Func][a.Name]:
@@ -54,6 +67,13 @@ func viewCalls(view *pixie.LiveView) map[string]viewCall {
 				delete(vc.defaults, a.Name)
 			default:
 				vc.defaults[a.Name] = val
+			}
+		}
+	}
+	for f, params := range offered {
+		for name, lists := range params {
+			if len(lists[0]) > 0 && !slices.ContainsFunc(lists, func(l []string) bool { return !slices.Equal(l, lists[0]) }) {
+				out[f].valid[name] = lists[0]
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package scripts
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/pxgate/pxgate/pixie"
@@ -44,5 +46,44 @@ func TestSummaryDropsSectionHeaders(t *testing.T) {
 	got := summary("Compute the LET.\n\n    Args:\n    @start_time: when\n    Returns:\n")
 	if got != "Compute the LET." {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestViewValidValuesBind: a parameter the view fills from a variable with
+// valid values takes only those (every call agreeing); a call passing a
+// literal or another list leaves it open.
+func TestViewValidValuesBind(t *testing.T) {
+	t.Parallel()
+	node := "node"
+	view := &pixie.LiveView{
+		Variables: []pixie.ViewVariable{
+			{Name: "groupby", Default: &node, ValidValues: []string{"node", "service", "pod"}},
+			{Name: "other", Default: &node, ValidValues: []string{"node", "pod"}},
+		},
+		Calls: []pixie.ViewCall{
+			{Func: "f", Args: []pixie.ViewArg{{Name: "by", Variable: "groupby"}, {Name: "mixed", Variable: "groupby"}, {Name: "lit", Variable: "groupby"}}},
+			{Func: "f", Args: []pixie.ViewArg{{Name: "by", Variable: "groupby"}, {Name: "mixed", Variable: "other"}, {Name: "lit", Value: "node"}}},
+		},
+	}
+	src := "import px\n\ndef f(by: str, mixed: str, lit: str):\n    return px.DataFrame('t')\n"
+	s := newScript("px/x", OriginPixie, src, nil, view)
+	if s.Error != "" || s.Entry != "f" {
+		t.Fatalf("got %+v", s)
+	}
+	ps := s.Functions[0].Params
+	if got := ps[0].ValidValues; len(got) != 3 || got[1] != "service" {
+		t.Errorf("by: valid values %v, want the variable's", got)
+	}
+	if ps[1].ValidValues != nil || ps[2].ValidValues != nil {
+		t.Errorf("calls that disagree bound valid values: mixed %v, lit %v", ps[1].ValidValues, ps[2].ValidValues)
+	}
+	if _, err := s.Bind("f", map[string]string{"by": "pod", "mixed": "anything", "lit": "x"}); err != nil {
+		t.Errorf("valid values refused: %v", err)
+	}
+	_, err := s.Bind("f", map[string]string{"by": "nodes"})
+	var ae *ArgError
+	if !errors.As(err, &ae) || len(ae.Problems) != 1 || ae.Problems[0].Arg != "by" ||
+		!strings.Contains(ae.Problems[0].Message, `"nodes" is not one of the values the script's live view offers: node, service, pod`) {
+		t.Errorf("an invalid value: got %v", err)
 	}
 }

@@ -99,18 +99,20 @@ CPU use of every node.
 import px
 
 
-def nodes(start_time: str):
+def nodes(start_time: str, groupby: str):
     df = px.DataFrame(table='process_stats', start_time=start_time)
-    df.node = df.ctx['node_name']
+    df.entity = px.select(groupby == 'pod', df.ctx['pod_name'], df.ctx['node_name'])
     return summarize(df)
 
 
 def summarize(df):
-    return df.groupby('node').agg(cpu=('cpu_utime_ns', px.sum))
+    return df.groupby('entity').agg(cpu=('cpu_utime_ns', px.sum))
 `
 
+// nodesVis offers groupby's values as Pixie's px/node view does.
 const nodesVis = `{
-  "variables": [{"name": "start_time", "type": "PX_STRING", "defaultValue": "-5m"}],
-  "widgets": [{"name": "Nodes", "func": {"name": "nodes", "args": [{"name": "start_time", "variable": "start_time"}]},
+  "variables": [{"name": "start_time", "type": "PX_STRING", "defaultValue": "-5m"},
+    {"name": "groupby", "type": "PX_STRING", "description": "The element to group by", "defaultValue": "node", "validValues": ["node", "pod"]}],
+  "widgets": [{"name": "Nodes", "func": {"name": "nodes", "args": [{"name": "start_time", "variable": "start_time"}, {"name": "groupby", "variable": "groupby"}]},
     "displaySpec": {"@type": "types.px.dev/px.vispb.Table"}}]
 }`
