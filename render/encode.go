@@ -154,23 +154,16 @@ func appendValue(b []byte, d *pixie.ColumnData, kind, i int) []byte {
 // appendFloat appends f as a JSON number: plain decimal notation for
 // ordinary magnitudes, exponent notation for very small or large ones, and
 // null for NaN and ±Inf, which JSON cannot represent.
+//
+// The digits are the shortest that parse back to f, as
+// strconv.AppendFloat(b, f, 'f' or 'e', -1, 64) writes them, and the
+// exponent has no leading zeros ("1.2e-7", "1e+21"); appendShortest
+// (float.go) writes them about twice as fast as strconv.
 func appendFloat(b []byte, f float64) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
+	if math.Float64bits(f)&expMask == expMask { // NaN or ±Inf
 		return append(b, "null"...)
 	}
-	format := byte('f')
-	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// Shorten a two-digit negative exponent "e-07" to "e-7".
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
+	return appendShortest(b, f)
 }
 
 const hexDigits = "0123456789abcdef"

@@ -79,26 +79,6 @@ func TestAppendFloat(t *testing.T) {
 	}
 }
 
-// FuzzAppendFloat: the whole-number shortcut writes what encoding/json
-// writes for the same float.
-func FuzzAppendFloat(f *testing.F) {
-	for _, v := range []float64{0, -1, 1.5, 2.1e8, 1 << 53, 1<<53 + 2, -1e21, 1e-7} {
-		f.Add(v)
-	}
-	f.Fuzz(func(t *testing.T, v float64) {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return
-		}
-		want, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendFloat(nil, v); string(got) != string(want) {
-			t.Errorf("appendFloat(%v) = %s, encoding/json says %s", v, got, want)
-		}
-	})
-}
-
 func TestAppendTime(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
