@@ -328,7 +328,7 @@ var pow10s = [...]uint64{
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
 }
 
-// decimalLen returns the number of decimal digits of v (1 for 0).
+// decimalLen returns the number of decimal digits of v (0 for 0).
 func decimalLen(v uint64) int {
 	// log10(2) ~ 1233/4096: an estimate from the bit length that is
 	// exact or one short.
