@@ -77,8 +77,8 @@ func callerKey(r *http.Request) string {
 // callerOf returns the caller key identifyCaller recorded in ctx ("" when
 // none: such requests share one share).
 func callerOf(ctx context.Context) string {
-	if n, ok := ctx.Value(noteKey{}).(*requestNote); ok {
-		return n.caller
+	if q := requestOf(ctx); q != nil {
+		return q.note.caller
 	}
 	return ""
 }

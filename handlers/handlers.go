@@ -280,10 +280,7 @@ func (s *server) routes() {
 	opts := s.opts
 	r := chi.NewRouter()
 	s.router = r
-	r.Use(sanitizeRequestID, chiRequestID, echoRequestID)
-	r.Use(s.logRequests)
-	r.Use(s.recoverer)
-	r.Use(s.metrics.instrument)
+	r.Use(s.serveRequest) // request id, log line, panics, metrics (request.go)
 	if opts.Authenticate != nil {
 		r.Use(opts.Authenticate)
 	}

@@ -3,12 +3,13 @@ package handlers
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/pxgate/pxgate/cache"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/version"
 )
@@ -37,6 +38,11 @@ const (
 // metrics are the handlers' own collectors. Labels are bounded: route
 // patterns, methods, status codes, fixed outcome names; never script text,
 // cluster ids or raw paths.
+//
+// The children of known label values are resolved once (outcomes,
+// verdicts, cache states), and the request metrics' per route, method and
+// status on first use: a vector's WithLabelValues hashes the values and
+// takes a lock on every call.
 type metrics struct {
 	requests      *prometheus.CounterVec
 	duration      *prometheus.HistogramVec
@@ -46,6 +52,29 @@ type metrics struct {
 	rejected      prometheus.Counter
 	cache         *prometheus.CounterVec
 	verdicts      *prometheus.CounterVec
+
+	byRequest  sync.Map // requestLabels -> *requestMetrics
+	byOutcome  map[string]queryMetrics
+	pass, fail prometheus.Counter
+	byCache    sync.Map // cache.State -> prometheus.Counter
+}
+
+// requestLabels are the labels of the request metrics.
+type requestLabels struct {
+	route, method string
+	code          int
+}
+
+// requestMetrics are the request metrics' children of one requestLabels.
+type requestMetrics struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// queryMetrics are the query metrics' children of one outcome.
+type queryMetrics struct {
+	queries  prometheus.Counter
+	duration prometheus.Observer
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -84,12 +113,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	)
 
 	// Known label values exist from the start, so rates work from zero.
+	m.byOutcome = make(map[string]queryMetrics)
 	for _, o := range queryOutcomes() {
-		m.queries.WithLabelValues(o)
-		m.queryDuration.WithLabelValues(o)
+		m.byOutcome[o] = queryMetrics{m.queries.WithLabelValues(o), m.queryDuration.WithLabelValues(o)}
 	}
-	m.verdicts.WithLabelValues("pass")
-	m.verdicts.WithLabelValues("fail")
+	m.pass, m.fail = m.verdicts.WithLabelValues("pass"), m.verdicts.WithLabelValues("fail")
 	return m
 }
 
@@ -119,41 +147,49 @@ func outcome(err error) string {
 // observeQuery records one finished query.
 func (m *metrics) observeQuery(err error, d time.Duration) {
 	o := outcome(err)
-	m.queries.WithLabelValues(o).Inc()
-	m.queryDuration.WithLabelValues(o).Observe(d.Seconds())
+	qm, ok := m.byOutcome[o]
+	if !ok { // (outcome names only queryOutcomes)
+		qm = queryMetrics{m.queries.WithLabelValues(o), m.queryDuration.WithLabelValues(o)}
+	}
+	qm.queries.Inc()
+	qm.duration.Observe(d.Seconds())
 }
 
 // observeVerdict records the verdict of a query that had tolerances.
 func (m *metrics) observeVerdict(passed bool) {
 	if passed {
-		m.verdicts.WithLabelValues("pass").Inc()
+		m.pass.Inc()
 	} else {
-		m.verdicts.WithLabelValues("fail").Inc()
+		m.fail.Inc()
 	}
 }
 
-// instrument counts and times requests by route pattern. A request whose
-// handler panics is counted as a 500 (the recoverer around it writes one).
-func (m *metrics) instrument(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		done := false
-		defer func() {
-			code := ww.Status()
-			switch {
-			case !done:
-				code = http.StatusInternalServerError
-			case code == 0:
-				code = http.StatusOK
-			}
-			route, method := routePattern(r), methodLabel(r.Method)
-			m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
-			m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
-		}()
-		next.ServeHTTP(ww, r)
-		done = true
-	})
+// observeRequest counts and times a request that began at start and
+// answered status (serveRequest: a panicking request counts as a 500; 0,
+// nothing written, as the 200 net/http sends), by route pattern.
+func (m *metrics) observeRequest(r *http.Request, status int, start time.Time) {
+	if status == 0 {
+		status = http.StatusOK
+	}
+	labels := requestLabels{route: routePattern(r), method: methodLabel(r.Method), code: status}
+	rm, ok := m.byRequest.Load(labels)
+	if !ok {
+		rm, _ = m.byRequest.LoadOrStore(labels, &requestMetrics{
+			requests: m.requests.WithLabelValues(labels.route, labels.method, strconv.Itoa(status)),
+			duration: m.duration.WithLabelValues(labels.route, labels.method),
+		})
+	}
+	rm.(*requestMetrics).requests.Inc()
+	rm.(*requestMetrics).duration.Observe(time.Since(start).Seconds())
+}
+
+// observeCache counts a GET run or probe by its cache state.
+func (m *metrics) observeCache(state cache.State) {
+	c, ok := m.byCache.Load(state)
+	if !ok {
+		c, _ = m.byCache.LoadOrStore(state, m.cache.WithLabelValues(string(state)))
+	}
+	c.(prometheus.Counter).Inc()
 }
 
 // methodLabel bounds the method label: callers can send any token.

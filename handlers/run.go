@@ -99,7 +99,7 @@ func validate(req *api.RunRequest) error {
 func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRequest) {
 	var q url.Values
 	if r.URL.RawQuery != "" {
-		q = r.URL.Query()
+		q = queryOf(r)
 	}
 	// A POST reads its request from the body: an expect= or fail_status=
 	// in the URL, silently ignored, would pass a run the caller meant to

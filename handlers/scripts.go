@@ -49,7 +49,7 @@ func (s *server) scriptGet(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, r, http.StatusOK, apiScript(sc, true))
 		return
 	}
-	q := r.URL.Query()
+	q := queryOf(r)
 	req, err := runRequestFromQuery(sc.Name, q, reservedQuery)
 	if err == nil {
 		err = validate(req)
