@@ -147,13 +147,8 @@ func cacheKey(r *http.Request, q url.Values) string {
 // appendCanonicalQuery appends q with its parameters and their values
 // ordered, each as "name=value&", escaped as url.QueryEscape does.
 func appendCanonicalQuery(b []byte, q url.Values) []byte {
-	var keysBuf [16]string
-	keys := keysBuf[:0]
-	for k := range q {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	var buf [16]string
+	for _, k := range sortedKeys(q, buf[:0]) {
 		vals := q[k]
 		if !slices.IsSorted(vals) { // (q is shared: sort a copy)
 			vals = slices.Sorted(slices.Values(vals))

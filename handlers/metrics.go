@@ -53,10 +53,38 @@ type metrics struct {
 	cache         *prometheus.CounterVec
 	verdicts      *prometheus.CounterVec
 
-	byRequest  sync.Map // requestLabels -> *requestMetrics
+	byRequest  resolved[requestLabels, requestMetrics]
 	byOutcome  map[string]queryMetrics
 	pass, fail prometheus.Counter
-	byCache    sync.Map // cache.State -> prometheus.Counter
+	byCache    resolved[cache.State, prometheus.Counter]
+}
+
+// resolved maps label values to what they resolved to, once. (A sync.Map
+// would box each key in an interface, an allocation per lookup.)
+type resolved[K comparable, V any] struct {
+	mu sync.RWMutex
+	m  map[K]V
+}
+
+// get returns k's value, resolving it with resolve the first time.
+func (r *resolved[K, V]) get(k K, resolve func(K) V) V {
+	r.mu.RLock()
+	v, ok := r.m[k]
+	r.mu.RUnlock()
+	if ok {
+		return v
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if v, ok := r.m[k]; ok {
+		return v
+	}
+	if r.m == nil {
+		r.m = make(map[K]V)
+	}
+	v = resolve(k)
+	r.m[k] = v
+	return v
 }
 
 // requestLabels are the labels of the request metrics.
@@ -171,25 +199,27 @@ func (m *metrics) observeRequest(r *http.Request, status int, start time.Time) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	labels := requestLabels{route: routePattern(r), method: methodLabel(r.Method), code: status}
-	rm, ok := m.byRequest.Load(labels)
-	if !ok {
-		rm, _ = m.byRequest.LoadOrStore(labels, &requestMetrics{
-			requests: m.requests.WithLabelValues(labels.route, labels.method, strconv.Itoa(status)),
-			duration: m.duration.WithLabelValues(labels.route, labels.method),
-		})
+	rm := m.byRequest.get(requestLabels{route: routePattern(r), method: methodLabel(r.Method), code: status}, m.resolveRequest)
+	rm.requests.Inc()
+	rm.duration.Observe(time.Since(start).Seconds())
+}
+
+// resolveRequest resolves the request metrics of l.
+func (m *metrics) resolveRequest(l requestLabels) requestMetrics {
+	return requestMetrics{
+		requests: m.requests.WithLabelValues(l.route, l.method, strconv.Itoa(l.code)),
+		duration: m.duration.WithLabelValues(l.route, l.method),
 	}
-	rm.(*requestMetrics).requests.Inc()
-	rm.(*requestMetrics).duration.Observe(time.Since(start).Seconds())
 }
 
 // observeCache counts a GET run or probe by its cache state.
 func (m *metrics) observeCache(state cache.State) {
-	c, ok := m.byCache.Load(state)
-	if !ok {
-		c, _ = m.byCache.LoadOrStore(state, m.cache.WithLabelValues(string(state)))
-	}
-	c.(prometheus.Counter).Inc()
+	m.byCache.get(state, m.resolveCache).Inc()
+}
+
+// resolveCache resolves the cache metric of state.
+func (m *metrics) resolveCache(state cache.State) prometheus.Counter {
+	return m.cache.WithLabelValues(string(state))
 }
 
 // methodLabel bounds the method label: callers can send any token.

@@ -34,7 +34,8 @@ import (
 type request struct {
 	context.Context // the request's context before serveRequest
 	id              string
-	idHeader        [1]string // the X-Request-Id value, without a slice of its own
+	idValue         atomic.Value // id as an any, boxed on first use (Value)
+	idHeader        [1]string    // the X-Request-Id value, without a slice of its own
 	note            requestNote
 	w               responseWriter
 	// query is the parsed query string (strictQuery); nil when none was
@@ -52,7 +53,14 @@ func (q *request) Value(key any) any {
 	case noteKey{}:
 		return q
 	case middleware.RequestIDKey:
-		return q.id
+		// Boxed once, when first asked for: a cache hit never asks.
+		// (Atomic: a context's values may be read from any goroutine.)
+		v := q.idValue.Load()
+		if v == nil {
+			v = q.id
+			q.idValue.Store(v)
+		}
+		return v
 	}
 	return q.Context.Value(key)
 }
@@ -187,8 +195,8 @@ var requestCount atomic.Uint64
 // number of at least six digits.
 func newRequestID() string {
 	prefix := requestIDPrefix()
-	b := make([]byte, 0, len(prefix)+20)
-	b = append(b, prefix...)
+	var buf [128]byte
+	b := append(buf[:0], prefix...)
 	n := requestCount.Add(1)
 	for d := uint64(100000); d > 1 && n < d; d /= 10 {
 		b = append(b, '0')
@@ -209,15 +217,14 @@ func queryOf(r *http.Request) url.Values {
 // requests no route took (404, 405): a bounded value for logs and labels,
 // never the raw path. A request's route, once found, is kept: it is asked
 // for by the history, the log line and the metrics (nothing asks before
-// routing is done: the gateway's routers have no middleware of their own
-// between their levels).
+// routing is done: the router is one level, no router mounted in it).
 func routePattern(r *http.Request) string {
 	q := requestOf(r.Context())
 	if q != nil && q.route != "" {
 		return q.route
 	}
 	if rctx := chi.RouteContext(r.Context()); rctx != nil {
-		if p := joinedPattern(rctx); p != "" {
+		if p := rctx.RoutePattern(); p != "" {
 			if q != nil {
 				q.route = p
 			}
@@ -225,24 +232,4 @@ func routePattern(r *http.Request) string {
 		}
 	}
 	return "unmatched"
-}
-
-// mountedPatterns caches chi's RoutePattern of routes under a mounted
-// router (two patterns, such as "/v1/*" and "/scripts/*"), which it joins
-// anew on every call. Its keys are the router's own patterns: bounded.
-var mountedPatterns sync.Map // [2]string -> string
-
-// joinedPattern is rctx.RoutePattern(), without its allocations for the
-// routes the gateway has.
-func joinedPattern(rctx *chi.Context) string {
-	if len(rctx.RoutePatterns) != 2 {
-		return rctx.RoutePattern()
-	}
-	key := [2]string{rctx.RoutePatterns[0], rctx.RoutePatterns[1]}
-	if p, ok := mountedPatterns.Load(key); ok {
-		return p.(string)
-	}
-	p := rctx.RoutePattern()
-	mountedPatterns.Store(key, p)
-	return p
 }

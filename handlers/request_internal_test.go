@@ -2,12 +2,21 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/internal/testlog"
+	"github.com/pxgate/pxgate/pixie"
 )
 
 // TestAppendQueryEscape: the cache key escapes as url.QueryEscape does,
@@ -89,5 +98,83 @@ func TestNewRequestID(t *testing.T) {
 	n := strings.TrimPrefix(a, requestIDPrefix())
 	if len(n) < 6 || strings.Trim(n, "0123456789") != "" {
 		t.Errorf("id %q: number %q, want at least six digits", a, n)
+	}
+}
+
+// panicPixie panics with its value in every query.
+type panicPixie struct {
+	nopPixie
+	value any
+}
+
+func (p panicPixie) Execute(context.Context, pixie.Request, pixie.Sink) (pixie.Summary, error) {
+	panic(p.value)
+}
+
+// TestPanics: a handler's panic is a logged 500 problem, counted as a 500
+// and logged as one; http.ErrAbortHandler is passed on to net/http,
+// counted as a 500 and logged with what was written.
+func TestPanics(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		value  any
+		status int
+		passed bool
+	}{{"boom", http.StatusInternalServerError, false}, {http.ErrAbortHandler, http.StatusOK, true}} {
+		logs := new(testlog.Buffer)
+		reg := prometheus.NewRegistry()
+		s := newServer(Options{Pixie: panicPixie{value: tc.value}, Registry: reg,
+			Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/v1/run", strings.NewReader(`{"script": "import px"}`))
+		passed := func() (passed bool) {
+			defer func() { passed = recover() == http.ErrAbortHandler }()
+			s.router.ServeHTTP(w, req)
+			return false
+		}()
+		if passed != tc.passed {
+			t.Errorf("%v: passed on %v, want %v", tc.value, passed, tc.passed)
+		}
+		if !tc.passed {
+			var p api.Problem
+			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || w.Code != http.StatusInternalServerError || p.Type != api.ProblemInternal || p.RequestID == "" || w.Header().Get("X-Request-Id") != p.RequestID {
+				t.Errorf("%v: got %d %s (%v), want the internal problem", tc.value, w.Code, w.Body, err)
+			}
+			if !strings.Contains(logs.String(), `"msg":"panic serving request"`) {
+				t.Errorf("%v: the panic is not logged:\n%s", tc.value, logs)
+			}
+		}
+		if want := fmt.Sprintf(`"msg":"http request","method":"POST","route":"/v1/run","status":%d`, tc.status); !strings.Contains(logs.String(), want) {
+			t.Errorf("%v: no log line %s in\n%s", tc.value, want, logs)
+		}
+		m := httptest.NewRecorder()
+		s.router.ServeHTTP(m, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if want := `pxgate_http_requests_total{code="500",method="POST",route="/v1/run"} 1`; !strings.Contains(m.Body.String(), want) {
+			t.Errorf("%v: no %s in the metrics", tc.value, want)
+		}
+	}
+}
+
+// TestUnmatchedRoute: requests no route takes are labelled "unmatched",
+// under /v1 as anywhere (a bounded label, never the raw path).
+func TestUnmatchedRoute(t *testing.T) {
+	t.Parallel()
+	s := newServer(Options{Pixie: nopPixie{}})
+	for _, req := range []*http.Request{
+		httptest.NewRequest(http.MethodGet, "/v1/no/such/path", nil),
+		httptest.NewRequest(http.MethodDelete, "/v1/scripts", nil),
+		httptest.NewRequest(http.MethodGet, "/nope", nil),
+	} {
+		s.router.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	m := httptest.NewRecorder()
+	s.router.ServeHTTP(m, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, want := range []string{
+		`pxgate_http_requests_total{code="404",method="GET",route="unmatched"} 2`,
+		`pxgate_http_requests_total{code="405",method="DELETE",route="unmatched"} 1`,
+	} {
+		if !strings.Contains(m.Body.String(), want) {
+			t.Errorf("no %s in the metrics", want)
+		}
 	}
 }
