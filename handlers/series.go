@@ -68,6 +68,11 @@ func (s *seriesSink) Batch(b *pixie.Batch) error {
 			rec = &seriesRec{stride: 1, duration: meta.Columns[ci].SemanticType == pixie.STDurationNS}
 			s.recs[i][meta.Name] = rec
 		}
+		if len(rec.points) == 0 {
+			// Room for the points at once rather than appends doubling it
+			// (at most MaxSeriesPoints of 16 bytes).
+			rec.points = make([]history.Point, 0, min(b.NumRows, history.MaxSeriesPoints))
+		}
 		col := columnView{data: &b.Cols[ci], typ: meta.Columns[ci].Type}
 		for r := range b.NumRows {
 			if v, ok := col.Number(r); ok {
