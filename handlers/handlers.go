@@ -284,9 +284,6 @@ func (s *server) routes() {
 	if opts.Authenticate != nil {
 		r.Use(opts.Authenticate)
 	}
-	if s.shares != nil {
-		r.Use(s.identifyCaller)
-	}
 	r.Use(s.strictQuery)
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)

@@ -46,7 +46,6 @@ type requestNote struct {
 	problemType string
 	checks      string
 	status      int
-	caller      string // who sends it, for the per-caller share of query slots
 }
 
 // noteKey is the context key of the *request (request.go).

@@ -40,7 +40,8 @@ type request struct {
 	w               responseWriter
 	// query is the parsed query string (strictQuery); nil when none was
 	// parsed, or the request had none.
-	query url.Values
+	query      url.Values
+	remoteAddr string // the client's address (callerOf)
 	// route is routePattern's answer once asked (the route is known only
 	// after routing, and asked for by the log, the metrics and the history).
 	route string
@@ -92,7 +93,7 @@ func (s *server) serveRequest(next http.Handler) http.Handler {
 		}
 		q.idHeader[0] = q.id
 		w.Header()[requestIDHeader] = q.idHeader[:]
-		q.w.ResponseWriter = w
+		q.w.ResponseWriter, q.remoteAddr = w, r.RemoteAddr
 		r = r.WithContext(q)
 		done := false
 		defer func() {
