@@ -43,9 +43,11 @@ type Tokens struct {
 	w *filewatch.Watcher[tokenSet]
 }
 
-// tokenSet holds the SHA-256 of each token: fixed-length constant-time compares.
+// tokenSet holds the SHA-256 of each token: fixed-length constant-time
+// compares; and the caller name of each (Caller), made once.
 type tokenSet struct {
-	hashes [][sha256.Size]byte
+	hashes  [][sha256.Size]byte
+	callers []string
 }
 
 // Load reads the token file. It fails when the file cannot be read or holds
@@ -107,24 +109,41 @@ func readTokens(path string) (*tokenSet, error) {
 	if len(hashes) == 0 {
 		return nil, errors.New(path + " holds no token (one per line)")
 	}
-	return &tokenSet{hashes: hashes}, nil
+	callers := make([]string, len(hashes))
+	for i, h := range hashes {
+		callers[i] = hex.EncodeToString(h[:8])
+	}
+	return &tokenSet{hashes: hashes, callers: callers}, nil
 }
 
 // Valid reports whether token is one of the tokens, comparing against every
 // token in constant time. It first re-reads the file if it changed (looking
 // at most once a second).
 func (t *Tokens) Valid(token string) bool {
+	_, ok := t.check(token)
+	return ok
+}
+
+// check is Valid, also returning the caller name of a valid token (a
+// short hash of it, never the token). Which token matched is found in
+// constant time too.
+func (t *Tokens) check(token string) (caller string, ok bool) {
 	if token == "" {
-		return false
+		return "", false
 	}
 	t.w.Check()
 	set := t.w.Current()
 	h := sha256.Sum256([]byte(token))
-	ok := 0
+	found, match := 0, 0
 	for i := range set.hashes {
-		ok |= subtle.ConstantTimeCompare(h[:], set.hashes[i][:])
+		eq := subtle.ConstantTimeCompare(h[:], set.hashes[i][:])
+		found |= eq
+		match = subtle.ConstantTimeSelect(eq, i, match)
 	}
-	return ok == 1
+	if found != 1 {
+		return "", false
+	}
+	return set.callers[match], true
 }
 
 // Middleware requires `Authorization: Bearer <token>` on every path except
@@ -141,9 +160,8 @@ func Middleware(t *Tokens, openPaths []string) func(http.Handler) http.Handler {
 				return
 			}
 			token, found := bearer(r.Header.Get("Authorization"))
-			if t.Valid(token) {
-				sum := sha256.Sum256([]byte(token))
-				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, hex.EncodeToString(sum[:8]))))
+			if caller, ok := t.check(token); ok {
+				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller)))
 				return
 			}
 			detail := "this gateway requires a caller token: send the header Authorization: Bearer <token> " +

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -221,5 +223,34 @@ func TestABrokenFileIsReportedOnce(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "s3cr3t") {
 		t.Errorf("logs contain a token:\n%s", logs.String())
+	}
+}
+
+// TestCaller: a request with a valid token names its caller by a short
+// hash of that token (never the token), whichever of the tokens it is; an
+// open path names nobody.
+func TestCaller(t *testing.T) {
+	t.Parallel()
+	tokens, err := Load(tokenFile(t, "first-s3cr3t\nsecond-s3cr3t\nthird-s3cr3t\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	h := Middleware(tokens, DefaultOpenPaths)(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = Caller(r.Context()) }))
+	for _, tc := range []struct{ path, token string }{
+		{"/v1/run", "first-s3cr3t"}, {"/v1/run", "second-s3cr3t"}, {"/v1/run", "third-s3cr3t"}, {"/healthz", "second-s3cr3t"},
+	} {
+		req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+		req.Header.Set("Authorization", "Bearer "+tc.token)
+		got = "unset"
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		sum := sha256.Sum256([]byte(tc.token))
+		want := hex.EncodeToString(sum[:8])
+		if tc.path == "/healthz" {
+			want = ""
+		}
+		if got != want {
+			t.Errorf("%s with %s: caller %q, want %q", tc.path, tc.token, got, want)
+		}
 	}
 }

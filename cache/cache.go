@@ -67,6 +67,13 @@ func (c *Cache) Do(key string, fn func() (*Entry, bool, error)) (*Entry, State, 
 	return c.DoFresh(key, c.ttl, fn)
 }
 
+// Lookup returns the kept answer for key when it is younger than maxAge
+// (and the TTL), else nil, without running anything: what DoFresh answers
+// a hit with. A caller that looks first builds its fn only on a miss.
+func (c *Cache) Lookup(key string, maxAge time.Duration) *Entry {
+	return c.get(key, maxAge)
+}
+
 // DoFresh is Do for a caller that accepts only answers younger than maxAge
 // (HTTP's Cache-Control: max-age); an older entry is replaced by a new
 // query's answer. maxAge above the TTL counts as the TTL.

@@ -7,7 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,7 +43,28 @@ func (s *server) cached(w http.ResponseWriter, r *http.Request, q url.Values, se
 		serve(w, r)
 		return
 	}
-	key := r.URL.Path + "?" + canonicalQuery(q) + "|" + r.Header.Get(scrapeTimeoutHeader)
+	key := cacheKey(r, q)
+	state := cache.Hit
+	e := s.cache.Lookup(key, maxAge)
+	if e == nil {
+		e, state = s.fill(r, key, maxAge, serve)
+	}
+	s.metrics.observeCache(state)
+	// One allocation for the four values instead of one each (Header.Set);
+	// the keys are canonical already.
+	vals := new([4]string)
+	vals[0], vals[1] = e.ContentType, string(state)
+	vals[2] = strconv.Itoa(int(time.Since(e.Created) / time.Second))
+	vals[3] = strconv.Itoa(len(e.Body)) // one write, no chunk framing
+	h := w.Header()
+	h[headerContentType], h[headerCache], h[headerAge], h["Content-Length"] = vals[0:1:1], vals[1:2:2], vals[2:3:3], vals[3:4:4]
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(e.Body)
+}
+
+// fill answers a request that found no answer in the cache: it runs the
+// query (serve), or joins an identical one in flight.
+func (s *server) fill(r *http.Request, key string, maxAge time.Duration, serve http.HandlerFunc) (*cache.Entry, cache.State) {
 	e, state, _ := s.cache.DoFresh(key, maxAge, func() (*cache.Entry, bool, error) {
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
 		// Detached from the first caller, but bounded: the catalog lookup
@@ -63,14 +84,7 @@ func (s *server) cached(w http.ResponseWriter, r *http.Request, q url.Values, se
 		e := &cache.Entry{Status: rec.status, ContentType: rec.header.Get(headerContentType), Body: rec.body.Bytes(), Created: time.Now()}
 		return e, cacheable(e) && rec.header.Get(api.TrailerError) == "", nil
 	})
-	s.metrics.cache.WithLabelValues(string(state)).Inc()
-	h := w.Header()
-	h.Set(headerContentType, e.ContentType)
-	h.Set(headerCache, string(state))
-	h.Set(headerAge, strconv.Itoa(int(time.Since(e.Created)/time.Second)))
-	h.Set("Content-Length", strconv.Itoa(len(e.Body))) // one write, no chunk framing
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(e.Body)
+	return e, state
 }
 
 // cacheable keeps answers that carry a result: a verdict (pass or fail) or
@@ -116,26 +130,54 @@ func cacheControl(r *http.Request, q url.Values) (maxAge time.Duration, fresh bo
 	return maxAge, false
 }
 
-// canonicalQuery orders parameters and their values, so that the same
-// request spelled in another order shares the entry.
-func canonicalQuery(q url.Values) string {
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		vals := append([]string(nil), q[k]...)
-		sort.Strings(vals)
+// cacheKey is r's key in the cache: its path, its query in canonical
+// form (parameters and their values ordered, so that the same request
+// spelled in another order shares the entry) and the scrape timeout
+// Prometheus announced.
+func cacheKey(r *http.Request, q url.Values) string {
+	var buf [256]byte
+	b := append(buf[:0], r.URL.Path...)
+	b = append(b, '?')
+	b = appendCanonicalQuery(b, q)
+	b = append(b, '|')
+	b = append(b, r.Header.Get(scrapeTimeoutHeader)...)
+	return string(b)
+}
+
+// appendCanonicalQuery appends q with its parameters and their values
+// ordered, each as "name=value&", escaped as url.QueryEscape does.
+func appendCanonicalQuery(b []byte, q url.Values) []byte {
+	var buf [16]string
+	for _, k := range sortedKeys(q, buf[:0]) {
+		vals := q[k]
+		if !slices.IsSorted(vals) { // (q is shared: sort a copy)
+			vals = slices.Sorted(slices.Values(vals))
+		}
 		for _, v := range vals {
-			b.WriteString(url.QueryEscape(k))
-			b.WriteByte('=')
-			b.WriteString(url.QueryEscape(v))
-			b.WriteByte('&')
+			b = appendQueryEscape(b, k)
+			b = append(b, '=')
+			b = appendQueryEscape(b, v)
+			b = append(b, '&')
 		}
 	}
-	return b.String()
+	return b
+}
+
+// appendQueryEscape appends s escaped as url.QueryEscape would: letters,
+// digits and "-_.~" as they are, a space as "+", any other byte as %XX.
+func appendQueryEscape(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			b = append(b, c)
+		case c == ' ':
+			b = append(b, '+')
+		default:
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return b
 }
 
 // recorder is the http.ResponseWriter that captures an answer, for the

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"net"
-	"net/http"
 	"sync"
 
 	"github.com/pxgate/pxgate/auth"
@@ -50,35 +49,24 @@ func (c *callerShares) leave(key string, sl *callerSlots) {
 	}
 }
 
-// identifyCaller records who sends the request, for the per-caller share
-// of query slots: the token it authenticated with (auth.Caller; only a
-// token Options.Authenticate checked counts, so made-up tokens on an open
-// path cannot buy more shares), else the client's address. Callers behind
-// one proxy share one share.
-func (s *server) identifyCaller(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		noteOf(r).caller = callerKey(r)
-		next.ServeHTTP(w, r)
-	})
-}
-
-// callerKey names r's caller.
-func callerKey(r *http.Request) string {
-	if id := auth.Caller(r.Context()); id != "" {
+// callerOf names the caller of the request whose context ctx is, for the
+// per-caller share of query slots: the token it authenticated with
+// (auth.Caller; only a token Options.Authenticate checked counts, so
+// made-up tokens on an open path cannot buy more shares), else the
+// client's address. Callers behind one proxy share one share. It is asked
+// when a query is admitted, not for every request. "" when ctx is no
+// request's (such requests share one share).
+func callerOf(ctx context.Context) string {
+	if id := auth.Caller(ctx); id != "" {
 		return "token:" + id
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	q := requestOf(ctx)
+	if q == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(q.remoteAddr)
 	if err != nil {
-		host = r.RemoteAddr
+		host = q.remoteAddr
 	}
 	return "addr:" + host
-}
-
-// callerOf returns the caller key identifyCaller recorded in ctx ("" when
-// none: such requests share one share).
-func callerOf(ctx context.Context) string {
-	if n, ok := ctx.Value(noteKey{}).(*requestNote); ok {
-		return n.caller
-	}
-	return ""
 }

@@ -3,12 +3,13 @@ package handlers
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/pxgate/pxgate/cache"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/version"
 )
@@ -37,6 +38,11 @@ const (
 // metrics are the handlers' own collectors. Labels are bounded: route
 // patterns, methods, status codes, fixed outcome names; never script text,
 // cluster ids or raw paths.
+//
+// The children of known label values are resolved once (outcomes,
+// verdicts, cache states), and the request metrics' per route, method and
+// status on first use: a vector's WithLabelValues hashes the values and
+// takes a lock on every call.
 type metrics struct {
 	requests      *prometheus.CounterVec
 	duration      *prometheus.HistogramVec
@@ -46,6 +52,57 @@ type metrics struct {
 	rejected      prometheus.Counter
 	cache         *prometheus.CounterVec
 	verdicts      *prometheus.CounterVec
+
+	byRequest  resolved[requestLabels, requestMetrics]
+	byOutcome  map[string]queryMetrics
+	pass, fail prometheus.Counter
+	byCache    resolved[cache.State, prometheus.Counter]
+}
+
+// resolved maps label values to what they resolved to, once. (A sync.Map
+// would box each key in an interface, an allocation per lookup.)
+type resolved[K comparable, V any] struct {
+	mu sync.RWMutex
+	m  map[K]V
+}
+
+// get returns k's value, resolving it with resolve the first time.
+func (r *resolved[K, V]) get(k K, resolve func(K) V) V {
+	r.mu.RLock()
+	v, ok := r.m[k]
+	r.mu.RUnlock()
+	if ok {
+		return v
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if v, ok := r.m[k]; ok {
+		return v
+	}
+	if r.m == nil {
+		r.m = make(map[K]V)
+	}
+	v = resolve(k)
+	r.m[k] = v
+	return v
+}
+
+// requestLabels are the labels of the request metrics.
+type requestLabels struct {
+	route, method string
+	code          int
+}
+
+// requestMetrics are the request metrics' children of one requestLabels.
+type requestMetrics struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// queryMetrics are the query metrics' children of one outcome.
+type queryMetrics struct {
+	queries  prometheus.Counter
+	duration prometheus.Observer
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -84,12 +141,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	)
 
 	// Known label values exist from the start, so rates work from zero.
+	m.byOutcome = make(map[string]queryMetrics)
 	for _, o := range queryOutcomes() {
-		m.queries.WithLabelValues(o)
-		m.queryDuration.WithLabelValues(o)
+		m.byOutcome[o] = queryMetrics{m.queries.WithLabelValues(o), m.queryDuration.WithLabelValues(o)}
 	}
-	m.verdicts.WithLabelValues("pass")
-	m.verdicts.WithLabelValues("fail")
+	m.pass, m.fail = m.verdicts.WithLabelValues("pass"), m.verdicts.WithLabelValues("fail")
 	return m
 }
 
@@ -119,41 +175,51 @@ func outcome(err error) string {
 // observeQuery records one finished query.
 func (m *metrics) observeQuery(err error, d time.Duration) {
 	o := outcome(err)
-	m.queries.WithLabelValues(o).Inc()
-	m.queryDuration.WithLabelValues(o).Observe(d.Seconds())
+	qm, ok := m.byOutcome[o]
+	if !ok { // (outcome names only queryOutcomes)
+		qm = queryMetrics{m.queries.WithLabelValues(o), m.queryDuration.WithLabelValues(o)}
+	}
+	qm.queries.Inc()
+	qm.duration.Observe(d.Seconds())
 }
 
 // observeVerdict records the verdict of a query that had tolerances.
 func (m *metrics) observeVerdict(passed bool) {
 	if passed {
-		m.verdicts.WithLabelValues("pass").Inc()
+		m.pass.Inc()
 	} else {
-		m.verdicts.WithLabelValues("fail").Inc()
+		m.fail.Inc()
 	}
 }
 
-// instrument counts and times requests by route pattern. A request whose
-// handler panics is counted as a 500 (the recoverer around it writes one).
-func (m *metrics) instrument(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		done := false
-		defer func() {
-			code := ww.Status()
-			switch {
-			case !done:
-				code = http.StatusInternalServerError
-			case code == 0:
-				code = http.StatusOK
-			}
-			route, method := routePattern(r), methodLabel(r.Method)
-			m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
-			m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
-		}()
-		next.ServeHTTP(ww, r)
-		done = true
-	})
+// observeRequest counts and times a request that began at start and
+// answered status (serveRequest: a panicking request counts as a 500; 0,
+// nothing written, as the 200 net/http sends), by route pattern.
+func (m *metrics) observeRequest(r *http.Request, status int, start time.Time) {
+	if status == 0 {
+		status = http.StatusOK
+	}
+	rm := m.byRequest.get(requestLabels{route: routePattern(r), method: methodLabel(r.Method), code: status}, m.resolveRequest)
+	rm.requests.Inc()
+	rm.duration.Observe(time.Since(start).Seconds())
+}
+
+// resolveRequest resolves the request metrics of l.
+func (m *metrics) resolveRequest(l requestLabels) requestMetrics {
+	return requestMetrics{
+		requests: m.requests.WithLabelValues(l.route, l.method, strconv.Itoa(l.code)),
+		duration: m.duration.WithLabelValues(l.route, l.method),
+	}
+}
+
+// observeCache counts a GET run or probe by its cache state.
+func (m *metrics) observeCache(state cache.State) {
+	m.byCache.get(state, m.resolveCache).Inc()
+}
+
+// resolveCache resolves the cache metric of state.
+func (m *metrics) resolveCache(state cache.State) prometheus.Counter {
+	return m.cache.WithLabelValues(string(state))
 }
 
 // methodLabel bounds the method label: callers can send any token.

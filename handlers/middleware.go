@@ -1,12 +1,10 @@
 package handlers
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -16,22 +14,9 @@ import (
 	"github.com/pxgate/pxgate/api"
 )
 
-// chiRequestID gives every request an id: the caller's X-Request-Id if it
-// sent a usable one, else a generated one.
-var chiRequestID = middleware.RequestID
-
-// sanitizeRequestID drops a caller's X-Request-Id that is too long or holds
-// characters other than letters, digits and ".-_:/", so that what ends up in
-// logs and response headers is harmless.
-func sanitizeRequestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if id := r.Header.Get(requestIDHeader); id != "" && !validRequestID(id) {
-			r.Header.Del(requestIDHeader)
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
+// validRequestID says whether a caller's X-Request-Id is kept: not too
+// long, and only letters, digits and ".-_:/", so that what ends up in logs
+// and response headers is harmless.
 func validRequestID(id string) bool {
 	if len(id) > maxRequestIDLength {
 		return false
@@ -48,26 +33,6 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// echoRequestID puts the request id on the response.
-func echoRequestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(requestIDHeader, middleware.GetReqID(r.Context()))
-		next.ServeHTTP(w, r)
-	})
-}
-
-// routePattern returns the chi route that served r, or "unmatched" for
-// requests no route took (404, 405): a bounded value for logs and labels,
-// never the raw path.
-func routePattern(r *http.Request) string {
-	if rctx := chi.RouteContext(r.Context()); rctx != nil {
-		if p := rctx.RoutePattern(); p != "" {
-			return p
-		}
-	}
-	return "unmatched"
-}
-
 // quietRoutes are polled by machines; their successes are logged at Debug.
 // (A /probe whose query failed is logged as the failure it is, and one
 // whose verdict failed with its checks.)
@@ -81,40 +46,28 @@ type requestNote struct {
 	problemType string
 	checks      string
 	status      int
-	caller      string // who sends it, for the per-caller share of query slots
 }
 
+// noteKey is the context key of the *request (request.go).
 type noteKey struct{}
 
 // noteOf returns r's note; one that logs nowhere when r did not pass
-// through logRequests (tests of single handlers).
+// through serveRequest (tests of single handlers).
 func noteOf(r *http.Request) *requestNote {
-	if n, ok := r.Context().Value(noteKey{}).(*requestNote); ok {
-		return n
+	if q := requestOf(r.Context()); q != nil {
+		return &q.note
 	}
 	return &requestNote{}
 }
 
-// logRequests logs one line per request once it is done: method, route
-// pattern, status, duration and request id, and for a failure its problem
-// type, for a failed verdict its failed checks. Server errors are logged at
-// Error; client errors and failed verdicts at Info, so that a user
-// debugging a failing experiment finds them at the default level; polled
-// routes' successes at Debug. Bodies, headers and query strings are never
-// logged: they may hold PxL or secrets (check summaries hide secret
-// argument values).
-func (s *server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		note := &requestNote{}
-		r = r.WithContext(context.WithValue(r.Context(), noteKey{}, note))
-		defer func() { s.logRequest(r, ww.Status(), note, time.Since(start)) }()
-		next.ServeHTTP(ww, r)
-	})
-}
-
-// logRequest writes a request's log line (see logRequests).
+// logRequest writes a request's log line once it is done (serveRequest):
+// method, route pattern, status, duration and request id, and for a
+// failure its problem type, for a failed verdict its failed checks. Server
+// errors are logged at Error; client errors and failed verdicts at Info, so
+// that a user debugging a failing experiment finds them at the default
+// level; polled routes' successes at Debug. Bodies, headers and query
+// strings are never logged: they may hold PxL or secrets (check summaries
+// hide secret argument values).
 func (s *server) logRequest(r *http.Request, written int, note *requestNote, elapsed time.Duration) {
 	if written == 0 {
 		written = http.StatusOK // nothing written: net/http sends 200
@@ -135,6 +88,9 @@ func (s *server) logRequest(r *http.Request, written int, note *requestNote, ela
 		level = slog.LevelError
 	case status < 400 && quietRoutes[route]:
 		level = slog.LevelDebug
+	}
+	if !s.log.Enabled(r.Context(), level) {
+		return // (the attributes below cost more than the check)
 	}
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),
@@ -164,44 +120,17 @@ func (s *server) strictQuery(next http.Handler) http.Handler {
 		if r.URL.RawQuery != "" {
 			// Parsed in full, not pre-screened: what ParseQuery refuses
 			// depends on more than the bytes (GODEBUG=urlmaxqueryparams).
-			if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+			query, err := url.ParseQuery(r.URL.RawQuery)
+			if err != nil {
 				s.fail(w, r, fieldError("query",
 					"the query string is malformed (%v): separate parameters with & and percent-encode ;, %% and other reserved characters in values", err))
 				return
 			}
+			if q := requestOf(r.Context()); q != nil {
+				q.query = query // the handlers read it (queryOf), not a second parse
+			}
 		}
 		next.ServeHTTP(w, r)
-	})
-}
-
-// recoverer turns a panic in a handler into a logged error and a 500
-// problem (if nothing was written yet). http.ErrAbortHandler is passed on:
-// it is net/http's way to abort a response.
-func (s *server) recoverer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ww, ok := w.(middleware.WrapResponseWriter)
-		if !ok {
-			ww = middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		}
-		defer func() {
-			p := recover()
-			if p == nil {
-				return
-			}
-			if p == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
-				panic(p)
-			}
-			s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
-				slog.String("route", routePattern(r)),
-				slog.String("request_id", middleware.GetReqID(r.Context())),
-				slog.String("panic", fmt.Sprint(p)),
-				slog.String("stack", string(debug.Stack())),
-			)
-			if ww.Status() == 0 {
-				s.writeProblem(ww, r, internalProblem(r))
-			}
-		}()
-		next.ServeHTTP(ww, r)
 	})
 }
 

@@ -64,7 +64,7 @@ type probeRequest struct {
 // probeCached serves GET /probe through the result cache, except debug
 // answers.
 func (s *server) probeCached(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q := queryOf(r)
 	serve := func(w http.ResponseWriter, r *http.Request) { s.probe(w, r, q) }
 	if q.Get("debug") != "" {
 		serve(w, r)

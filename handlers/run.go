@@ -99,12 +99,13 @@ func validate(req *api.RunRequest) error {
 func (s *server) serveRun(w http.ResponseWriter, r *http.Request, req *api.RunRequest) {
 	var q url.Values
 	if r.URL.RawQuery != "" {
-		q = r.URL.Query()
+		q = queryOf(r)
 	}
 	// A POST reads its request from the body: an expect= or fail_status=
 	// in the URL, silently ignored, would pass a run the caller meant to
 	// check.
-	for _, k := range slices.Sorted(maps.Keys(q)) {
+	var buf [8]string
+	for _, k := range sortedKeys(q, buf[:0]) {
 		if !slices.Contains(outputParams, k) {
 			s.fail(w, r, fieldError(k, "query parameter %q is not read by a POST run: send it in the JSON body (expect= goes in \"tolerances\": [{\"expect\": ...}]); the query string takes only format, table and csv_formulas", k))
 			return

@@ -13,7 +13,7 @@ import (
 // first; ?failed=true keeps the failed ones (a failed check or an error).
 func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 	failed := false
-	if v := r.URL.Query().Get("failed"); v != "" {
+	if v := queryOf(r).Get("failed"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			s.fail(w, r, fieldError("failed", "failed must be true or false; got %q", v))

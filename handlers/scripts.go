@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -49,7 +48,7 @@ func (s *server) scriptGet(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, r, http.StatusOK, apiScript(sc, true))
 		return
 	}
-	q := r.URL.Query()
+	q := queryOf(r)
 	req, err := runRequestFromQuery(sc.Name, q, reservedQuery)
 	if err == nil {
 		err = validate(req)
@@ -178,13 +177,17 @@ func (e *queryError) Error() string { return e.msg }
 // the script's function to call; the route reads the others), every other
 // name is a script argument given once.
 func runRequestFromQuery(name string, q url.Values, reserved map[string]bool) (*api.RunRequest, error) {
-	req := &api.RunRequest{ScriptName: name, Args: map[string]string{}}
+	req := &api.RunRequest{ScriptName: name}
 	// In a fixed order, so that the first mistake reported is always the same.
-	for _, key := range slices.Sorted(maps.Keys(q)) {
+	var buf [8]string
+	for _, key := range sortedKeys(q, buf[:0]) {
 		vals := q[key]
 		if !reserved[key] {
 			if len(vals) > 1 {
 				return nil, &queryError{api.ProblemInvalidRequest, "args." + key, fmt.Sprintf("argument %s is given %d times; give it once", key, len(vals))}
+			}
+			if req.Args == nil {
+				req.Args = make(map[string]string, len(q))
 			}
 			req.Args[key] = vals[0]
 			continue
@@ -231,8 +234,15 @@ func runRequestFromQuery(name string, q url.Values, reserved map[string]bool) (*
 			}
 		}
 	}
-	if len(req.Args) == 0 {
-		req.Args = nil
-	}
 	return req, nil
+}
+
+// sortedKeys appends q's names to keys, in order: given a buffer on the
+// caller's stack, a few names need no allocation.
+func sortedKeys(q url.Values, keys []string) []string {
+	for k := range q {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

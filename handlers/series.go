@@ -68,6 +68,11 @@ func (s *seriesSink) Batch(b *pixie.Batch) error {
 			rec = &seriesRec{stride: 1, duration: meta.Columns[ci].SemanticType == pixie.STDurationNS}
 			s.recs[i][meta.Name] = rec
 		}
+		if len(rec.points) == 0 {
+			// Room for the points at once rather than appends doubling it
+			// (at most MaxSeriesPoints of 16 bytes).
+			rec.points = make([]history.Point, 0, min(b.NumRows, history.MaxSeriesPoints))
+		}
 		col := columnView{data: &b.Cols[ci], typ: meta.Columns[ci].Type}
 		for r := range b.NumRows {
 			if v, ok := col.Number(r); ok {
@@ -153,11 +158,17 @@ func historySeries(p *runPlan, o ran, i int, unit string) *history.Series {
 	return hs
 }
 
-// scaled copies points with their values multiplied by k.
+// scaled multiplies the values of points by k and returns them (never
+// nil). It scales in place, without a copy: the run is over, and its
+// series are handed to the history (each check's to its own entry).
 func scaled(ps []history.Point, k float64) []history.Point {
-	out := make([]history.Point, len(ps))
-	for i, p := range ps {
-		out[i] = history.Point{T: p.T, V: p.V * k}
+	if ps == nil {
+		return []history.Point{}
 	}
-	return out
+	if k != 1 {
+		for i := range ps {
+			ps[i].V *= k
+		}
+	}
+	return ps
 }

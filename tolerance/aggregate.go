@@ -53,8 +53,9 @@ func (a *colAcc) add(b Batch, column string, t *target) {
 	}
 	if a.keep && !a.nonNumeric && cap(a.values)-len(a.values) < n {
 		// Double rather than let append grow by 1.25x: far fewer copies of a
-		// slice that can hold millions of values.
-		grown := make([]float64, len(a.values), max(2*cap(a.values), len(a.values)+n, 1024))
+		// slice that can hold millions of values. (No floor: a small
+		// result's first batch takes what it needs, not 8 KiB.)
+		grown := make([]float64, len(a.values), max(2*cap(a.values), len(a.values)+n))
 		copy(grown, a.values)
 		a.values = grown
 	}

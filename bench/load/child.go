@@ -35,6 +35,7 @@ const childEnv = "PXGATE_BENCH_LOAD_CHILD"
 const (
 	kindGateway = "gateway" // pxgate's handlers over the fake Vizier
 	kindBytes   = "bytes"   // a bare net/http server sending one answer
+	kindBare    = "bare"    // kindBytes after running the query with the pixie client
 )
 
 // Paths a gateway child answers besides pxgate's routes.
@@ -54,7 +55,7 @@ type childSpec struct {
 	Profile       bool          // the parent's -cpuprofile and -memprofile cover this child
 	CPUProfile    string
 	MemProfile    string
-	Answer        *answer // kindBytes: what to send
+	Answer        *answer // kindBytes, kindBare: what to send
 }
 
 // startServer runs a child serving spec and returns its URL and what
@@ -116,9 +117,12 @@ func runChild() bool {
 	var spec childSpec
 	must(json.Unmarshal([]byte(js), &spec))
 	var h http.Handler
-	if spec.Kind == kindBytes {
+	switch spec.Kind {
+	case kindBytes:
 		h = bytesHandler(spec.Answer)
-	} else {
+	case kindBare:
+		h = bareHandler(spec)
+	default:
 		h = gatewayHandler(spec)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -163,6 +167,23 @@ func gatewayHandler(spec childSpec) http.Handler {
 		default:
 			gw.ServeHTTP(w, r)
 		}
+	})
+}
+
+// bareHandler is the least any gateway in its own process does: it runs
+// the query with the pixie client (rows collected, nothing else), then
+// sends spec.Answer as bytesHandler does. What it adds to the direct call
+// and the floor is the query's hop out of the process, no pxgate code.
+func bareHandler(spec childSpec) http.Handler {
+	client, err := vizier.New(vizier.Config{DirectAddr: spec.VizierAddr, Plaintext: true})
+	must(err)
+	answer := bytesHandler(spec.Answer)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := client.Execute(r.Context(), pixie.Request{Script: "bare"}, &pixie.Collector{}); err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		answer.ServeHTTP(w, r)
 	})
 }
 

@@ -13,7 +13,9 @@
 //  2. gateway:  POST /v1/run through pxgate's real handlers over HTTP
 //  3. floor:    a bare net/http server on loopback answering the same POST
 //     with the bytes the gateway sent: the HTTP hop alone, so that
-//     gateway - direct - floor is what pxgate itself adds
+//     gateway - direct - floor is what pxgate itself adds; and a bare
+//     gateway, the floor after a pixie call of its own: what of that any
+//     gateway in a process of its own adds
 //  4. overload: twice PXGATE_MAX_CONCURRENT callers against a slow Vizier;
 //     counts 429s against other errors and checks goroutines return to
 //     their starting number afterwards.
@@ -163,6 +165,18 @@ func (b *bench) instantVizier() {
 		float64(direct.p(50)+floor.p(50))/float64(direct.p(50)), 1+direct.rps()/floor.rps())
 	fmt.Printf("added by pxgate beyond the HTTP hop: p50 %s (gateway %s - direct %s - floor %s)\n",
 		gw.p(50)-direct.p(50)-floor.p(50), gw.p(50), direct.p(50), floor.p(50))
+	// A bare gateway (child.go's bareHandler): the pixie call and the
+	// same answer, no pxgate code. It splits what is added into what any
+	// gateway in a process of its own adds (the query's hop out of the
+	// process) and what pxgate's own work adds.
+	url, stop = b.startServer(childSpec{Kind: kindBare, Answer: sent})
+	bare := b.run(func(ctx context.Context) error {
+		return post(ctx, b.hc, url+"/v1/run", b.body, sent.Status)
+	})
+	stop()
+	bare.print("bare gateway (net/http + pixie client)")
+	fmt.Printf("  of which: any gateway's (bare - direct - floor) %s, pxgate's own work (gateway - bare) %s\n",
+		bare.p(50)-direct.p(50)-floor.p(50), gw.p(50)-bare.p(50))
 	// The direct phase calls the client in a tight loop, which keeps its
 	// goroutines, threads and caches hot; inside the gateway the same call
 	// (with the gateway's sinks: collecting rows, feeding tolerances) runs
