@@ -19,7 +19,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -65,6 +64,10 @@ func (b *binFlag) Set(v string) error {
 }
 
 func main() {
+	if file := os.Getenv(floorEnv); file != "" {
+		serveFloor(file, os.Getenv(floorListenEnv))
+		return
+	}
 	var bins binFlag
 	rows := flag.Int("rows", 1_000_000, "rows in the result table")
 	batch := flag.Int("batch", 1024, "rows per Vizier batch")
@@ -103,9 +106,12 @@ func main() {
 		must(err)
 		bare, bareBytes = append(bare, d), n
 		for _, g := range cases {
-			must(g.measure())
-			if floors[g.format] == nil {
+			keep := floors[g.format] == nil
+			must(g.measure(keep))
+			if keep {
 				floors[g.format] = startFloor(g)
+				defer floors[g.format].stop()
+				defer os.Remove(g.body)
 			}
 		}
 		for _, f := range floors {
@@ -193,18 +199,13 @@ type gateway struct {
 	cpu    []time.Duration // the child's CPU time per answer
 	peer   []time.Duration // this process's CPU time meanwhile: the fake Vizier's and the reader's
 	bytes  int64
-	body   []byte // the first answer, for the floor
+	body   string // the file of the first answer, for the floor
 }
 
 // startGateway runs bin against the fake Vizier at addr, with row limits
 // above rows, and waits until it is ready.
 func startGateway(bin binary, format, addr string, rows int) (*gateway, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	listen := ln.Addr().String()
-	_ = ln.Close()
+	listen := freeAddr()
 	cmd := exec.Command(bin.path)
 	limit := strconv.Itoa(2 * rows)
 	cmd.Env = append(os.Environ(), "PIXIE_DIRECT_ADDR="+addr, "PIXIE_DIRECT_PLAINTEXT=true", "PXGATE_DEMO=off",
@@ -228,15 +229,20 @@ func startGateway(bin binary, format, addr string, rows int) (*gateway, error) {
 	return nil, fmt.Errorf("%s (%s) did not become ready", bin.name, bin.path)
 }
 
-// measure runs the query once through the gateway and records its time.
-func (g *gateway) measure() error {
+// measure runs the query once through the gateway and records its time;
+// with keepBody, it keeps the answer in a file (g.body) for the floor.
+func (g *gateway) measure(keepBody bool) error {
+	var keep *os.File
+	if keepBody {
+		f, err := os.CreateTemp("", "pxgate-wire-"+g.format)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		keep, g.body = f, f.Name()
+	}
 	cpu0, self0 := g.cpuTime(), selfCPU()
 	start := time.Now()
-	var keep io.Writer
-	var body bytes.Buffer
-	if g.body == nil {
-		keep = &body
-	}
 	n, err := g.request(keep)
 	if err != nil {
 		return err
@@ -244,9 +250,6 @@ func (g *gateway) measure() error {
 	g.times, g.bytes = append(g.times, time.Since(start)), n
 	g.cpu = append(g.cpu, g.cpuTime()-cpu0)
 	g.peer = append(g.peer, selfCPU()-self0)
-	if g.body == nil {
-		g.body = body.Bytes()
-	}
 	return nil
 }
 
@@ -261,33 +264,74 @@ func selfCPU() time.Duration {
 
 // floor is a bare net/http server on loopback sending the bytes of one
 // format's answer as pxgate sends them (chunked, flushSize writes) with no
-// work behind them: the HTTP hop alone, which no gateway can beat.
+// work behind them: the HTTP hop alone, which no gateway can beat. It is
+// a child process (this program, floorEnv set) holding the answer, so
+// that this process's memory, and the bare loop's speed, stay the same.
 type floor struct {
 	format string
 	url    string
 	times  []time.Duration
+	cmd    *exec.Cmd
 }
+
+// floorEnv names the answer file a floor child serves; floorListenEnv its
+// address.
+const floorEnv, floorListenEnv = "PXGATE_WIRE_FLOOR", "PXGATE_WIRE_FLOOR_LISTEN"
 
 // flushSize is pxgate's write size (render.flushSize).
 const flushSize = 256 << 10
 
-// startFloor serves g's first answer from this process.
-func startFloor(g *gateway) *floor {
+// freeAddr is a loopback address free a moment ago, for a child to listen on.
+func freeAddr() string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(err)
-	body := g.body
-	go func() {
-		_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			for b := body; len(b) > 0; {
-				n := min(len(b), flushSize)
-				if _, err := w.Write(b[:n]); err != nil {
-					return
-				}
-				b = b[n:]
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startFloor starts a floor child serving g's first answer.
+func startFloor(g *gateway) *floor {
+	self, err := os.Executable()
+	must(err)
+	addr := freeAddr()
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), floorEnv+"="+g.body, floorListenEnv+"="+addr)
+	cmd.Stderr = os.Stderr
+	must(cmd.Start())
+	f := &floor{format: g.format, url: "http://" + addr + "/", cmd: cmd}
+	for range 500 {
+		if resp, err := http.Head(f.url); err == nil {
+			resp.Body.Close()
+			return f
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	f.stop()
+	log.Fatalf("the %s floor did not start", g.format)
+	return nil
+}
+
+func (f *floor) stop() {
+	_ = f.cmd.Process.Kill()
+	_ = f.cmd.Wait()
+}
+
+// serveFloor is a floor child: it serves the answer in file at addr.
+func serveFloor(file, addr string) {
+	body, err := os.ReadFile(file)
+	must(err)
+	log.Fatal(http.ListenAndServe(addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			return
+		}
+		for b := body; len(b) > 0; {
+			n := min(len(b), flushSize)
+			if _, err := w.Write(b[:n]); err != nil {
+				return
 			}
-		}))
-	}()
-	return &floor{format: g.format, url: "http://" + ln.Addr().String() + "/"}
+			b = b[n:]
+		}
+	})))
 }
 
 // measure reads the floor's answer once.
@@ -307,14 +351,14 @@ func (f *floor) measure() error {
 
 // request runs the query once through the gateway and reads the answer,
 // which must pass.
-func (g *gateway) request(keep io.Writer) (int64, error) {
+func (g *gateway) request(keep *os.File) (int64, error) {
 	resp, err := http.Post(g.base+"/v1/run?format="+g.format, "application/json", strings.NewReader(`{"script": `+strconv.Quote(script)+`}`))
 	if err != nil {
 		return 0, err
 	}
 	to := io.Discard
 	if keep != nil {
-		to = keep
+		to = keep // (a nil *os.File in an io.Writer is not nil)
 	}
 	n, err := io.Copy(to, resp.Body)
 	resp.Body.Close()
