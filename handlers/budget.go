@@ -23,8 +23,10 @@ import (
 // and Retry-After before anything was sent: an answer is refused whole,
 // never cut.
 
-// answerBaseBytes is what every run answer leases to start.
-const answerBaseBytes = 512 << 10
+// answerBaseBytes is what every run answer leases to start: its encoding
+// buffer, and for large results the jobs encoding rows on other cores
+// (render: up to four buffers and the two batches they read).
+const answerBaseBytes = 2 << 20
 
 // DefaultAnswerMemory is Options.AnswerMemory's default.
 const DefaultAnswerMemory = 256 << 20

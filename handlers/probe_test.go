@@ -258,7 +258,7 @@ func TestProbeBadRequests(t *testing.T) {
 func TestProbeMemoryBudget(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 20_000)}, BatchRows: 1000}),
-		func(o *handlers.Options) { o.AnswerMemory = 600 << 10 })
+		func(o *handlers.Options) { o.AnswerMemory = 2<<20 + 88<<10 })
 	resp := e.do(t, http.MethodGet, "/probe?script=service_let&expect=p99(latency_p99)<300ms", "", nil)
 	resp.problem(t, http.StatusServiceUnavailable, api.ProblemMemoryBudget)
 	if resp.header.Get("Retry-After") == "" {

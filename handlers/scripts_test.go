@@ -256,7 +256,7 @@ func TestConcurrencyLimit(t *testing.T) {
 	e := newEnv(t, fakevizier.StaticHandler(hung), gateOn(refused), func(o *handlers.Options) {
 		o.MaxConcurrent = 1
 		o.QueueWait = 100 * time.Millisecond
-		o.AnswerMemory = 600 << 10 // one answer's start (512 KiB) and a little
+		o.AnswerMemory = 2<<20 + 88<<10 // one answer's start (2 MiB) and a little
 	})
 	done := make(chan response, 1)
 	go func() { done <- e.run(t, `{"script": "import px\npx.display(px.DataFrame('t'))", "timeout": "1s"}`) }()

@@ -114,7 +114,7 @@ func TestJSONInterleavedTables(t *testing.T) {
 func TestMemoryBudget(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", bigRows)}, BatchRows: 500}),
-		bigOptions, func(o *handlers.Options) { o.AnswerMemory = 600 << 10 })
+		bigOptions, func(o *handlers.Options) { o.AnswerMemory = 2<<20 + 88<<10 })
 	for _, path := range []string{letRun + "?expect=count()>0", letRun + "?format=csv&expect=count()>0"} {
 		resp := e.get(t, path, "")
 		resp.problem(t, http.StatusServiceUnavailable, api.ProblemMemoryBudget)

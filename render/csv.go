@@ -44,14 +44,8 @@ type CSV struct {
 
 	rowCount // of the chosen table
 
-	buf   []byte            // records not written yet
-	parts [maxParts]csvPart // one per part of a batch (appendRows)
-}
-
-// csvPart is what encoding one part of a batch keeps.
-type csvPart struct {
-	day     dayCache // for TIME64NS values
-	scratch []byte   // one STRING field's text
+	buf  []byte   // records not written yet
+	pipe pipeline // encodes large batches
 }
 
 // NewCSV returns the CSV sink of an answer written to w: the named table
@@ -59,7 +53,9 @@ type csvPart struct {
 // formula-like text escaped unless keepFormulas.
 func NewCSV(w http.ResponseWriter, table string, keepFormulas bool, maxRows int) *CSV {
 	out := newStreamOut(w, api.ContentTypeCSV+"; charset=utf-8")
-	return &CSV{out: out, want: table, maxRows: maxRows, decided: table != "", escape: !keepFormulas, buf: (*getBuffer())[:0]}
+	c := &CSV{out: out, want: table, maxRows: maxRows, decided: table != "", escape: !keepFormulas, buf: (*getBuffer())[:0]}
+	c.pipe.emit = c.emit
+	return c
 }
 
 // Table implements pixie.Sink.
@@ -125,24 +121,34 @@ func (c *CSV) Batch(b *pixie.Batch) error {
 		c.out.start()
 		c.header()
 	}
-	for from := 0; from < rows; from += chunkRows {
-		c.buf = appendRows(c.buf, from, min(from+chunkRows, rows), len(b.Cols), func(p int, out []byte, from, to int) []byte {
+	if err := encodeRows(&c.pipe, rows, len(b.Cols), func(from, to int) rowEncoder {
+		return func(out []byte, st *rowState) []byte {
 			for i := from; i < to; i++ {
-				out = c.appendRow(out, b.Cols, i, &c.parts[p])
+				out = c.appendRow(out, b.Cols, i, st)
 			}
 			return out
-		})
-		if len(c.buf) >= flushSize {
-			if err := c.write(); err != nil {
-				return err
-			}
 		}
+	}); err != nil {
+		return err
 	}
 	c.written += rows
+	if len(c.buf) == 0 {
+		return nil
+	}
 	if err := c.write(); err != nil {
 		return err
 	}
 	return c.out.flush()
+}
+
+// emit adds encoded records, writing them once they pass flushSize
+// (pipeline.emit).
+func (c *CSV) emit(records []byte) error {
+	c.buf = append(c.buf, records...)
+	if len(c.buf) < flushSize {
+		return nil
+	}
+	return c.write()
 }
 
 func (c *CSV) write() error {
@@ -164,7 +170,7 @@ func (c *CSV) header() {
 
 // appendRow appends row i as a record, using part's state. Only text can
 // need quotes: numbers, times, UUIDs and booleans are appended as they are.
-func (c *CSV) appendRow(b []byte, cols []pixie.ColumnData, i int, part *csvPart) []byte {
+func (c *CSV) appendRow(b []byte, cols []pixie.ColumnData, i int, part *rowState) []byte {
 	for k := range cols {
 		if k > 0 {
 			b = append(b, ',')
@@ -283,8 +289,16 @@ func (c *CSV) Check() error { return c.decide() }
 // (the chosen table's header row) when there were none.
 func (c *CSV) Finish(e *StreamEnd) error {
 	defer func() { releaseBuffer(c.buf); c.buf = nil }()
+	if err := c.pipe.drain(); err != nil {
+		return err
+	}
 	e.truncated = c.truncated
 	if c.out.wrote {
+		if len(c.buf) > 0 {
+			if err := c.write(); err != nil {
+				return err
+			}
+		}
 		c.out.trailers(e)
 		return nil
 	}

@@ -51,7 +51,7 @@ type JSON struct {
 	cur     *jsonTable // the table whose rows go out now; nil: none
 	written int        // tables written, closed or current
 	buf     []byte
-	days    [maxParts]dayCache // one per part of a batch (appendRows)
+	pipe    pipeline // encodes the current table's large batches
 }
 
 type jsonTable struct {
@@ -67,8 +67,10 @@ type jsonTable struct {
 // named (none: all), at most maxRows rows each (0: all).
 func NewJSON(w http.ResponseWriter, tables []string, maxRows int) *JSON {
 	buf := getBuffer()
-	return &JSON{out: newStreamOut(w, api.ContentTypeJSON), keep: tables, maxRows: maxRows,
+	j := &JSON{out: newStreamOut(w, api.ContentTypeJSON), keep: tables, maxRows: maxRows,
 		byID: make(map[string]*jsonTable), buf: append((*buf)[:0], `{"tables":[`...)}
+	j.pipe.emit = j.emit
+	return j
 }
 
 // Table implements pixie.Sink.
@@ -94,11 +96,8 @@ func (j *JSON) Batch(b *pixie.Batch) error {
 	}
 	rows := t.take(b.NumRows, j.maxRows)
 	if t == j.cur {
-		for from := 0; from < rows; from += chunkRows {
-			j.buf = j.appendRows(j.buf, t, b, from, min(from+chunkRows, rows))
-			if err := j.spill(); err != nil {
-				return err
-			}
+		if err := encodeRows(&j.pipe, rows, len(b.Cols), func(from, to int) rowEncoder { return j.encoder(t, b, from, to) }); err != nil {
+			return err
 		}
 	} else if err := j.hold(t, b, rows); err != nil {
 		return err
@@ -117,7 +116,7 @@ func (j *JSON) hold(t *jsonTable, b *pixie.Batch, rows int) error {
 		return nil
 	}
 	before := len(t.held)
-	t.held = j.appendRows(t.held, t, b, 0, rows)
+	t.held = j.encoder(t, b, 0, rows)(t.held, &j.pipe.state)
 	if j.Hold != nil {
 		if err := j.Hold(len(t.held)-before, j.out.wrote); err != nil {
 			t.held = t.held[:before]
@@ -127,18 +126,25 @@ func (j *JSON) hold(t *jsonTable, b *pixie.Batch, rows int) error {
 	return nil
 }
 
-// appendRows appends rows [from, to) of b, a table t batch, to dst: each
-// after a comma but the table's first.
-func (j *JSON) appendRows(dst []byte, t *jsonTable, b *pixie.Batch, from, to int) []byte {
-	return appendRows(dst, from, to, len(b.Cols), func(p int, out []byte, from, to int) []byte {
+// encoder encodes rows [from, to) of b, a batch of table t, each after a
+// comma but the table's first.
+func (j *JSON) encoder(t *jsonTable, b *pixie.Batch, from, to int) rowEncoder {
+	written := t.written // now: it moves on before a job runs
+	return func(out []byte, st *rowState) []byte {
 		for i := from; i < to; i++ {
-			if t.written+i > 0 {
+			if written+i > 0 {
 				out = append(out, ',')
 			}
-			out = t.rows.appendRow(out, b.Cols, i, &j.days[p])
+			out = t.rows.appendRow(out, b.Cols, i, &st.day)
 		}
 		return out
-	})
+	}
+}
+
+// emit appends a job's rows (pipeline.emit).
+func (j *JSON) emit(rows []byte) error {
+	j.buf = append(j.buf, rows...)
+	return j.spill()
 }
 
 // open starts writing t: its name, columns, and the rows held for it.
@@ -157,6 +163,9 @@ func (j *JSON) open(t *jsonTable) {
 // each table held meanwhile whose last batch arrived too; the first one
 // still open becomes current.
 func (j *JSON) next() error {
+	if err := j.pipe.drain(); err != nil { // the rows before the table's end
+		return err
+	}
 	for j.cur != nil && j.cur.eos {
 		j.close()
 		for _, t := range j.tables {
@@ -217,6 +226,9 @@ func (j *JSON) Check() error { return nil }
 // the end of the document: the verdict and stats, or the error.
 func (j *JSON) Finish(e *StreamEnd) error {
 	defer func() { releaseBuffer(j.buf); j.buf = nil }()
+	if err := j.pipe.drain(); err != nil {
+		return err
+	}
 	for {
 		if j.cur != nil {
 			j.close()

@@ -23,7 +23,7 @@ type NDJSON struct {
 	tables  []*ndjsonTable
 	byID    map[string]*ndjsonTable
 	buf     []byte
-	days    [maxParts]dayCache // one per part of a batch (appendRows)
+	pipe    pipeline // encodes large batches
 }
 
 type ndjsonTable struct {
@@ -37,7 +37,9 @@ type ndjsonTable struct {
 // named (none: all), at most maxRows rows each (0: all).
 func NewNDJSON(w http.ResponseWriter, tables []string, maxRows int) *NDJSON {
 	out := newStreamOut(w, api.ContentTypeNDJSON)
-	return &NDJSON{out: out, keep: tables, maxRows: maxRows, byID: make(map[string]*ndjsonTable), buf: (*getBuffer())[:0]}
+	n := &NDJSON{out: out, keep: tables, maxRows: maxRows, byID: make(map[string]*ndjsonTable), buf: (*getBuffer())[:0]}
+	n.pipe.emit = n.emit
+	return n
 }
 
 // Table implements pixie.Sink.
@@ -62,22 +64,37 @@ func (n *NDJSON) Batch(b *pixie.Batch) error {
 	if rows == 0 {
 		return nil
 	}
-	for from := 0; from < rows; from += chunkRows {
-		n.buf = appendRows(n.buf, from, min(from+chunkRows, rows), len(b.Cols), func(p int, out []byte, from, to int) []byte {
+	if err := encodeRows(&n.pipe, rows, len(b.Cols), func(from, to int) rowEncoder {
+		return func(out []byte, st *rowState) []byte {
 			for i := from; i < to; i++ {
 				out = append(out, t.prefix...)
-				out = t.rows.appendRow(out, b.Cols, i, &n.days[p])
+				out = t.rows.appendRow(out, b.Cols, i, &st.day)
 				out = append(out, '}', '\n')
 			}
 			return out
-		})
-		if len(n.buf) >= flushSize {
-			if err := n.write(); err != nil {
-				return err
-			}
 		}
+	}); err != nil {
+		return err
 	}
 	t.written += rows
+	return n.flush()
+}
+
+// emit adds encoded lines, writing them once they pass flushSize
+// (pipeline.emit).
+func (n *NDJSON) emit(lines []byte) error {
+	n.buf = append(n.buf, lines...)
+	if len(n.buf) < flushSize {
+		return nil
+	}
+	return n.write()
+}
+
+// flush writes and flushes what is encoded.
+func (n *NDJSON) flush() error {
+	if len(n.buf) == 0 {
+		return nil
+	}
 	if err := n.write(); err != nil {
 		return err
 	}
@@ -99,6 +116,13 @@ func (n *NDJSON) Check() error { return nil }
 // Finish implements StreamSink: it writes the final line.
 func (n *NDJSON) Finish(e *StreamEnd) error {
 	defer func() { releaseBuffer(n.buf); n.buf = nil }()
+	// The last jobs' lines, written as their batches' would have been.
+	if err := n.pipe.drain(); err != nil {
+		return err
+	}
+	if err := n.flush(); err != nil {
+		return err
+	}
 	e.Tables = make([]api.StreamTable, len(n.tables))
 	for i, t := range n.tables {
 		e.Tables[i] = tableSummary(t.meta, t.written, t.total, t.truncated)

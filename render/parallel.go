@@ -3,67 +3,152 @@ package render
 import (
 	"fmt"
 	"runtime"
-	"sync"
 )
 
 // Encoding the rows is most of what a large answer costs pxgate, and one
-// core encodes them slower than Vizier sends them. The rows of a batch are
-// independent, so a large batch is cut into parts encoded on several cores
-// at once and joined in order: the bytes are those one core would write.
-// Small batches (most answers) stay on the request's goroutine.
+// core encodes them slower than Vizier sends them. The rows of a large
+// batch are therefore encoded as jobs on goroutines of their own while
+// the request's goroutine goes on to receive the next batch; once that one's
+// jobs are started, the previous batch's bytes are written, in order: the
+// bytes are those one core would write, and when they go out depends only
+// on the batches (a batch's rows are written by the end of the next
+// batch), never on how fast the jobs ran. (Starting a part and waiting for
+// it within each batch cost a thread's wake-up per batch, as long as the
+// part itself on a busy machine.) Small batches, most answers' only ones,
+// are encoded in place.
 const (
-	// maxParts bounds the parts of one batch (and the per-part state an
-	// encoder keeps).
-	maxParts = 4
-	// partValues is the fewest values (rows × columns) worth a part of
-	// its own: about 30 µs of encoding, well above a goroutine's start.
-	partValues = 2048
-	// chunkRows is how many rows an encoder appends before it may write
-	// or lease what it appended: it bounds what a huge batch adds to the
-	// buffer beyond flushSize.
-	chunkRows = 2048
+	// jobValues is the fewest values (rows × columns) worth a job.
+	jobValues = 2048
+	// chunkRows is the most rows one job (or one in-place step) encodes:
+	// it bounds what a huge batch adds to a buffer before it is written
+	// or leased.
+	chunkRows = 1024
+	// jobsPerBatch bounds the cores one answer's batch is spread over,
+	// and twice that the jobs in flight: what an answer holds (a buffer
+	// per job, up to two batches) stays within its lease whatever the
+	// machine, and other answers keep cores of their own.
+	jobsPerBatch = 2
 )
 
-// cores is how many cores a batch may use; tests set it to exercise the
-// parts on any machine.
+// cores is how many cores an answer's encoding may use; tests set it to
+// exercise the jobs on any machine.
 var cores = func() int { return runtime.GOMAXPROCS(0) }
 
-// partEncoder appends rows [from, to) to b, using only the per-part state
-// of part p (0 <= p < maxParts): parts run at the same time.
-type partEncoder func(p int, b []byte, from, to int) []byte
+// rowState is what encoding rows keeps from one row to the next: each job
+// has its own.
+type rowState struct {
+	day     dayCache
+	scratch []byte // CSV: one STRING field's text
+}
 
-// appendRows appends rows [from, to) of a batch with cols columns, encoded
-// by enc: part 0 on this goroutine straight into b, the others on their own
-// goroutines into pooled buffers, copied after it in order. A panic in a
-// part is raised again here, where the request's recovery sees it.
-func appendRows(b []byte, from, to, cols int, enc partEncoder) []byte {
-	n := to - from
-	parts := min(cores(), maxParts, n*max(cols, 1)/partValues)
-	if parts <= 1 {
-		return enc(0, b, from, to)
-	}
-	var (
-		wg     sync.WaitGroup
-		bufs   [maxParts]*[]byte
-		panics [maxParts]any
-	)
-	bound := func(p int) int { return from + p*n/parts }
-	for p := 1; p < parts; p++ {
-		buf := getBuffer()
-		bufs[p] = buf
-		wg.Go(func() {
-			defer func() { panics[p] = recover() }()
-			*buf = enc(p, (*buf)[:0], bound(p), bound(p+1))
-		})
-	}
-	b = enc(0, b, from, bound(1))
-	wg.Wait()
-	for p := 1; p < parts; p++ {
-		if panics[p] != nil {
-			panic(fmt.Sprintf("render: encoding rows %d to %d: %v", bound(p), bound(p+1), panics[p]))
+// rowEncoder appends the rows of one job to b.
+type rowEncoder func(b []byte, st *rowState) []byte
+
+// pipeline runs an answer's encoding jobs and hands their bytes to emit in
+// the order they were submitted. It is used by the request's goroutine
+// only; its jobs touch nothing but their batch and their own buffer.
+type pipeline struct {
+	emit  func([]byte) error
+	queue []*encodeJob // in flight or done, not emitted yet; oldest first
+	state rowState     // for rows encoded in place
+	// scratch holds rows encoded in place (encodeRows) until emitted.
+	scratch []byte
+	emitted int // jobs emitted so far
+}
+
+type encodeJob struct {
+	out      *[]byte // a pooled buffer
+	done     chan struct{}
+	panicked any
+}
+
+// parallel reports whether a batch of rows rows and cols columns is worth
+// jobs. When it is not, the caller encodes in place after drain.
+func (p *pipeline) parallel(rows, cols int) bool {
+	return cores() > 1 && rows*max(cols, 1) >= jobValues
+}
+
+// submit starts a job encoding with enc, first emitting the oldest job
+// when two batches' jobs are in flight (which bounds the memory a huge
+// batch holds).
+func (p *pipeline) submit(enc rowEncoder) error {
+	for len(p.queue) >= 2*jobsPerBatch {
+		if err := p.next(); err != nil {
+			return err
 		}
-		b = append(b, *bufs[p]...)
-		putBuffer(bufs[p])
 	}
-	return b
+	j := &encodeJob{out: getBuffer(), done: make(chan struct{})}
+	p.queue = append(p.queue, j)
+	go func() {
+		defer close(j.done)
+		defer func() { j.panicked = recover() }()
+		var st rowState
+		*j.out = enc((*j.out)[:0], &st)
+	}()
+	return nil
+}
+
+// drain waits for every job and emits them, in order: before anything is
+// appended to the answer other than through the pipeline.
+func (p *pipeline) drain() error {
+	return p.emitFirst(len(p.queue))
+}
+
+// emitFirst waits for the n oldest jobs and emits them, in order.
+func (p *pipeline) emitFirst(n int) error {
+	for range n {
+		if err := p.next(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// next waits for the oldest job and emits it. A panic in the job is raised
+// again here, on the request's goroutine, where its recovery is.
+func (p *pipeline) next() error {
+	j := p.queue[0]
+	<-j.done
+	p.queue = p.queue[1:]
+	p.emitted++
+	if j.panicked != nil {
+		panic(fmt.Sprintf("render: encoding rows: %v", j.panicked))
+	}
+	err := p.emit(*j.out)
+	putBuffer(j.out)
+	return err
+}
+
+// encodeRows encodes rows [0, rows) of a batch of cols columns through
+// p, chunk by chunk (enc(from, to) encodes one), through p.emit: when the
+// batch is large as jobs, emitted by the end of the next batch (after this
+// one's jobs started, the previous batch's are emitted), else in place,
+// after the previous batch's.
+func encodeRows(p *pipeline, rows, cols int, enc func(from, to int) rowEncoder) error {
+	parallel := p.parallel(rows, cols)
+	if !parallel {
+		if err := p.drain(); err != nil {
+			return err
+		}
+	}
+	before, emitted := len(p.queue), p.emitted // the previous batch's jobs
+	step := chunkRows
+	if parallel { // a job per core, each worth one
+		jobs := min(cores(), jobsPerBatch)
+		step = min(chunkRows, max((rows+jobs-1)/jobs, jobValues/max(cols, 1)))
+	}
+	for from := 0; from < rows; from += step {
+		e := enc(from, min(from+step, rows))
+		if parallel {
+			if err := p.submit(e); err != nil {
+				return err
+			}
+			continue
+		}
+		p.scratch = e(p.scratch[:0], &p.state)
+		if err := p.emit(p.scratch); err != nil {
+			return err
+		}
+	}
+	return p.emitFirst(max(0, before-(p.emitted-emitted))) // (submit may have emitted some)
 }

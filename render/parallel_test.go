@@ -39,7 +39,28 @@ func mixedBatch(rows int) *pixie.Batch {
 	return &pixie.Batch{Table: meta, NumRows: rows, Cols: cols, EOS: true}
 }
 
-// encodeWith answers batch in format on the given number of cores.
+// sliceBatch is rows [from, to) of b, the end of the table when to is b's.
+func sliceBatch(b *pixie.Batch, from, to int) *pixie.Batch {
+	cols := make([]pixie.ColumnData, len(b.Cols))
+	for i, c := range b.Cols {
+		switch {
+		case c.Int64 != nil:
+			cols[i].Int64 = c.Int64[from:to]
+		case c.Float64 != nil:
+			cols[i].Float64 = c.Float64[from:to]
+		case c.Bool != nil:
+			cols[i].Bool = c.Bool[from:to]
+		case c.String != nil:
+			cols[i].String = c.String[from:to]
+		default:
+			cols[i].UInt128 = c.UInt128[from:to]
+		}
+	}
+	return &pixie.Batch{Table: b.Table, NumRows: to - from, Cols: cols, EOS: b.EOS && to == b.NumRows}
+}
+
+// encodeWith answers batch, cut into batches, in format on the given
+// number of cores.
 func encodeWith(t *testing.T, format string, n int, batch *pixie.Batch) []byte {
 	t.Helper()
 	saved := cores
@@ -61,8 +82,14 @@ func encodeWith(t *testing.T, format string, n int, batch *pixie.Batch) []byte {
 	if err := sink.Table(batch.Table); err != nil {
 		t.Fatal(err)
 	}
-	if err := sink.Batch(batch); err != nil {
-		t.Fatal(err)
+	// Batches of uneven sizes: large ones (jobs), small ones between them
+	// (in place, after the jobs before them), the last one ending the table.
+	for from, k := 0, 0; from < batch.NumRows; k++ {
+		to := min(batch.NumRows, from+[]int{3*chunkRows + 17, 10, chunkRows + 1, 2 * chunkRows}[k%4])
+		if err := sink.Batch(sliceBatch(batch, from, to)); err != nil {
+			t.Fatal(err)
+		}
+		from = to
 	}
 	if err := sink.Finish(&StreamEnd{StreamEnd: api.StreamEnd{Verdict: &tolerance.Verdict{Passed: true}}, Status: 200}); err != nil {
 		t.Fatal(err)
@@ -70,16 +97,16 @@ func encodeWith(t *testing.T, format string, n int, batch *pixie.Batch) []byte {
 	return w.Body.Bytes()
 }
 
-// TestPartsWriteWhatOneCoreWrites: a large batch encoded in parts on
-// several cores is byte for byte the answer one core writes, in every
-// format, for sizes that divide unevenly and span several chunks.
-func TestPartsWriteWhatOneCoreWrites(t *testing.T) {
-	for _, rows := range []int{partValues / 6 * 2, 4099, chunkRows*2 + 333} {
+// TestJobsWriteWhatOneCoreWrites: batches encoded as jobs on several
+// cores, some in flight while small ones are encoded in place, are byte
+// for byte the answer one core writes, in every format.
+func TestJobsWriteWhatOneCoreWrites(t *testing.T) {
+	for _, rows := range []int{jobValues/6 - 1, 4099, chunkRows*13 + 333} {
 		batch := mixedBatch(rows)
 		for _, format := range []string{"json", "ndjson", "csv"} {
 			t.Run(fmt.Sprintf("%s/%d", format, rows), func(t *testing.T) {
 				one := encodeWith(t, format, 1, batch)
-				for _, n := range []int{2, 3, maxParts, 64} {
+				for _, n := range []int{2, 3, 4, 64} {
 					if got := encodeWith(t, format, n, batch); !bytes.Equal(got, one) {
 						i := 0
 						for i < min(len(got), len(one)) && got[i] == one[i] {
@@ -109,21 +136,17 @@ func TestPartsWriteWhatOneCoreWrites(t *testing.T) {
 	}
 }
 
-// TestPartPanicReachesTheCaller: a panic while encoding a part on another
-// goroutine is raised on the caller's, where the request's recovery is.
-func TestPartPanicReachesTheCaller(t *testing.T) {
-	saved := cores
-	cores = func() int { return 2 }
-	defer func() { cores = saved }()
+// TestJobPanicReachesTheCaller: a panic while encoding a job on another
+// goroutine is raised on the request's, where its recovery is.
+func TestJobPanicReachesTheCaller(t *testing.T) {
+	p := pipeline{emit: func([]byte) error { return nil }}
+	if err := p.submit(func([]byte, *rowState) []byte { panic("boom") }); err != nil {
+		t.Fatal(err)
+	}
 	defer func() {
 		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "boom") {
-			t.Fatalf("recovered %v, want the part's panic", r)
+			t.Fatalf("recovered %v, want the job's panic", r)
 		}
 	}()
-	appendRows(nil, 0, 10*partValues, 1, func(p int, b []byte, from, to int) []byte {
-		if p == 1 {
-			panic("boom")
-		}
-		return b
-	})
+	_ = p.drain()
 }
