@@ -54,7 +54,7 @@ type CSV struct {
 func NewCSV(w http.ResponseWriter, table string, keepFormulas bool, maxRows int) *CSV {
 	out := newStreamOut(w, api.ContentTypeCSV+"; charset=utf-8")
 	c := &CSV{out: out, want: table, maxRows: maxRows, decided: table != "", escape: !keepFormulas, buf: (*getBuffer())[:0]}
-	c.pipe.emit = c.emit
+	c.pipe.buf, c.pipe.spill = &c.buf, c.spill
 	return c
 }
 
@@ -141,10 +141,8 @@ func (c *CSV) Batch(b *pixie.Batch) error {
 	return c.out.flush()
 }
 
-// emit adds encoded records, writing them once they pass flushSize
-// (pipeline.emit).
-func (c *CSV) emit(records []byte) error {
-	c.buf = append(c.buf, records...)
+// spill writes the records encoded once they pass flushSize.
+func (c *CSV) spill() error {
 	if len(c.buf) < flushSize {
 		return nil
 	}

@@ -69,7 +69,7 @@ func NewJSON(w http.ResponseWriter, tables []string, maxRows int) *JSON {
 	buf := getBuffer()
 	j := &JSON{out: newStreamOut(w, api.ContentTypeJSON), keep: tables, maxRows: maxRows,
 		byID: make(map[string]*jsonTable), buf: append((*buf)[:0], `{"tables":[`...)}
-	j.pipe.emit = j.emit
+	j.pipe.buf, j.pipe.spill = &j.buf, j.spill
 	return j
 }
 
@@ -139,12 +139,6 @@ func (j *JSON) encoder(t *jsonTable, b *pixie.Batch, from, to int) rowEncoder {
 		}
 		return out
 	}
-}
-
-// emit appends a job's rows (pipeline.emit).
-func (j *JSON) emit(rows []byte) error {
-	j.buf = append(j.buf, rows...)
-	return j.spill()
 }
 
 // open starts writing t: its name, columns, and the rows held for it.

@@ -38,7 +38,7 @@ type ndjsonTable struct {
 func NewNDJSON(w http.ResponseWriter, tables []string, maxRows int) *NDJSON {
 	out := newStreamOut(w, api.ContentTypeNDJSON)
 	n := &NDJSON{out: out, keep: tables, maxRows: maxRows, byID: make(map[string]*ndjsonTable), buf: (*getBuffer())[:0]}
-	n.pipe.emit = n.emit
+	n.pipe.buf, n.pipe.spill = &n.buf, n.spill
 	return n
 }
 
@@ -80,10 +80,8 @@ func (n *NDJSON) Batch(b *pixie.Batch) error {
 	return n.flush()
 }
 
-// emit adds encoded lines, writing them once they pass flushSize
-// (pipeline.emit).
-func (n *NDJSON) emit(lines []byte) error {
-	n.buf = append(n.buf, lines...)
+// spill writes the lines encoded once they pass flushSize.
+func (n *NDJSON) spill() error {
 	if len(n.buf) < flushSize {
 		return nil
 	}

@@ -44,16 +44,17 @@ type rowState struct {
 // rowEncoder appends the rows of one job to b.
 type rowEncoder func(b []byte, st *rowState) []byte
 
-// pipeline runs an answer's encoding jobs and hands their bytes to emit in
-// the order they were submitted. It is used by the request's goroutine
-// only; its jobs touch nothing but their batch and their own buffer.
+// pipeline runs an answer's encoding jobs and appends their bytes to the
+// sink's buffer (*buf, then spill) in the order they were submitted; rows
+// encoded in place go there directly. It is used by the request's
+// goroutine only; its jobs touch nothing but their batch and their own
+// buffer.
 type pipeline struct {
-	emit  func([]byte) error
-	queue []*encodeJob // in flight or done, not emitted yet; oldest first
-	state rowState     // for rows encoded in place
-	// scratch holds rows encoded in place (encodeRows) until emitted.
-	scratch []byte
-	emitted int // jobs emitted so far
+	buf     *[]byte
+	spill   func() error // writes (or leases) *buf once it is large
+	queue   []*encodeJob // in flight or done, not emitted yet; oldest first
+	state   rowState     // for rows encoded in place
+	emitted int          // jobs emitted so far
 }
 
 type encodeJob struct {
@@ -114,13 +115,13 @@ func (p *pipeline) next() error {
 	if j.panicked != nil {
 		panic(fmt.Sprintf("render: encoding rows: %v", j.panicked))
 	}
-	err := p.emit(*j.out)
+	*p.buf = append(*p.buf, *j.out...)
 	putBuffer(j.out)
-	return err
+	return p.spill()
 }
 
 // encodeRows encodes rows [0, rows) of a batch of cols columns through
-// p, chunk by chunk (enc(from, to) encodes one), through p.emit: when the
+// p, chunk by chunk (enc(from, to) encodes one), into p.buf: when the
 // batch is large as jobs, emitted by the end of the next batch (after this
 // one's jobs started, the previous batch's are emitted), else in place,
 // after the previous batch's.
@@ -145,8 +146,8 @@ func encodeRows(p *pipeline, rows, cols int, enc func(from, to int) rowEncoder) 
 			}
 			continue
 		}
-		p.scratch = e(p.scratch[:0], &p.state)
-		if err := p.emit(p.scratch); err != nil {
+		*p.buf = e(*p.buf, &p.state)
+		if err := p.spill(); err != nil {
 			return err
 		}
 	}

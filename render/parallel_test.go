@@ -139,7 +139,8 @@ func TestJobsWriteWhatOneCoreWrites(t *testing.T) {
 // TestJobPanicReachesTheCaller: a panic while encoding a job on another
 // goroutine is raised on the request's, where its recovery is.
 func TestJobPanicReachesTheCaller(t *testing.T) {
-	p := pipeline{emit: func([]byte) error { return nil }}
+	var buf []byte
+	p := pipeline{buf: &buf, spill: func() error { return nil }}
 	if err := p.submit(func([]byte, *rowState) []byte { panic("boom") }); err != nil {
 		t.Fatal(err)
 	}
