@@ -3,19 +3,19 @@ package render
 import (
 	"fmt"
 	"runtime"
+	"sync/atomic"
 )
 
 // Encoding the rows is most of what a large answer costs pxgate, and one
 // core encodes them slower than Vizier sends them. The rows of a large
-// batch are therefore encoded as jobs on goroutines of their own while
-// the request's goroutine goes on to receive the next batch; once that one's
+// batch are therefore encoded as jobs on goroutines of their own while the
+// request's goroutine goes on to receive the next batch; once that one's
 // jobs are started, the previous batch's bytes are written, in order: the
-// bytes are those one core would write, and when they go out depends only
-// on the batches (a batch's rows are written by the end of the next
-// batch), never on how fast the jobs ran. (Starting a part and waiting for
-// it within each batch cost a thread's wake-up per batch, as long as the
-// part itself on a busy machine.) Small batches, most answers' only ones,
-// are encoded in place.
+// bytes are those one core would write, and a batch's rows are written by
+// the end of the next batch, never later, however fast the jobs ran.
+// (Starting a part and waiting for it within each batch cost a thread's
+// wake-up per batch, as long as the part itself on a busy machine.) Small
+// batches, most answers' only ones, are encoded in place.
 const (
 	// jobValues is the fewest values (rows × columns) worth a job.
 	jobValues = 2048
@@ -69,19 +69,48 @@ func (p *pipeline) parallel(rows, cols int) bool {
 	return cores() > 1 && rows*max(cols, 1) >= jobValues
 }
 
-// submit starts a job encoding with enc, first emitting the oldest job
-// when two batches' jobs are in flight (which bounds the memory a huge
-// batch holds).
+// jobsRunning counts the jobs running in all answers: beyond two per core
+// they would only queue for the cores (many answers at once keep them
+// busy anyway) and hold buffers. A chunk that finds them all taken is
+// encoded in place.
+var jobsRunning atomic.Int64
+
+// startJob takes a place among the jobs running, if one is free.
+func startJob() bool {
+	limit := int64(2 * cores())
+	for {
+		n := jobsRunning.Load()
+		if n >= limit {
+			return false
+		}
+		if jobsRunning.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// submit encodes with enc as a job if one may start (startJob), first
+// emitting the oldest job when two batches' jobs are in flight (which
+// bounds the memory a huge batch holds); else in place, after the jobs in
+// flight.
 func (p *pipeline) submit(enc rowEncoder) error {
 	for len(p.queue) >= 2*jobsPerBatch {
 		if err := p.next(); err != nil {
 			return err
 		}
 	}
+	if !startJob() {
+		if err := p.drain(); err != nil {
+			return err
+		}
+		*p.buf = enc(*p.buf, &p.state)
+		return p.spill()
+	}
 	j := &encodeJob{out: getBuffer(), done: make(chan struct{})}
 	p.queue = append(p.queue, j)
 	go func() {
 		defer close(j.done)
+		defer jobsRunning.Add(-1)
 		defer func() { j.panicked = recover() }()
 		var st rowState
 		*j.out = enc((*j.out)[:0], &st)
@@ -124,7 +153,9 @@ func (p *pipeline) next() error {
 // p, chunk by chunk (enc(from, to) encodes one), into p.buf: when the
 // batch is large as jobs, emitted by the end of the next batch (after this
 // one's jobs started, the previous batch's are emitted), else in place,
-// after the previous batch's.
+// after the previous batch's. (A large batch's chunk is encoded in place
+// too when the jobs running in all answers are at their bound: its rows
+// then go out earlier, never later.)
 func encodeRows(p *pipeline, rows, cols int, enc func(from, to int) rowEncoder) error {
 	parallel := p.parallel(rows, cols)
 	if !parallel {

@@ -106,8 +106,18 @@ func TestJobsWriteWhatOneCoreWrites(t *testing.T) {
 		for _, format := range []string{"json", "ndjson", "csv"} {
 			t.Run(fmt.Sprintf("%s/%d", format, rows), func(t *testing.T) {
 				one := encodeWith(t, format, 1, batch)
-				for _, n := range []int{2, 3, 4, 64} {
-					if got := encodeWith(t, format, n, batch); !bytes.Equal(got, one) {
+				for _, n := range []int{2, 3, 4, 64, -2} {
+					taken := int64(0)
+					if n < 0 {
+						// Two cores, three of the four places for jobs
+						// taken (by other answers): jobs and chunks in
+						// place mix.
+						taken, n = 3, -n
+					}
+					jobsRunning.Add(taken)
+					got := encodeWith(t, format, n, batch)
+					jobsRunning.Add(-taken)
+					if !bytes.Equal(got, one) {
 						i := 0
 						for i < min(len(got), len(one)) && got[i] == one[i] {
 							i++
