@@ -25,7 +25,9 @@ import (
 
 // answerBaseBytes is what every run answer leases to start: its encoding
 // buffer, and for large results the jobs encoding rows on other cores
-// (render: up to four buffers and the two batches they read).
+// (render: at most four in flight, each encoding about 128 KiB at most
+// into a buffer of its own). The batches they read are the Pixie
+// client's, held one batch longer.
 const answerBaseBytes = 2 << 20
 
 // DefaultAnswerMemory is Options.AnswerMemory's default.

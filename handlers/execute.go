@@ -136,7 +136,15 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink, l *l
 	s.metrics.running.Inc()
 	summary, err := func() (pixie.Summary, error) {
 		defer s.metrics.running.Dec() // also when a sink panics
-		return s.opts.Pixie.Execute(qctx, p.query, pixie.Tee(sinks...))
+		summary, err := s.opts.Pixie.Execute(qctx, p.query, pixie.Tee(sinks...))
+		if d, ok := sink.(interface{ Drain() error }); ok {
+			// The rows still encoding go out now, before what went out
+			// decides the answer's status.
+			if derr := d.Drain(); err == nil {
+				err = derr
+			}
+		}
+		return summary, err
 	}()
 	elapsed := time.Since(start)
 	var we *render.WriteError

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
@@ -143,6 +144,23 @@ func TestNDJSONStreamsRowsThenTheVerdict(t *testing.T) {
 	}
 	if got := resp.verdictOf(); got != "pass" || resp.trailer.Get(api.TrailerVerdict) != "pass" {
 		t.Errorf("X-Pxgate-Verdict trailer: got %q (trailers %v)", got, resp.trailer)
+	}
+}
+
+// TestStatusRecordedIsSent: a run whose one large batch is still encoding
+// on another core when the query ends is recorded with the status that
+// went out, in every streamed format (the rows are written before the
+// status is chosen, as if encoded when they came).
+func TestStatusRecordedIsSent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 3000)}, BatchRows: 3000}),
+		func(o *handlers.Options) { o.MaxRows = 3000 })
+	for i, format := range []string{"ndjson", "csv", "json"} {
+		resp := e.get(t, letRun+"?format="+format+"&expect=count()==0", "")
+		runs := e.runList(t, "")
+		if len(runs) != i+1 || resp.status != runs[0].Status {
+			t.Errorf("%s: sent %d, recorded %+v", format, resp.status, runs[0])
+		}
 	}
 }
 

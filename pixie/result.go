@@ -114,7 +114,10 @@ type Summary struct {
 // (never concurrent) and follow the stream: Table for each output table
 // before any of its batches, then batches of all tables interleaved. A
 // non-nil error from a Sink method stops the query (the stream is cancelled)
-// and Execute returns that error unchanged.
+// and Execute returns that error unchanged. A Batch's memory stays valid
+// and unchanged after Batch returns (a sink may read it later, as
+// render's encoding jobs do): a Sink must not modify it, and Execute
+// never reuses it.
 type Sink interface {
 	Table(meta *TableMeta) error
 	Batch(b *Batch) error

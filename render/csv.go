@@ -121,7 +121,7 @@ func (c *CSV) Batch(b *pixie.Batch) error {
 		c.out.start()
 		c.header()
 	}
-	if err := encodeRows(&c.pipe, rows, len(b.Cols), func(from, to int) rowEncoder {
+	if err := encodeRows(&c.pipe, b, rows, func(from, to int) rowEncoder {
 		return func(out []byte, st *rowState) []byte {
 			for i := from; i < to; i++ {
 				out = c.appendRow(out, b.Cols, i, st)
@@ -132,13 +132,28 @@ func (c *CSV) Batch(b *pixie.Batch) error {
 		return err
 	}
 	c.written += rows
-	if len(c.buf) == 0 {
+	return c.flush()
+}
+
+// flush writes and flushes what is encoded.
+func (c *CSV) flush() error {
+	if len(c.buf) > 0 {
+		if err := c.write(); err != nil {
+			return err
+		}
+	}
+	if !c.out.wrote {
 		return nil
 	}
-	if err := c.write(); err != nil {
+	return c.out.flush()
+}
+
+// Drain implements StreamSink.
+func (c *CSV) Drain() error {
+	if err := c.pipe.drain(); err != nil {
 		return err
 	}
-	return c.out.flush()
+	return c.flush()
 }
 
 // spill writes the records encoded once they pass flushSize.
@@ -287,16 +302,11 @@ func (c *CSV) Check() error { return c.decide() }
 // (the chosen table's header row) when there were none.
 func (c *CSV) Finish(e *StreamEnd) error {
 	defer func() { releaseBuffer(c.buf); c.buf = nil }()
-	if err := c.pipe.drain(); err != nil {
+	if err := c.Drain(); err != nil { // (the caller drained already)
 		return err
 	}
 	e.truncated = c.truncated
 	if c.out.wrote {
-		if len(c.buf) > 0 {
-			if err := c.write(); err != nil {
-				return err
-			}
-		}
 		c.out.trailers(e)
 		return nil
 	}

@@ -96,7 +96,7 @@ func (j *JSON) Batch(b *pixie.Batch) error {
 	}
 	rows := t.take(b.NumRows, j.maxRows)
 	if t == j.cur {
-		if err := encodeRows(&j.pipe, rows, len(b.Cols), func(from, to int) rowEncoder { return j.encoder(t, b, from, to) }); err != nil {
+		if err := encodeRows(&j.pipe, b, rows, func(from, to int) rowEncoder { return j.encoder(t, b, from, to) }); err != nil {
 			return err
 		}
 	} else if err := j.hold(t, b, rows); err != nil {
@@ -209,6 +209,9 @@ func (j *JSON) write() error {
 	j.buf = j.buf[:0]
 	return err
 }
+
+// Drain implements StreamSink.
+func (j *JSON) Drain() error { return j.pipe.drain() }
 
 // Started implements StreamSink.
 func (j *JSON) Started() bool { return j.out.wrote }

@@ -64,7 +64,7 @@ func (n *NDJSON) Batch(b *pixie.Batch) error {
 	if rows == 0 {
 		return nil
 	}
-	if err := encodeRows(&n.pipe, rows, len(b.Cols), func(from, to int) rowEncoder {
+	if err := encodeRows(&n.pipe, b, rows, func(from, to int) rowEncoder {
 		return func(out []byte, st *rowState) []byte {
 			for i := from; i < to; i++ {
 				out = append(out, t.prefix...)
@@ -90,11 +90,13 @@ func (n *NDJSON) spill() error {
 
 // flush writes and flushes what is encoded.
 func (n *NDJSON) flush() error {
-	if len(n.buf) == 0 {
-		return nil
+	if len(n.buf) > 0 {
+		if err := n.write(); err != nil {
+			return err
+		}
 	}
-	if err := n.write(); err != nil {
-		return err
+	if !n.out.wrote {
+		return nil
 	}
 	return n.out.flush()
 }
@@ -103,6 +105,14 @@ func (n *NDJSON) write() error {
 	_, err := n.out.Write(n.buf)
 	n.buf = n.buf[:0]
 	return err
+}
+
+// Drain implements StreamSink.
+func (n *NDJSON) Drain() error {
+	if err := n.pipe.drain(); err != nil {
+		return err
+	}
+	return n.flush()
 }
 
 // Started implements StreamSink.
@@ -114,11 +124,7 @@ func (n *NDJSON) Check() error { return nil }
 // Finish implements StreamSink: it writes the final line.
 func (n *NDJSON) Finish(e *StreamEnd) error {
 	defer func() { releaseBuffer(n.buf); n.buf = nil }()
-	// The last jobs' lines, written as their batches' would have been.
-	if err := n.pipe.drain(); err != nil {
-		return err
-	}
-	if err := n.flush(); err != nil {
+	if err := n.Drain(); err != nil { // (the caller drained already)
 		return err
 	}
 	e.Tables = make([]api.StreamTable, len(n.tables))

@@ -3,7 +3,10 @@ package render
 import (
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
+
+	"github.com/pxgate/pxgate/pixie"
 )
 
 // Encoding the rows is most of what a large answer costs pxgate, and one
@@ -19,14 +22,17 @@ import (
 const (
 	// jobValues is the fewest values (rows × columns) worth a job.
 	jobValues = 2048
-	// chunkRows is the most rows one job (or one in-place step) encodes:
-	// it bounds what a huge batch adds to a buffer before it is written
-	// or leased.
+	// chunkRows is the most rows one job (or one in-place step) encodes,
+	// and stepBytes about the most bytes (rows are fewer when wide): they
+	// bound what a job holds, and what a huge batch adds to a buffer
+	// before it is written or leased.
 	chunkRows = 1024
-	// jobsPerBatch bounds the cores one answer's batch is spread over,
-	// and twice that the jobs in flight: what an answer holds (a buffer
-	// per job, up to two batches) stays within its lease whatever the
-	// machine, and other answers keep cores of their own.
+	stepBytes = flushSize / 2
+	// jobsPerBatch is how many jobs a batch is cut into (more, of
+	// chunkRows rows or stepBytes at most, when it is large), and twice
+	// that the most jobs of an answer in flight: what an answer holds (a
+	// buffer per job, the batches they read) stays within its lease
+	// whatever the machine, and other answers keep cores of their own.
 	jobsPerBatch = 2
 )
 
@@ -111,7 +117,11 @@ func (p *pipeline) submit(enc rowEncoder) error {
 	go func() {
 		defer close(j.done)
 		defer jobsRunning.Add(-1)
-		defer func() { j.panicked = recover() }()
+		defer func() {
+			if r := recover(); r != nil {
+				j.panicked = fmt.Sprintf("%v\n%s", r, debug.Stack()) // the job's stack, not the request's
+			}
+		}()
 		var st rowState
 		*j.out = enc((*j.out)[:0], &st)
 	}()
@@ -149,14 +159,15 @@ func (p *pipeline) next() error {
 	return p.spill()
 }
 
-// encodeRows encodes rows [0, rows) of a batch of cols columns through
-// p, chunk by chunk (enc(from, to) encodes one), into p.buf: when the
+// encodeRows encodes rows [0, rows) of batch b through p, chunk by chunk
+// (enc(from, to) encodes one), into p.buf: when the
 // batch is large as jobs, emitted by the end of the next batch (after this
 // one's jobs started, the previous batch's are emitted), else in place,
 // after the previous batch's. (A large batch's chunk is encoded in place
 // too when the jobs running in all answers are at their bound: its rows
 // then go out earlier, never later.)
-func encodeRows(p *pipeline, rows, cols int, enc func(from, to int) rowEncoder) error {
+func encodeRows(p *pipeline, b *pixie.Batch, rows int, enc func(from, to int) rowEncoder) error {
+	cols := len(b.Cols)
 	parallel := p.parallel(rows, cols)
 	if !parallel {
 		if err := p.drain(); err != nil {
@@ -164,10 +175,10 @@ func encodeRows(p *pipeline, rows, cols int, enc func(from, to int) rowEncoder) 
 		}
 	}
 	before, emitted := len(p.queue), p.emitted // the previous batch's jobs
-	step := chunkRows
+	step := min(chunkRows, max(1, int(int64(rows)*stepBytes/max(estimateBytes(b, rows), 1))))
 	if parallel { // a job per core, each worth one
 		jobs := min(cores(), jobsPerBatch)
-		step = min(chunkRows, max((rows+jobs-1)/jobs, jobValues/max(cols, 1)))
+		step = min(step, max((rows+jobs-1)/jobs, jobValues/max(cols, 1)))
 	}
 	for from := 0; from < rows; from += step {
 		e := enc(from, min(from+step, rows))
@@ -183,4 +194,17 @@ func encodeRows(p *pipeline, rows, cols int, enc func(from, to int) rowEncoder) 
 		}
 	}
 	return p.emitFirst(max(0, before-(p.emitted-emitted))) // (submit may have emitted some)
+}
+
+// estimateBytes is about what rows [0, rows) of b take encoded: a few
+// dozen bytes per value (a key, a number or a time), plus the text of
+// STRING values.
+func estimateBytes(b *pixie.Batch, rows int) int64 {
+	n := int64(rows) * int64(len(b.Cols)) * 40
+	for _, c := range b.Cols {
+		for _, s := range c.String[:min(rows, len(c.String))] {
+			n += int64(len(s))
+		}
+	}
+	return n
 }

@@ -161,3 +161,37 @@ func TestJobPanicReachesTheCaller(t *testing.T) {
 	}()
 	_ = p.drain()
 }
+
+// TestWideRowsHoldLittle: a batch of wide rows (8 KiB of text each) is
+// cut into jobs and steps by bytes, not rows: what an answer holds while
+// it encodes stays within its lease (handlers leases 2 MiB), on one core
+// or several.
+func TestWideRowsHoldLittle(t *testing.T) {
+	meta := &pixie.TableMeta{ID: "t", Name: "output", Columns: []pixie.ColumnInfo{{Name: "s", Type: pixie.TypeString}}}
+	wide := bytes.Repeat([]byte("x"), 8<<10)
+	col := pixie.ColumnData{String: make([][]byte, 4096)}
+	for i := range col.String {
+		col.String[i] = wide
+	}
+	b := &pixie.Batch{Table: meta, NumRows: len(col.String), Cols: []pixie.ColumnData{col}}
+	for _, n := range []int{1, 2, 4} {
+		saved := cores
+		cores = func() int { return n }
+		s := NewNDJSON(httptest.NewRecorder(), nil, 0)
+		if err := s.Table(meta); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Batch(b); err != nil {
+			t.Fatal(err)
+		}
+		held := cap(s.buf)
+		for _, j := range s.pipe.queue {
+			<-j.done
+			held += cap(*j.out)
+		}
+		cores = saved
+		if held > 2<<20 {
+			t.Errorf("%d cores: %d KiB held", n, held>>10)
+		}
+	}
+}

@@ -23,6 +23,11 @@ import (
 // StreamSink writes one streamed format (*CSV, *NDJSON).
 type StreamSink interface {
 	pixie.Sink
+	// Drain writes the rows still being encoded on other cores, as they
+	// would have been written had their batches been encoded as they
+	// came: once the query ended, before Started is asked, so that what
+	// went out does not depend on how fast the encoding was.
+	Drain() error
 	// Started reports whether the status went out.
 	Started() bool
 	// Check is the sink's word once the query completed, before Finish:
