@@ -12,9 +12,11 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/experimental"
+	"google.golang.org/grpc/encoding"
+	gproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/proto/cloudpb"
@@ -98,11 +100,11 @@ type Client struct {
 	keys    *batchKeys // nil unless cfg.Encrypt
 }
 
-// receiveBuffers holds the buffers gRPC assembles received messages in:
-// gRPC's default pool has no size between 32 KiB and 1 MiB and clears a
-// buffer's whole capacity when it hands it out, so every row batch (tens of
-// KiB) cost clearing 1 MiB, several per cent of a large result's CPU. A
-// tier at every power of two clears about what the message needs.
+// receiveBuffers holds the buffers received messages are assembled in
+// (receiveCodec): gRPC's default pool has no size between 32 KiB and
+// 1 MiB and clears a buffer's whole capacity when it hands it out, so
+// every row batch (tens of KiB) cost clearing 1 MiB. A tier at every power
+// of two clears about what the message needs.
 var receiveBuffers = func() mem.BufferPool {
 	pool, err := mem.NewBinaryTieredBufferPool(8, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
 	if err != nil {
@@ -110,6 +112,22 @@ var receiveBuffers = func() mem.BufferPool {
 	}
 	return pool
 }()
+
+// receiveCodec is gRPC's protobuf codec, except that a received message
+// spanning several frames is assembled in receiveBuffers rather than in
+// gRPC's default pool.
+type receiveCodec struct{ encoding.CodecV2 }
+
+// Unmarshal implements encoding.CodecV2.
+func (c receiveCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return c.CodecV2.Unmarshal(data, v)
+	}
+	buf := data.MaterializeToBuffer(receiveBuffers)
+	defer buf.Free()
+	return proto.Unmarshal(buf.ReadOnlyData(), m) // (copies what it keeps)
+}
 
 // New prepares a client. It does not connect: the connection is made on
 // first use, so a Pixie outage at start-up does not stop the gateway. With
@@ -136,7 +154,7 @@ func New(cfg Config) (*Client, error) {
 		grpc.WithPerRPCCredentials(apiKeyCreds{key: cfg.APIKey, secure: !(cfg.Direct() && cfg.Plaintext)}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecv)),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: time.Minute, Timeout: 20 * time.Second}),
-		experimental.WithBufferPool(receiveBuffers),
+		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(receiveCodec{encoding.GetCodecV2(gproto.Name)})),
 	}
 	opts = append(opts, cfg.DialOptions...)
 	conn, err := grpc.NewClient(cfg.Addr(), opts...)
