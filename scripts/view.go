@@ -34,7 +34,9 @@ func viewCalls(view *pixie.LiveView) map[string]viewCall {
 	out := map[string]viewCall{}
 	conflicts := map[string]map[string]bool{}
 	offered := map[string]map[string][][]string{} // func -> param -> each call's valid values
+	calls := map[string]int{}                     // func -> calls
 	for _, c := range view.Calls {
+		calls[c.Func]++
 		vc, seen := out[c.Func]
 		if !seen {
 			vc = viewCall{defaults: map[string]string{}, descriptions: map[string]string{}, valid: map[string][]string{}}
@@ -72,7 +74,9 @@ func viewCalls(view *pixie.LiveView) map[string]viewCall {
 	}
 	for f, params := range offered {
 		for name, lists := range params {
-			if len(lists[0]) > 0 && !slices.ContainsFunc(lists, func(l []string) bool { return !slices.Equal(l, lists[0]) }) {
+			// Every call passes the parameter, from variables offering
+			// the same values (a call leaving it out passes its default).
+			if len(lists) == calls[f] && len(lists[0]) > 0 && !slices.ContainsFunc(lists, func(l []string) bool { return !slices.Equal(l, lists[0]) }) {
 				out[f].valid[name] = lists[0]
 			}
 		}

@@ -62,10 +62,10 @@ func TestViewValidValuesBind(t *testing.T) {
 		},
 		Calls: []pixie.ViewCall{
 			{Func: "f", Args: []pixie.ViewArg{{Name: "by", Variable: "groupby"}, {Name: "mixed", Variable: "groupby"}, {Name: "lit", Variable: "groupby"}}},
-			{Func: "f", Args: []pixie.ViewArg{{Name: "by", Variable: "groupby"}, {Name: "mixed", Variable: "other"}, {Name: "lit", Value: "node"}}},
+			{Func: "f", Args: []pixie.ViewArg{{Name: "by", Variable: "groupby"}, {Name: "mixed", Variable: "other"}, {Name: "lit", Value: "node"}, {Name: "left", Variable: "groupby"}}},
 		},
 	}
-	src := "import px\n\ndef f(by: str, mixed: str, lit: str):\n    return px.DataFrame('t')\n"
+	src := "import px\n\ndef f(by: str, mixed: str, lit: str, left: str = 'node'):\n    return px.DataFrame('t')\n"
 	s := newScript("px/x", OriginPixie, src, nil, view)
 	if s.Error != "" || s.Entry != "f" {
 		t.Fatalf("got %+v", s)
@@ -74,8 +74,8 @@ func TestViewValidValuesBind(t *testing.T) {
 	if got := ps[0].ValidValues; len(got) != 3 || got[1] != "service" {
 		t.Errorf("by: valid values %v, want the variable's", got)
 	}
-	if ps[1].ValidValues != nil || ps[2].ValidValues != nil {
-		t.Errorf("calls that disagree bound valid values: mixed %v, lit %v", ps[1].ValidValues, ps[2].ValidValues)
+	if ps[1].ValidValues != nil || ps[2].ValidValues != nil || ps[3].ValidValues != nil {
+		t.Errorf("calls that disagree bound valid values: mixed %v, lit %v, left out by a call %v", ps[1].ValidValues, ps[2].ValidValues, ps[3].ValidValues)
 	}
 	if _, err := s.Bind("f", map[string]string{"by": "pod", "mixed": "anything", "lit": "x"}); err != nil {
 		t.Errorf("valid values refused: %v", err)

@@ -94,7 +94,7 @@ func main() {
 		for f := range strings.SplitSeq(*formats, ",") {
 			g, err := startGateway(b, f, fake.Addr(), *rows)
 			must(err)
-			defer g.stop()
+			atExit(g.stop)
 			cases = append(cases, g)
 		}
 	}
@@ -110,8 +110,8 @@ func main() {
 			must(g.measure(keep))
 			if keep {
 				floors[g.format] = startFloor(g)
-				defer floors[g.format].stop()
-				defer os.Remove(g.body)
+				atExit(floors[g.format].stop)
+				atExit(func() { _ = os.Remove(g.body) })
 			}
 		}
 		for _, f := range floors {
@@ -125,6 +125,7 @@ func main() {
 		}
 	}
 	fmt.Printf("load average after: %s\n", loadAverage())
+	cleanUp()
 }
 
 // buildServer builds ./cmd/server into a temporary directory.
@@ -307,7 +308,7 @@ func startFloor(g *gateway) *floor {
 		time.Sleep(10 * time.Millisecond)
 	}
 	f.stop()
-	log.Fatalf("the %s floor did not start", g.format)
+	must(fmt.Errorf("the %s floor did not start", g.format))
 	return nil
 }
 
@@ -483,8 +484,24 @@ func loadAverage() string {
 	return strings.Join(f[:min(3, len(f))], " ")
 }
 
+// cleanups are what runs before the program ends, also when it fails:
+// child processes serve until killed.
+var cleanups []func()
+
+// atExit adds f to the cleanups.
+func atExit(f func()) { cleanups = append(cleanups, f) }
+
+// cleanUp runs the cleanups, the last added first.
+func cleanUp() {
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
+	}
+	cleanups = nil
+}
+
 func must(err error) {
 	if err != nil {
+		cleanUp()
 		log.Fatal(err)
 	}
 }
