@@ -32,7 +32,6 @@ import (
 // every table before sending rows). Other tables are read by the
 // tolerances only. The verdict comes in the X-Pxgate-Verdict trailer.
 type CSV struct {
-	out     *streamOut
 	want    string // the table asked for; "": choose
 	maxRows int    // 0: no cap
 	escape  bool   // escape formula-like text
@@ -44,17 +43,15 @@ type CSV struct {
 
 	rowCount // of the chosen table
 
-	buf  []byte   // records not written yet
-	pipe pipeline // encodes large batches
+	rowWriter
 }
 
 // NewCSV returns the CSV sink of an answer written to w: the named table
 // ("": choose, see CSV), at most maxRows rows of it (0: all), with
 // formula-like text escaped unless keepFormulas.
 func NewCSV(w http.ResponseWriter, table string, keepFormulas bool, maxRows int) *CSV {
-	out := newStreamOut(w, api.ContentTypeCSV+"; charset=utf-8")
-	c := &CSV{out: out, want: table, maxRows: maxRows, decided: table != "", escape: !keepFormulas, buf: (*getBuffer())[:0]}
-	c.pipe.buf, c.pipe.spill = &c.buf, c.spill
+	c := &CSV{want: table, maxRows: maxRows, decided: table != "", escape: !keepFormulas}
+	c.init(newStreamOut(w, api.ContentTypeCSV+"; charset=utf-8"))
 	return c
 }
 
@@ -133,41 +130,6 @@ func (c *CSV) Batch(b *pixie.Batch) error {
 	}
 	c.written += rows
 	return c.flush()
-}
-
-// flush writes and flushes what is encoded.
-func (c *CSV) flush() error {
-	if len(c.buf) > 0 {
-		if err := c.write(); err != nil {
-			return err
-		}
-	}
-	if !c.out.wrote {
-		return nil
-	}
-	return c.out.flush()
-}
-
-// Drain implements StreamSink.
-func (c *CSV) Drain() error {
-	if err := c.pipe.drain(); err != nil {
-		return err
-	}
-	return c.flush()
-}
-
-// spill writes the records encoded once they pass flushSize.
-func (c *CSV) spill() error {
-	if len(c.buf) < flushSize {
-		return nil
-	}
-	return c.write()
-}
-
-func (c *CSV) write() error {
-	_, err := c.out.Write(c.buf)
-	c.buf = c.buf[:0]
-	return err
 }
 
 // header appends the header record: the column names.

@@ -44,21 +44,12 @@ const (
 func appendShortest(b []byte, f float64) []byte {
 	u := math.Float64bits(f)
 	neg := u>>63 != 0
-	exp := int((u & expMask) >> mantBits)
-	mant := u & mantMask
-
-	var c uint64 // significand: |f| = c * 2^q
-	var q int
-	if exp == 0 {
-		if mant == 0 {
-			if neg {
-				return append(b, '-', '0')
-			}
-			return append(b, '0')
+	c, q := significand(u) // |f| = c * 2^q
+	if c == 0 {
+		if neg {
+			return append(b, '-', '0')
 		}
-		c, q = mant, minExp2
-	} else {
-		c, q = mant|hidden, exp-expBias
+		return append(b, '0')
 	}
 
 	// Integers below 2^53: their digits are the shortest decimal, since
@@ -147,6 +138,17 @@ func appendShortest(b []byte, f float64) []byte {
 	}
 	a := math.Abs(f)
 	return appendDigits17(b, neg, d, 17+e10, a < 1e-6 || a >= 1e21)
+}
+
+// significand returns c and q such that c * 2^q is the magnitude of the
+// finite float64 whose bits are u (c is 0 for ±0).
+func significand(u uint64) (c uint64, q int) {
+	exp := int((u & expMask) >> mantBits)
+	mant := u & mantMask
+	if exp == 0 {
+		return mant, minExp2
+	}
+	return mant | hidden, exp - expBias
 }
 
 // b2u returns 1 for true and 0 for false.

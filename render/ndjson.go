@@ -17,13 +17,11 @@ import (
 // flushed to the caller once encoded. Only the tables asked for (all by
 // default) are written, at most maxRows rows each.
 type NDJSON struct {
-	out     *streamOut
 	keep    []string // tables to write; empty: all
 	maxRows int      // per table; 0: no cap
 	tables  []*ndjsonTable
 	byID    map[string]*ndjsonTable
-	buf     []byte
-	pipe    pipeline // encodes large batches
+	rowWriter
 }
 
 type ndjsonTable struct {
@@ -36,9 +34,8 @@ type ndjsonTable struct {
 // NewNDJSON returns the NDJSON sink of an answer written to w: the tables
 // named (none: all), at most maxRows rows each (0: all).
 func NewNDJSON(w http.ResponseWriter, tables []string, maxRows int) *NDJSON {
-	out := newStreamOut(w, api.ContentTypeNDJSON)
-	n := &NDJSON{out: out, keep: tables, maxRows: maxRows, byID: make(map[string]*ndjsonTable), buf: (*getBuffer())[:0]}
-	n.pipe.buf, n.pipe.spill = &n.buf, n.spill
+	n := &NDJSON{keep: tables, maxRows: maxRows, byID: make(map[string]*ndjsonTable)}
+	n.init(newStreamOut(w, api.ContentTypeNDJSON))
 	return n
 }
 
@@ -77,41 +74,6 @@ func (n *NDJSON) Batch(b *pixie.Batch) error {
 		return err
 	}
 	t.written += rows
-	return n.flush()
-}
-
-// spill writes the lines encoded once they pass flushSize.
-func (n *NDJSON) spill() error {
-	if len(n.buf) < flushSize {
-		return nil
-	}
-	return n.write()
-}
-
-// flush writes and flushes what is encoded.
-func (n *NDJSON) flush() error {
-	if len(n.buf) > 0 {
-		if err := n.write(); err != nil {
-			return err
-		}
-	}
-	if !n.out.wrote {
-		return nil
-	}
-	return n.out.flush()
-}
-
-func (n *NDJSON) write() error {
-	_, err := n.out.Write(n.buf)
-	n.buf = n.buf[:0]
-	return err
-}
-
-// Drain implements StreamSink.
-func (n *NDJSON) Drain() error {
-	if err := n.pipe.drain(); err != nil {
-		return err
-	}
 	return n.flush()
 }
 

@@ -180,3 +180,53 @@ func (c *rowCount) take(n, maxRows int) int {
 	}
 	return n
 }
+
+// rowWriter holds the rows of a streamed answer (CSV, NDJSON) until they
+// are written: encoded in place or by pipe's jobs into buf, which is
+// written once it passes flushSize and flushed once per batch.
+type rowWriter struct {
+	out  *streamOut
+	buf  []byte
+	pipe pipeline
+}
+
+// init starts w writing to out.
+func (w *rowWriter) init(out *streamOut) {
+	w.out, w.buf = out, (*getBuffer())[:0]
+	w.pipe.buf, w.pipe.spill = &w.buf, w.spill
+}
+
+// spill writes the rows once they pass flushSize.
+func (w *rowWriter) spill() error {
+	if len(w.buf) < flushSize {
+		return nil
+	}
+	return w.write()
+}
+
+// flush writes and flushes the rows encoded.
+func (w *rowWriter) flush() error {
+	if len(w.buf) > 0 {
+		if err := w.write(); err != nil {
+			return err
+		}
+	}
+	if !w.out.wrote {
+		return nil
+	}
+	return w.out.flush()
+}
+
+func (w *rowWriter) write() error {
+	_, err := w.out.Write(w.buf)
+	w.buf = w.buf[:0]
+	return err
+}
+
+// Drain implements StreamSink.
+func (w *rowWriter) Drain() error {
+	if err := w.pipe.drain(); err != nil {
+		return err
+	}
+	return w.flush()
+}
