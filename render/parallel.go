@@ -196,11 +196,11 @@ func encodeRows(p *pipeline, b *pixie.Batch, rows int, enc func(from, to int) ro
 	return p.emitFirst(max(0, before-(p.emitted-emitted))) // (submit may have emitted some)
 }
 
-// estimateBytes is about what rows [0, rows) of b take encoded: a few
-// dozen bytes per value (a key, a number or a time), plus the text of
+// estimateBytes is about what rows [0, rows) of b take encoded: a couple
+// of dozen bytes per value (a key, a number or a time), plus the text of
 // STRING values.
 func estimateBytes(b *pixie.Batch, rows int) int64 {
-	n := int64(rows) * int64(len(b.Cols)) * 40
+	n := int64(rows) * int64(len(b.Cols)) * 24
 	for _, c := range b.Cols {
 		for _, s := range c.String[:min(rows, len(c.String))] {
 			n += int64(len(s))
