@@ -46,14 +46,15 @@ func (c *Client) executeMutation(ctx context.Context, req *vizierpb.ExecuteScrip
 	for attempt := 1; ; attempt++ {
 		rd, err := c.attempt(ctx, req, dec, sink)
 		mi := rd.mutation
-		if pending := cmp.Or(notReadyInfo(mi), last); ctx.Err() != nil && pending != nil && (mi == nil || !mutationReady(mi)) {
+		ready := mi != nil && mutationReady(mi)
+		if pending := cmp.Or(mi, last); ctx.Err() != nil && !ready && pending != nil {
 			// The deadline cut an attempt short (before its mutation_info
 			// too: mi nil, a later attempt's): say what was pending.
 			return rd.summary, notReady(ctx, pending, attempt, time.Since(start))
 		}
-		if mi == nil || mutationReady(mi) {
+		if mi == nil || ready {
 			rd.summary.Stats.MutationAttempts = attempt
-			if mi != nil {
+			if ready {
 				rd.summary.Stats.MutationWait = rd.readyAt.Sub(start)
 			}
 			return rd.summary, err
@@ -75,14 +76,6 @@ func (c *Client) executeMutation(ctx context.Context, req *vizierpb.ExecuteScrip
 		}
 		wait = min(2*wait, max(MaxMutationRetry, c.cfg.MutationRetry))
 	}
-}
-
-// notReadyInfo returns mi when it reports mutations not ready, else nil.
-func notReadyInfo(mi *vizierpb.MutationInfo) *vizierpb.MutationInfo {
-	if mi == nil || mutationReady(mi) {
-		return nil
-	}
-	return mi
 }
 
 // failedMutations names the mutations in FAILED_STATE or TERMINATED_STATE,
