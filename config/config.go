@@ -319,16 +319,28 @@ func (c *Config) validateMode(bad func(format string, args ...any)) {
 // answers for that name gets the API key and the results. A self-signed
 // Pixie is trusted with PIXIE_TLS_CA_FILE instead.
 func (c *Config) validateSkipVerify(bad func(format string, args ...any)) {
-	if !c.TLSSkipVerify || c.DemoOn || c.DirectPlain {
+	if !c.skipsVerify() {
 		return
 	}
-	name, addr := c.cloudVar(), c.CloudOrDefault()
-	if c.DirectAddr != "" {
-		name, addr = "PIXIE_DIRECT_ADDR", c.DirectAddr
-	}
+	name, addr := c.tlsTarget()
 	if !inCluster(addr) {
 		bad("PIXIE_TLS_SKIP_VERIFY is only for in-cluster addresses (*.cluster.local, *.svc, a bare service name, loopback or a private IP); %s %s is not one, and skipping verification there would hand PIXIE_API_KEY to whoever answers for it: trust its certificate with PIXIE_TLS_CA_FILE instead", name, redactAddr(addr))
 	}
+}
+
+// skipsVerify reports whether a certificate goes unverified: skip verify
+// is on and pxgate dials Pixie over TLS (not the demo, not plaintext).
+func (c *Config) skipsVerify() bool {
+	return c.TLSSkipVerify && !c.DemoOn && !c.DirectPlain
+}
+
+// tlsTarget is the address pxgate dials Pixie at, and the variable it
+// came from: the direct Vizier's, else the cloud's.
+func (c *Config) tlsTarget() (name, addr string) {
+	if c.DirectAddr != "" {
+		return "PIXIE_DIRECT_ADDR", c.DirectAddr
+	}
+	return c.cloudVar(), c.CloudOrDefault()
 }
 
 // inCluster reports whether addr's host is reachable only from inside a
@@ -351,11 +363,8 @@ func inCluster(addr string) bool {
 // start-up log and -check-config.
 func (c *Config) Warnings() []string {
 	var w []string
-	if c.TLSSkipVerify && !c.DemoOn && !c.DirectPlain {
-		addr := c.CloudOrDefault()
-		if c.DirectAddr != "" {
-			addr = c.DirectAddr
-		}
+	if c.skipsVerify() {
+		_, addr := c.tlsTarget()
 		w = append(w, fmt.Sprintf("PIXIE_TLS_SKIP_VERIFY is on: the certificate of %s is not verified, so the API key and the results go to whoever answers for that address; prefer PIXIE_TLS_CA_FILE", redactAddr(addr)))
 	}
 	return w
