@@ -286,13 +286,9 @@ func TestServeCallerTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	reload <- syscall.SIGHUP
-	deadline := time.Now().Add(time.Minute) // a bound for a broken reload, not a wait
-	for get(t, base+"/v1/scripts", "caller-s3cr3t-two") != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("the rotated token is not accepted after SIGHUP")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Until(t, "the rotated token to be accepted after SIGHUP", func() bool {
+		return get(t, base+"/v1/scripts", "caller-s3cr3t-two") == http.StatusOK
+	})
 	if got := get(t, base+"/v1/scripts", "caller-s3cr3t-one"); got != http.StatusUnauthorized {
 		t.Errorf("rotated-out token: got %d, want 401", got)
 	}
