@@ -375,7 +375,7 @@ func (s *Server) checkCluster(id string) error {
 }
 
 // waitErr turns the reason a wait ended into the error a stream returns.
-func (s *Server) waitErr(ctx context.Context) error {
+func waitErr(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return status.FromContextError(err).Err()
 	}

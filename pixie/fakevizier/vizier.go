@@ -124,11 +124,7 @@ func (s *Server) run(p *Plan, w *streamWriter, req *vizierpb.ExecuteScriptReques
 		return err
 	}
 	if p.Hang {
-		select {
-		case <-w.ctx.Done():
-		case <-w.closing:
-		}
-		return s.waitErr(w.ctx)
+		return w.hang()
 	}
 
 	// Then the batches, then the stats.
@@ -298,12 +294,7 @@ func (w *streamWriter) send(resp *vizierpb.ExecuteScriptResponse) error {
 		return status.Error(codes.Internal, "stream terminated by RST_STREAM with error code: INTERNAL_ERROR")
 	}
 	if w.hangAfter > 0 && w.sent >= w.hangAfter {
-		select {
-		case <-w.ctx.Done():
-			return status.FromContextError(w.ctx.Err()).Err()
-		case <-w.closing:
-			return status.Error(codes.Unavailable, "fakevizier: server is closing")
-		}
+		return w.hang()
 	}
 	if w.abortAfter > 0 && w.sent >= w.abortAfter {
 		return status.Errorf(w.abortCode,
@@ -315,10 +306,10 @@ func (w *streamWriter) send(resp *vizierpb.ExecuteScriptResponse) error {
 		case <-t.C:
 		case <-w.ctx.Done():
 			t.Stop()
-			return status.FromContextError(w.ctx.Err()).Err()
+			return waitErr(w.ctx)
 		case <-w.closing:
 			t.Stop()
-			return status.Error(codes.Unavailable, "fakevizier: server is closing")
+			return waitErr(w.ctx)
 		}
 	}
 	if err := w.ctx.Err(); err != nil {
@@ -330,6 +321,16 @@ func (w *streamWriter) send(resp *vizierpb.ExecuteScriptResponse) error {
 	}
 	w.sent++
 	return nil
+}
+
+// hang blocks until the client cancels or the server closes, and returns
+// the error that then ends the stream.
+func (w *streamWriter) hang() error {
+	select {
+	case <-w.ctx.Done():
+	case <-w.closing:
+	}
+	return waitErr(w.ctx)
 }
 
 // HealthCheck sends one response with the programmed health status, then
@@ -349,7 +350,7 @@ func (v *vizierService) HealthCheck(req *vizierpb.HealthCheckRequest, stream grp
 	case <-ctx.Done():
 	case <-s.closing:
 	}
-	return s.waitErr(ctx)
+	return waitErr(ctx)
 }
 
 func isClosed(ch <-chan struct{}) bool {
