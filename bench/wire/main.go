@@ -128,10 +128,12 @@ func main() {
 	cleanUp()
 }
 
-// buildServer builds ./cmd/server into a temporary directory.
+// buildServer builds ./cmd/server into a temporary directory, removed at
+// exit (after the children that run it, which are stopped first).
 func buildServer() string {
 	dir, err := os.MkdirTemp("", "pxgate-wire")
 	must(err)
+	atExit(func() { _ = os.RemoveAll(dir) })
 	path := filepath.Join(dir, "pxgate")
 	cmd := exec.Command("go", "build", "-o", path, "./cmd/server")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
