@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
-	"github.com/theory/jsonpath"
 	"io"
 	"maps"
 	"net/http"
@@ -19,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/theory/jsonpath"
 
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/internal/gatewaytest"

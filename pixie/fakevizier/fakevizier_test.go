@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"github.com/pxgate/pxgate/internal/testwait"
-	"github.com/pxgate/pxgate/pixie"
 	"io"
 	"slices"
 	"strconv"
@@ -14,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	pxvizier "github.com/pxgate/pxgate/pixie/vizier"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -25,10 +21,13 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/pxgate/pxgate/internal/testwait"
+	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/cloudpb"
 	"github.com/pxgate/pxgate/pixie/proto/vispb"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
+	pxvizier "github.com/pxgate/pxgate/pixie/vizier"
 )
 
 const (

@@ -1,8 +1,9 @@
 package fakevizier
 
 import (
-	"github.com/pxgate/pxgate/pixie"
 	"time"
+
+	"github.com/pxgate/pxgate/pixie"
 )
 
 // LETTable is a fixture with the columns and types of the LET script of

@@ -3,8 +3,8 @@ package fakevizier
 import (
 	"errors"
 	"fmt"
-	"github.com/pxgate/pxgate/pixie"
 
+	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 )
 
