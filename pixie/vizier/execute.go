@@ -83,8 +83,7 @@ func (c *Client) attempt(ctx context.Context, req *vizierpb.ExecuteScriptRequest
 		}
 		resp, err := recv(stream, next)
 		if errors.Is(err, io.EOF) {
-			_, err := rd.finish()
-			return rd, err
+			return rd, rd.finish()
 		}
 		if err != nil && transient(err) && rd.summary.QueryID != "" && resumes < maxResumes && ctx.Err() == nil {
 			// Like Pixie's own clients: ask Vizier to go on with the same
@@ -278,13 +277,14 @@ func (rd *streamReader) batch(rb *vizierpb.RowBatchData) error {
 	return rd.sink.Batch(b)
 }
 
-func (rd *streamReader) finish() (pixie.Summary, error) {
+// finish checks, at the end of the stream, that every table was complete.
+func (rd *streamReader) finish() error {
 	for _, ts := range rd.order {
 		if !ts.eos {
-			return rd.summary, errorf(pixie.KindProtocol, nil, "stream ended before table %q was complete", ts.meta.Name)
+			return errorf(pixie.KindProtocol, nil, "stream ended before table %q was complete", ts.meta.Name)
 		}
 	}
-	return rd.summary, nil
+	return nil
 }
 
 // prefetchAfter is the number of messages received directly before a
