@@ -272,8 +272,7 @@ func (c *Catalog) fetch(ctx context.Context, e pixie.LibraryScript) (*Script, er
 	s := newScript(e.Name, OriginPixie, src, nil, view)
 	// The listing says the same before and after a fetch: the library's
 	// own description, never the docstring.
-	stub := libraryStub(e, "")
-	s.Title, s.Description = stub.Title, stub.Description
+	s.Title, s.Description = libraryText(e)
 	c.mu.Lock()
 	c.libSrc[e.Name] = libScript{id: e.ID, s: s}
 	c.mu.Unlock()
@@ -282,10 +281,17 @@ func (c *Catalog) fetch(ctx context.Context, e pixie.LibraryScript) (*Script, er
 
 // libraryStub is library script e as listed before it is fetched.
 func libraryStub(e pixie.LibraryScript, pending string) *Script {
-	desc := strings.Join(strings.Fields(e.Description), " ")
-	title, _, _ := strings.Cut(desc, ". ")
-	return &Script{Name: e.Name, Title: strings.TrimSuffix(title, "."), Description: desc, Origin: OriginPixie,
+	title, desc := libraryText(e)
+	return &Script{Name: e.Name, Title: title, Description: desc, Origin: OriginPixie,
 		Params: []Param{}, Functions: []Function{}, Pending: pending}
+}
+
+// libraryText is library script e's title and description, from the
+// library's own description: its first sentence, and all of it on one line.
+func libraryText(e pixie.LibraryScript) (title, desc string) {
+	desc = strings.Join(strings.Fields(e.Description), " ")
+	title, _, _ = strings.Cut(desc, ". ")
+	return strings.TrimSuffix(title, "."), desc
 }
 
 func (c *Catalog) libraryEntries(ctx context.Context) ([]pixie.LibraryScript, error) {
