@@ -2,6 +2,7 @@ package tolerance
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -52,15 +53,29 @@ func TestBaselineChecks(t *testing.T) {
 			t.Errorf("%s on %v vs %v: %+v, want passed %v, baseline %v, ratio %v", tc.expect, tc.current, tc.baseline, r, tc.pass, tc.base, tc.ratio)
 			continue
 		}
-		got, _ := json.Marshal(r.Threshold)
-		want, _ := json.Marshal(tc.threshold)
-		if string(got) != string(want) && !closeTo(r.Threshold.(float64), tc.threshold.(float64)) {
+		if !thresholdClose(r.Threshold, tc.threshold) {
+			got, _ := json.Marshal(r.Threshold)
+			want, _ := json.Marshal(tc.threshold)
 			t.Errorf("%s: threshold %s, want %s", tc.expect, got, want)
 		}
 		if !strings.Contains(r.Message, "baseline") {
 			t.Errorf("%s: message %q does not mention the baseline", tc.expect, r.Message)
 		}
 	}
+}
+
+// thresholdClose reports whether a Result's threshold is want (a number,
+// or [lo, hi]) up to rounding.
+func thresholdClose(got, want any) bool {
+	switch w := want.(type) {
+	case float64:
+		g, ok := got.(float64)
+		return ok && closeTo(g, w)
+	case []float64:
+		g, ok := got.([]float64)
+		return ok && slices.EqualFunc(g, w, closeTo)
+	}
+	return false
 }
 
 // A baseline window without rows follows on_empty (fail by default); a
