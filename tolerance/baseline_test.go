@@ -143,3 +143,37 @@ func TestBaselineInfiniteThreshold(t *testing.T) {
 		t.Errorf("the result does not encode: %v", err)
 	}
 }
+
+// Holds reads every comparison a Target names, and holds nothing for an
+// unknown one or threshold.
+func TestHolds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		compare   string
+		threshold any
+		v         float64
+		want      bool
+	}{
+		{"below", 2.0, 1, true}, {"below", 2.0, 2, false},
+		{"above", 2.0, 3, true}, {"above", 2.0, 2, false},
+		{"at_most", 2.0, 2, true}, {"at_most", 2.0, 3, false},
+		{"at_least", 2.0, 2, true}, {"at_least", 2.0, 1, false},
+		{"equals", 2.0, 2, true}, {"equals", 2.0, 1, false},
+		{"between", []float64{1, 3}, 3, true}, {"between", []float64{1, 3}, 4, false},
+		{"between", []float64{1}, 1, false}, {"below", "2", 1, false},
+		{"", 2.0, 1, false}, {"near", 2.0, 2, false},
+	} {
+		if got := Holds(tc.compare, tc.threshold, tc.v); got != tc.want {
+			t.Errorf("Holds(%q, %v, %v) = %v, want %v", tc.compare, tc.threshold, tc.v, got, tc.want)
+		}
+	}
+	for i, e := range []string{"max(x) < 1", "max(x) >= 2x baseline", "p50(x) within 5% of baseline", "max(x) == 3", "max(x) in [1, 2]"} {
+		s, err := Compile([]Spec{{Expect: e}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := s.Target(0).Compare, []string{"below", "at_least", "between", "equals", "between"}[i]; got != want {
+			t.Errorf("%s: Target compares %q, want %q", e, got, want)
+		}
+	}
+}
