@@ -59,6 +59,7 @@ const (
 type scale struct {
 	t0, t1 int64
 	v0, v1 float64
+	step   float64 // between y ticks; v0 and v1 are multiples of it
 }
 
 func (s scale) x(t time.Time) float64 {
@@ -147,8 +148,8 @@ func bounds(c Chart) scale {
 	if s.v1 <= s.v0 {
 		s.v1 = s.v0 + 1
 	}
-	step := niceStep((s.v1 - s.v0) / yTicks)
-	s.v0, s.v1 = math.Floor(s.v0/step)*step, math.Ceil(s.v1*1.05/step)*step
+	s.step = niceStep((s.v1 - s.v0) / yTicks)
+	s.v0, s.v1 = math.Floor(s.v0/s.step)*s.step, math.Ceil(s.v1*1.05/s.step)*s.step
 	return s
 }
 
@@ -158,8 +159,7 @@ func axes(b *strings.Builder, s scale, ylabel string) {
 	fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%d" y2="%d"/>`, left, left, top, top+plotH)
 	fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%d" y2="%d"/>`, left, left+plotW, top+plotH, top+plotH)
 	b.WriteString(`</g>`)
-	step := niceStep((s.v1 - s.v0) / yTicks)
-	for v := s.v0; v <= s.v1+step/2; v += step {
+	for v := s.v0; v <= s.v1+s.step/2; v += s.step {
 		y := s.y(v)
 		fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%s" y2="%s" stroke="#eaeef2"/>`, left, left+plotW, num(y), num(y))
 		fmt.Fprintf(b, `<text class="ytick" x="%d" y="%s" text-anchor="end" fill="#57606a">%s</text>`, left-6, num(y+4), label(v))

@@ -82,3 +82,40 @@ func TestRenderEmpty(t *testing.T) {
 		t.Errorf("elements %v", got)
 	}
 }
+
+// The y ticks are the steps the scale was rounded to, also when values go
+// below zero (a delta): -7 to 3 is ticked every 2 from -8, not every 5
+// from -8 (-3, 2: not round numbers).
+func TestYTicksAreRound(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	c := chart.Chart{Title: "min(delta) >= -10", Current: []chart.Point{{T: t0, V: -7}, {T: t0.Add(time.Minute), V: 3}}}
+	var b bytes.Buffer
+	if err := chart.Render(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	var ticks []string
+	dec := xml.NewDecoder(&b)
+	for in := false; ; {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			in = tok.Name.Local == "text" && len(tok.Attr) > 0 && tok.Attr[0].Value == "ytick"
+		case xml.CharData:
+			if in {
+				ticks = append(ticks, string(tok))
+			}
+		case xml.EndElement:
+			in = false
+		}
+	}
+	if got, want := strings.Join(ticks, " "), "-8 -6 -4 -2 0 2 4"; got != want {
+		t.Errorf("y ticks %q, want %q", got, want)
+	}
+}

@@ -111,14 +111,14 @@ func (ps *Sink) Batch(b *pixie.Batch) error {
 	if len(t.numeric) == 0 || ps.truncated {
 		return nil
 	}
-	var key strings.Builder
+	var key []byte // reused: a lookup by string(key) does not allocate
 	for i := range b.NumRows {
-		key.Reset()
+		key = key[:0]
 		for _, c := range t.labels {
-			key.Write(b.Cols[c].String[i])
-			key.WriteByte(0xff) // not in valid UTF-8: separates values unambiguously
+			key = append(key, b.Cols[c].String[i]...)
+			key = append(key, 0xff) // not in valid UTF-8: separates values unambiguously
 		}
-		k, ok := t.seen[key.String()]
+		k, ok := t.seen[string(key)]
 		if !ok {
 			if ps.series+len(t.numeric) > MaxSeries {
 				ps.truncated = true
@@ -131,7 +131,7 @@ func (ps *Sink) Batch(b *pixie.Batch) error {
 			}
 			k = len(t.entries)
 			t.entries = append(t.entries, e)
-			t.seen[key.String()] = k
+			t.seen[string(key)] = k
 		}
 		for j, c := range t.numeric {
 			t.entries[k].values[j] = number(b, c, i)

@@ -224,7 +224,7 @@ func (c *CSV) appendValue(b []byte, d *pixie.ColumnData, kind, i int, day *dayCa
 	case kindUInt128:
 		return AppendUUID(b, d.UInt128[i])
 	}
-	return appendValue(b, d, kind, i) // INT64, BOOLEAN: as in JSON
+	return appendValue(b, d, kind, i, day) // INT64, BOOLEAN: as in JSON
 }
 
 // formulaLike reports whether a spreadsheet would read text as a formula

@@ -118,19 +118,14 @@ func (re RowEncoding) appendRow(b []byte, cols []pixie.ColumnData, i int, day *d
 	}
 	for c := range re.keys {
 		b = append(b, re.keys[c]...)
-		if re.kinds[c] == kindTime {
-			b = append(b, '"')
-			b = day.appendTime(b, cols[c].Int64[i])
-			b = append(b, '"')
-			continue
-		}
-		b = appendValue(b, &cols[c], re.kinds[c], i)
+		b = appendValue(b, &cols[c], re.kinds[c], i, day)
 	}
 	return append(b, '}')
 }
 
-// appendValue appends value i of column d, of the given kind.
-func appendValue(b []byte, d *pixie.ColumnData, kind, i int) []byte {
+// appendValue appends value i of column d, of the given kind, as JSON;
+// times are formatted with day.
+func appendValue(b []byte, d *pixie.ColumnData, kind, i int, day *dayCache) []byte {
 	switch kind {
 	case kindInt64:
 		return strconv.AppendInt(b, d.Int64[i], 10)
@@ -142,7 +137,7 @@ func appendValue(b []byte, d *pixie.ColumnData, kind, i int) []byte {
 		return appendBytesString(b, d.String[i])
 	case kindTime:
 		b = append(b, '"')
-		b = AppendTime(b, d.Int64[i])
+		b = day.appendTime(b, d.Int64[i])
 		return append(b, '"')
 	default:
 		b = append(b, '"')

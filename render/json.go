@@ -45,7 +45,7 @@ type JSON struct {
 	// the verdict. What it holds beyond flushSize is leased from Hold.
 	Whole bool
 
-	leased  int          // bytes of buf leased from Hold (Whole)
+	leased  int          // bytes of buf leased from Hold (Whole): by spill, or as held rows
 	tables  []*jsonTable // kept, in announcement order
 	byID    map[string]*jsonTable
 	cur     *jsonTable // the table whose rows go out now; nil: none
@@ -150,6 +150,7 @@ func (j *JSON) open(t *jsonTable) {
 	j.cur = t
 	j.buf = appendTableHead(j.buf, t.meta)
 	j.buf = append(j.buf, t.held...)
+	j.leased += len(t.held) // hold leased them: spill need not again
 	t.held = nil
 }
 

@@ -195,3 +195,41 @@ func TestWideRowsHoldLittle(t *testing.T) {
 		}
 	}
 }
+
+// TestWholeLeasesHeldRowsOnce: a Whole answer leases the rows of a table
+// held while another streams (Hold) once: when they join the answer after
+// the other table ends, they are not leased again as the answer grows.
+func TestWholeLeasesHeldRowsOnce(t *testing.T) {
+	a := mixedBatch(3000)
+	b := mixedBatch(3000)
+	b.Table = &pixie.TableMeta{ID: "t2", Name: "other", Columns: a.Table.Columns}
+	leased := 0
+	j := NewJSON(httptest.NewRecorder(), nil, 0)
+	j.Whole = true
+	j.Hold = func(n int, started bool) error {
+		if started {
+			t.Errorf("a Whole answer started before Finish")
+		}
+		leased += n
+		return nil
+	}
+	for _, m := range []*pixie.TableMeta{a.Table, b.Table} {
+		if err := j.Table(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a streams; b, interleaved, is held until a ends.
+	for _, batch := range []*pixie.Batch{sliceBatch(a, 0, 10), sliceBatch(b, 0, 1500), sliceBatch(b, 1500, 3000), sliceBatch(a, 10, 3000)} {
+		if err := j.Batch(batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := len(j.buf)
+	if err := j.Finish(&StreamEnd{StreamEnd: api.StreamEnd{Verdict: &tolerance.Verdict{Passed: true}}, Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+	// What the answer holds beyond flushSize, rounded up to holdStep.
+	if want := max(held-flushSize, 0) + holdStep; leased > want {
+		t.Errorf("leased %d KiB for an answer of %d KiB (%d KiB beyond flushSize)", leased>>10, held>>10, (held-flushSize)>>10)
+	}
+}

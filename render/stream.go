@@ -211,10 +211,7 @@ func (w *rowWriter) flush() error {
 			return err
 		}
 	}
-	if !w.out.wrote {
-		return nil
-	}
-	return w.out.flush()
+	return w.out.flush() // (nothing, before the status went out)
 }
 
 func (w *rowWriter) write() error {

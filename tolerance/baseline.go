@@ -3,6 +3,7 @@ package tolerance
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // BaselineSpec makes a check relative: its threshold is derived from the
@@ -97,7 +98,7 @@ func (r *baselineRule) expr(unit string) string {
 	if r.op == opBetween {
 		return "within " + formatExact(r.percent) + "% of baseline"
 	}
-	sym := map[op]string{opBelow: "<", opAbove: ">", opAtMost: "<=", opAtLeast: ">="}[r.op]
+	sym := opSymbols[r.op]
 	switch {
 	case r.kind == "factor":
 		return sym + " " + formatExact(r.factor) + "x baseline"
@@ -211,7 +212,7 @@ func (s *Set) Target(i int) Target {
 	if c.base != nil {
 		o = c.base.op
 	}
-	t.Compare = map[op]string{opBelow: "below", opAbove: "above", opAtMost: "at_most", opAtLeast: "at_least", opBetween: "between", opEquals: "equals"}[o]
+	t.Compare = opNames[o]
 	return t
 }
 
@@ -232,17 +233,9 @@ func Holds(compare string, threshold any, v float64) bool {
 	default:
 		return false
 	}
-	switch compare {
-	case "between":
-		c.op = opBetween
-	case "equals":
-		c.op = opEquals
-	default:
-		o, ok := compareOps[compare]
-		if !ok {
-			return false
-		}
-		c.op = o
+	c.op = op(slices.Index(opNames[:], compare))
+	if c.op <= 0 {
+		return false // unknown (or "", opNames[0])
 	}
 	return c.ok(v)
 }

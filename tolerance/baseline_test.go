@@ -2,6 +2,7 @@ package tolerance
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -52,15 +53,29 @@ func TestBaselineChecks(t *testing.T) {
 			t.Errorf("%s on %v vs %v: %+v, want passed %v, baseline %v, ratio %v", tc.expect, tc.current, tc.baseline, r, tc.pass, tc.base, tc.ratio)
 			continue
 		}
-		got, _ := json.Marshal(r.Threshold)
-		want, _ := json.Marshal(tc.threshold)
-		if string(got) != string(want) && !closeTo(r.Threshold.(float64), tc.threshold.(float64)) {
+		if !thresholdClose(r.Threshold, tc.threshold) {
+			got, _ := json.Marshal(r.Threshold)
+			want, _ := json.Marshal(tc.threshold)
 			t.Errorf("%s: threshold %s, want %s", tc.expect, got, want)
 		}
 		if !strings.Contains(r.Message, "baseline") {
 			t.Errorf("%s: message %q does not mention the baseline", tc.expect, r.Message)
 		}
 	}
+}
+
+// thresholdClose reports whether a Result's threshold is want (a number,
+// or [lo, hi]) up to rounding.
+func thresholdClose(got, want any) bool {
+	switch w := want.(type) {
+	case float64:
+		g, ok := got.(float64)
+		return ok && closeTo(g, w)
+	case []float64:
+		g, ok := got.([]float64)
+		return ok && slices.EqualFunc(g, w, closeTo)
+	}
+	return false
 }
 
 // A baseline window without rows follows on_empty (fail by default); a
@@ -126,5 +141,39 @@ func TestBaselineInfiniteThreshold(t *testing.T) {
 	}
 	if _, err := json.Marshal(r); err != nil {
 		t.Errorf("the result does not encode: %v", err)
+	}
+}
+
+// Holds reads every comparison a Target names, and holds nothing for an
+// unknown one or threshold.
+func TestHolds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		compare   string
+		threshold any
+		v         float64
+		want      bool
+	}{
+		{"below", 2.0, 1, true}, {"below", 2.0, 2, false},
+		{"above", 2.0, 3, true}, {"above", 2.0, 2, false},
+		{"at_most", 2.0, 2, true}, {"at_most", 2.0, 3, false},
+		{"at_least", 2.0, 2, true}, {"at_least", 2.0, 1, false},
+		{"equals", 2.0, 2, true}, {"equals", 2.0, 1, false},
+		{"between", []float64{1, 3}, 3, true}, {"between", []float64{1, 3}, 4, false},
+		{"between", []float64{1}, 1, false}, {"below", "2", 1, false},
+		{"", 2.0, 1, false}, {"near", 2.0, 2, false},
+	} {
+		if got := Holds(tc.compare, tc.threshold, tc.v); got != tc.want {
+			t.Errorf("Holds(%q, %v, %v) = %v, want %v", tc.compare, tc.threshold, tc.v, got, tc.want)
+		}
+	}
+	for i, e := range []string{"max(x) < 1", "max(x) >= 2x baseline", "p50(x) within 5% of baseline", "max(x) == 3", "max(x) in [1, 2]"} {
+		s, err := Compile([]Spec{{Expect: e}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := s.Target(0).Compare, []string{"below", "at_least", "between", "equals", "between"}[i]; got != want {
+			t.Errorf("%s: Target compares %q, want %q", e, got, want)
+		}
 	}
 }

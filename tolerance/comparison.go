@@ -16,6 +16,13 @@ const (
 	opEquals
 )
 
+// opNames are the comparisons' names, as a Spec's fields and a Target
+// give them; opSymbols their operators in the compact grammar.
+var (
+	opNames   = [...]string{opBelow: "below", opAbove: "above", opAtMost: "at_most", opAtLeast: "at_least", opBetween: "between", opEquals: "equals"}
+	opSymbols = [...]string{opBelow: "<", opAbove: ">", opAtMost: "<=", opAtLeast: ">=", opBetween: "in", opEquals: "=="}
+)
+
 // comparison is the test a value (or each row) must pass.
 type comparison struct {
 	op     op
@@ -141,18 +148,8 @@ func (c comparison) words(unit string) string {
 // expr renders the comparison in the compact grammar: "< 300ms", "in [1s, 2s]".
 func (c comparison) expr(unit string) string {
 	n := func(v float64) string { return formatExact(v) + unit }
-	switch c.op {
-	case opBelow:
-		return "< " + n(c.x)
-	case opAbove:
-		return "> " + n(c.x)
-	case opAtMost:
-		return "<= " + n(c.x)
-	case opAtLeast:
-		return ">= " + n(c.x)
-	case opBetween:
+	if c.op == opBetween {
 		return "in [" + n(c.lo) + ", " + n(c.hi) + "]"
-	default:
-		return "== " + n(c.x)
 	}
+	return opSymbols[c.op] + " " + n(c.x)
 }

@@ -395,7 +395,14 @@ func (p *parser) baseline(sp *Spec) (ok bool, err error) {
 	b := &BaselineSpec{Compare: compare}
 	if !strings.EqualFold(p.peek(), "baseline") {
 		v, err := p.number()
-		if err != nil || !p.times() {
+		if err != nil {
+			p.pos = start // not a number: the absolute comparison's error
+			return false, nil
+		}
+		if !p.times() {
+			if strings.EqualFold(p.peek(), "baseline") { // "< 1.5 baseline": not "unknown unit"
+				return true, p.unexpected(`"x" after the factor, as in 1.5x baseline`)
+			}
 			p.pos = start // not a factor: an absolute threshold
 			return false, nil
 		}

@@ -91,6 +91,7 @@ func TestParseExpectErrors(t *testing.T) {
 		{"mean(x) in 1", `expect "mean(x) in 1": unexpected "1" at offset 11 (want "[")`},
 		{"all() < 1", `expect "all() < 1": unexpected ")" at offset 4 (want a column name)`},
 		{"sum(x) < 1e999", `expect "sum(x) < 1e999": number "1e999" at offset 9 is out of range`},
+		{"p99(x) < 1.5 baseline", `expect "p99(x) < 1.5 baseline": unexpected "baseline" at offset 13 (want "x" after the factor, as in 1.5x baseline)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
