@@ -69,10 +69,20 @@ type encodeJob struct {
 	panicked any
 }
 
-// parallel reports whether a batch of rows rows and cols columns is worth
-// jobs. When it is not, the caller encodes in place after drain.
-func (p *pipeline) parallel(rows, cols int) bool {
+// worthJobs reports whether a batch of rows rows and cols columns is
+// worth jobs; if not, it is encoded in place.
+func worthJobs(rows, cols int) bool {
 	return cores() > 1 && rows*max(cols, 1) >= jobValues
+}
+
+// inPlace encodes with enc on the request's goroutine, after the jobs in
+// flight.
+func (p *pipeline) inPlace(enc rowEncoder) error {
+	if err := p.drain(); err != nil {
+		return err
+	}
+	*p.buf = enc(*p.buf, &p.state)
+	return p.spill()
 }
 
 // jobsRunning counts the jobs running in all answers: beyond two per core
@@ -106,11 +116,7 @@ func (p *pipeline) submit(enc rowEncoder) error {
 		}
 	}
 	if !startJob() {
-		if err := p.drain(); err != nil {
-			return err
-		}
-		*p.buf = enc(*p.buf, &p.state)
-		return p.spill()
+		return p.inPlace(enc)
 	}
 	j := &encodeJob{out: getBuffer(), done: make(chan struct{})}
 	p.queue = append(p.queue, j)
@@ -160,20 +166,15 @@ func (p *pipeline) next() error {
 }
 
 // encodeRows encodes rows [0, rows) of batch b through p, chunk by chunk
-// (enc(from, to) encodes one), into p.buf: when the
-// batch is large as jobs, emitted by the end of the next batch (after this
-// one's jobs started, the previous batch's are emitted), else in place,
-// after the previous batch's. (A large batch's chunk is encoded in place
-// too when the jobs running in all answers are at their bound: its rows
-// then go out earlier, never later.)
+// (enc(from, to) encodes one), into p.buf: as jobs when the batch is
+// large, emitted by the end of the next batch (after this one's jobs
+// started, the previous batch's are emitted), else in place, after the
+// previous batch's. (A large batch's chunk is encoded in place too when
+// the jobs running in all answers are at their bound: its rows then go
+// out earlier, never later.)
 func encodeRows(p *pipeline, b *pixie.Batch, rows int, enc func(from, to int) rowEncoder) error {
 	cols := len(b.Cols)
-	parallel := p.parallel(rows, cols)
-	if !parallel {
-		if err := p.drain(); err != nil {
-			return err
-		}
-	}
+	parallel := worthJobs(rows, cols)
 	before, emitted := len(p.queue), p.emitted // the previous batch's jobs
 	step := min(chunkRows, max(1, int(int64(rows)*stepBytes/max(estimateBytes(b, rows), 1))))
 	if parallel { // a job per core, each worth one
@@ -181,15 +182,11 @@ func encodeRows(p *pipeline, b *pixie.Batch, rows int, enc func(from, to int) ro
 		step = min(step, max((rows+jobs-1)/jobs, jobValues/max(cols, 1)))
 	}
 	for from := 0; from < rows; from += step {
-		e := enc(from, min(from+step, rows))
+		submit := p.inPlace
 		if parallel {
-			if err := p.submit(e); err != nil {
-				return err
-			}
-			continue
+			submit = p.submit
 		}
-		*p.buf = e(*p.buf, &p.state)
-		if err := p.spill(); err != nil {
+		if err := submit(enc(from, min(from+step, rows))); err != nil {
 			return err
 		}
 	}
