@@ -1,7 +1,7 @@
 package api
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -58,21 +58,25 @@ func ParseBound(field, s string, now time.Time) (time.Time, error) {
 // duration with a sign ("-5m", "-1h30m", "+1m"); "d" counts 24 hours
 // ("-1d"). ok=false when s is not one.
 func RelativeDuration(s string) (time.Duration, bool) {
-	if s == "" || (s[0] != '-' && s[0] != '+') {
+	if len(s) < 2 || (s[0] != '-' && s[0] != '+') {
 		return 0, false
 	}
 	body, days := s[1:], time.Duration(0)
 	if n, rest, ok := strings.Cut(body, "d"); ok {
-		var k int
-		if _, err := fmt.Sscanf(n, "%d", &k); err != nil || fmt.Sprint(k) != n || k > 366 {
+		// Digits only, as written ("-1d", not "--1d" nor "-01d").
+		k, err := strconv.Atoi(n)
+		if err != nil || k < 0 || k > 366 || strconv.Itoa(k) != n {
 			return 0, false
 		}
 		days, body = time.Duration(k)*24*time.Hour, rest
 	}
 	d := time.Duration(0)
 	if body != "" {
+		if body[0] == '-' || body[0] == '+' { // one sign, in front
+			return 0, false
+		}
 		var err error
-		if d, err = time.ParseDuration(body); err != nil || d < 0 {
+		if d, err = time.ParseDuration(body); err != nil {
 			return 0, false
 		}
 	}

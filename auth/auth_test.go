@@ -16,6 +16,7 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/internal/testlog"
+	"github.com/pxgate/pxgate/internal/testwait"
 )
 
 func tokenFile(t *testing.T, content string) string {
@@ -139,14 +140,8 @@ func TestRotation(t *testing.T) {
 	if err := os.Chtimes(path, future, future); err != nil {
 		t.Fatal(err)
 	}
-	// A bound for a broken check (the wait itself is up to checkEvery).
-	deadline := time.Now().Add(time.Minute)
-	for !tokens.Valid("third-s3cr3t") {
-		if time.Now().After(deadline) {
-			t.Fatal("a changed file was not picked up")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	// The wait itself is up to checkEvery.
+	testwait.Until(t, "the changed file to be picked up", func() bool { return tokens.Valid("third-s3cr3t") })
 	for _, tok := range []string{"old-s3cr3t", "new-s3cr3t", "third-s3cr3t"} {
 		if strings.Contains(logs.String(), tok) {
 			t.Errorf("logs contain token %q", tok)

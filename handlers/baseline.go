@@ -3,8 +3,8 @@ package handlers
 import (
 	"context"
 	"fmt"
-	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -62,7 +62,10 @@ func (s *server) retention() (time.Duration, string) {
 // empty, not reversed, not in the future, within retention); the run can
 // be windowed; the window ends before the run's own starts. nil without a
 // baseline.
-func (s *server) planBaseline(ctx context.Context, req *api.RunRequest, set *tolerance.Set) (*baselinePlan, error) {
+//
+// q is the run's own query (resolved): the baseline's is q with its
+// start_time argument moved.
+func (s *server) planBaseline(req *api.RunRequest, q *pixie.Request, set *tolerance.Set) (*baselinePlan, error) {
 	switch {
 	case req.Baseline == nil && set.HasBaseline():
 		return nil, invalid(fieldError("baseline", "a check compares with a baseline, but no baseline window is given: add baseline=-10m..-1m to the query string, or \"baseline\": {\"start\": \"-10m\", \"end\": \"-1m\"} to the body"))
@@ -76,25 +79,24 @@ func (s *server) planBaseline(ctx context.Context, req *api.RunRequest, set *tol
 	if err != nil {
 		return nil, invalid(err)
 	}
-	current, err := s.currentStart(ctx, req)
+	current, written, err := currentStart(req, q)
 	if err != nil {
 		return nil, invalid(err)
 	}
 	if cur := now.Add(current); end.After(cur) {
 		return nil, invalid(fieldError("baseline.end", "baseline.end %s overlaps the run's own window, which starts at start_time=%s (%s): end the baseline at or before the run's start, e.g. baseline.end=%s",
-			stamp(end), req.Args[startTimeArg], stamp(cur), relative(current)))
+			stamp(end), written, stamp(cur), relative(current)))
 	}
-	breq := *req
-	breq.Args = maps.Clone(req.Args)
-	if breq.Args == nil {
-		breq.Args = map[string]string{}
+	bq := *q
+	fn := *q.Func
+	fn.Args = slices.Clone(fn.Args)
+	for i := range fn.Args {
+		if fn.Args[i].Name == startTimeArg {
+			fn.Args[i].Value = pixieStart(req.Baseline.Start, start, now)
+		}
 	}
-	breq.Args[startTimeArg] = pixieStart(req.Baseline.Start, start, now)
-	q, err := s.resolve(ctx, &breq)
-	if err != nil {
-		return nil, err
-	}
-	return &baselinePlan{query: q, start: start, end: end}, nil
+	bq.Func = &fn
+	return &baselinePlan{query: bq, start: start, end: end}, nil
 }
 
 // window resolves w's bounds against now and checks them.
@@ -120,35 +122,35 @@ func (s *server) window(w *api.Window, now time.Time) (start, end time.Time, err
 }
 
 // currentStart is the start of the run's own window, relative to now (a
-// negative duration): its start_time argument or the script's default. An
-// error when the run cannot be windowed.
-func (s *server) currentStart(ctx context.Context, req *api.RunRequest) (time.Duration, error) {
-	v, given := req.Args[startTimeArg]
+// negative duration), and its start_time argument as passed: the one the
+// request gives, or the default of the function the run calls (q, the
+// run's resolved query). An error when the run cannot be windowed.
+func currentStart(req *api.RunRequest, q *pixie.Request) (d time.Duration, written string, err error) {
+	_, given := req.Args[startTimeArg]
 	switch {
 	case req.Script != "" && req.Func == "":
-		return 0, fieldError("baseline", "inline PxL without func cannot be windowed: its time window is written in the PxL. Define a function with a start_time parameter (as Pixie's own scripts do), call it with \"func\" and give \"args\": {\"start_time\": \"-2m\"}, or use a catalog script")
+		return 0, "", fieldError("baseline", "inline PxL without func cannot be windowed: its time window is written in the PxL. Define a function with a start_time parameter (as Pixie's own scripts do), call it with \"func\" and give \"args\": {\"start_time\": \"-2m\"}, or use a catalog script")
 	case req.Script != "" && !given:
-		return 0, fieldError("args.start_time", "a run compared with a baseline needs its window as args.start_time (e.g. \"-2m\"): the baseline query moves it to the baseline's start")
-	case !given:
-		sc, err := s.lookupScript(ctx, req.ScriptName, "script_name", 404)
-		if err != nil {
-			return 0, err
-		}
-		found := false
-		for _, p := range sc.Params {
-			if p.Name == startTimeArg && p.Default != nil {
-				v, found = *p.Default, true
+		return 0, "", fieldError("args.start_time", "a run compared with a baseline needs its window as args.start_time (e.g. \"-2m\"): the baseline query moves it to the baseline's start")
+	}
+	found := false
+	if q.Func != nil {
+		for _, a := range q.Func.Args {
+			if a.Name == startTimeArg {
+				written, found = a.Value, true
 			}
 		}
-		if !found {
-			return 0, fieldError("baseline", "script %q cannot be windowed: it has no start_time parameter with a default, and the run gives none (pass start_time)", req.ScriptName)
-		}
 	}
-	d, ok := api.RelativeDuration(v)
+	if !found {
+		// resolve bound the arguments: a start_time given or defaulted is
+		// among them, so the function the run calls has none.
+		return 0, "", fieldError("baseline", "script %q cannot be windowed: it has no start_time parameter with a default, and the run gives none (pass start_time)", req.ScriptName)
+	}
+	d, ok := api.RelativeDuration(written)
 	if !ok || d >= 0 {
-		return 0, fieldError("args.start_time", "start_time %q: comparing with a baseline needs the run's window relative to now, such as \"-2m\"", v)
+		return 0, "", fieldError("args.start_time", "start_time %q: comparing with a baseline needs the run's window relative to now, such as \"-2m\"", written)
 	}
-	return d, nil
+	return d, written, nil
 }
 
 // pixieStart is the start_time the baseline query passes: the bound as

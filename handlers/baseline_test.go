@@ -255,6 +255,46 @@ func TestBaselineInline(t *testing.T) {
 	}
 }
 
+// A catalog script run through func is windowed by that function's
+// start_time (given or its default), not the entry's: a script shaped as
+// Pixie's live views, with no entry, is windowed by the function asked
+// for, and an overlap names the start_time the run passes.
+func TestBaselineCatalogFunc(t *testing.T) {
+	t.Parallel()
+	var now atomic.Int64
+	now.Store(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixNano())
+	telemetry := pxldemo.New(pxldemo.Options{Seed: 7, Clock: func() time.Time { return time.Unix(0, now.Load()) }})
+	cluster, client := gatewaytest.DemoClient(t, telemetry, 0)
+	const fn = "    df = px.DataFrame(table='http_events', start_time=start_time)\n" +
+		"    df.timestamp = px.bin(df.time_, px.DurationNanos(10 * 1000 * 1000 * 1000))\n" +
+		"    df = df.groupby(['timestamp']).agg(n=('latency', px.count))\n" +
+		"    df.time_ = df.timestamp\n" +
+		"    return df[['time_', 'n']]\n"
+	opts := handlers.Options{Pixie: client, DefaultClusterID: cluster.ClusterID(), Demo: cluster}
+	withCatalog(t, map[string]string{"windows.pxl": "import px\n\ndef recent(start_time: str = '-1m'):\n" + fn +
+		"\ndef wide(start_time: str = '-5m'):\n" + fn})(&opts)
+	srv := httptest.NewServer(handlers.New(opts))
+	t.Cleanup(srv.Close)
+	run := func(v any, params ...string) int {
+		q := url.Values{"func": {params[0]}, "baseline": {"-10m..-2m"}, "expect": {"mean(n) < 2x baseline"}}
+		for i := 1; i+1 < len(params); i += 2 {
+			q.Set(params[i], params[i+1])
+		}
+		return getJSON(t, srv.URL+"/v1/scripts/windows/run?"+q.Encode(), v)
+	}
+	var out runVerdict
+	if st := run(&out, "recent"); st != http.StatusOK || len(out.Verdict.Checks) != 1 || out.Verdict.Checks[0].Baseline == nil {
+		t.Errorf("func recent (start_time -1m by default): %d %+v, want 200 with a baseline", st, out.Verdict)
+	}
+	var p problemOf
+	if st := run(&p, "wide"); st != http.StatusBadRequest || len(p.Errors) != 1 || p.Errors[0].Field != "baseline.end" || !strings.Contains(p.Detail, "start_time=-5m") {
+		t.Errorf("func wide (start_time -5m by default): %d %+v, want a 400 saying the baseline overlaps start_time=-5m", st, p)
+	}
+	if st := run(&out, "wide", "start_time", "-1m"); st != http.StatusOK {
+		t.Errorf("func wide with start_time -1m: %d %+v, want 200", st, out.Verdict)
+	}
+}
+
 // A baseline window with no rows follows the check's on_empty: a failure
 // by default, never a pass; the run's page at /v1/runs/{id} keeps the
 // check's baseline detail.

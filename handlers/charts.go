@@ -124,7 +124,7 @@ type runPageCheck struct {
 	SVG   template.HTML // chart.Render's output: escaped by the chart package
 }
 
-// servePage answers a run as an HTML page: each check with its values
+// serveRunPage answers a run as an HTML page: each check with its values
 // and its chart inline (SVG, no script).
 func (s *server) serveRunPage(w http.ResponseWriter, r *http.Request, run history.Run) {
 	page := runPage{Run: run}

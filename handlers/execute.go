@@ -59,7 +59,7 @@ func (s *server) prepare(ctx context.Context, req *api.RunRequest, format string
 	}
 	var base *baselinePlan
 	if err == nil {
-		base, err = s.planBaseline(ctx, req, set)
+		base, err = s.planBaseline(req, &query, set)
 	}
 	if err != nil {
 		return nil, err

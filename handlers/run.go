@@ -188,7 +188,7 @@ const maxPooledHeld = 1 << 20
 // heldStatus is the status of a held answer that serveStream, returning
 // status, wrote into rec. It fails closed: 200 only with a passing verdict.
 func heldStatus(status int, rec *recorder) int {
-	if status == 0 { // not run: rec holds execute's answer (429), if any
+	if status == 0 { // not run: rec holds the refusal serveStream answered, if any
 		status = rec.status
 		if !rec.wrote {
 			status = statusClientClosedRequest

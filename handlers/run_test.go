@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/pxgate/pxgate/pixie"
 	"math"
 	"mime/multipart"
 	"net/http"
@@ -19,6 +18,8 @@ import (
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/handlers"
+	"github.com/pxgate/pxgate/internal/testwait"
+	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 	pxldemo "github.com/pxgate/pxgate/pxl/demo"
@@ -579,38 +580,35 @@ func TestRunCallerGoesAway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	status := make(chan int, 1) // the answer's status; 0: the request failed
 	go func() {
-		// Cancel once the query is running at the fake.
-		for len(e.fake.Requests()) == 0 {
-			time.Sleep(5 * time.Millisecond)
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			status <- 0
+			return
 		}
-		cancel()
-	}()
-	if resp, err := e.srv.Client().Do(req); err == nil {
 		resp.Body.Close()
-		t.Fatalf("got status %d, want the request cancelled", resp.StatusCode)
+		status <- resp.StatusCode
+	}()
+	// Cancel once the query is running at the fake.
+	testwait.Until(t, "the query to run at the fake", func() bool { return len(e.fake.Requests()) > 0 })
+	cancel()
+	if st := <-status; st != 0 {
+		t.Fatalf("got status %d, want the request cancelled", st)
 	}
 	wait, stop := context.WithTimeout(t.Context(), time.Minute) // a bound for a stream never cancelled
 	defer stop()
 	if err := e.fake.WaitIdle(wait); err != nil {
 		t.Fatalf("the Vizier stream is still running: %v", err)
 	}
-	// The handler finishes after the stream; poll the metric (the bound
-	// is for a count that never comes).
-	deadline := time.Now().Add(time.Minute)
-	for {
-		// The query is counted in the handler, the request by the
-		// middleware after it: wait for both.
+	// The handler finishes after the stream; poll the metrics. The query
+	// is counted in the handler, the request by the middleware after it:
+	// wait for both.
+	testwait.Until(t, "the query counted as canceled and the request with code 499", func() bool {
 		metrics := string(e.do(t, http.MethodGet, "/metrics", "", nil).body)
-		if contains(metrics, `pxgate_pixie_queries_total{outcome="canceled"} 1`) &&
-			contains(metrics, `pxgate_http_requests_total{code="499",method="POST",route="/v1/run"} 1`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("metrics: want the query counted as canceled and the request with code 499")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return contains(metrics, `pxgate_pixie_queries_total{outcome="canceled"} 1`) &&
+			contains(metrics, `pxgate_http_requests_total{code="499",method="POST",route="/v1/run"} 1`)
+	})
 }
 
 // A stream that breaks after rows arrived says so: Pixie was reached.

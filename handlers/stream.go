@@ -24,7 +24,7 @@ import (
 
 // serveStream runs p with a streamed answer in out's format, whose held
 // rows (render.JSON.Hold) are leased from l. held says w
-// holds the whole answer until its end (serveHeldCSV), which then gets the
+// holds the whole answer until its end (serveHeld), which then gets the
 // status returned: the failure's or the verdict's, whatever was written;
 // 0 when the query did not run (its refusal was answered, or the caller
 // left).
