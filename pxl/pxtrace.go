@@ -253,7 +253,7 @@ func (in *interp) traceOutputs(a argVal) (Relation, string) {
 				in.fail(a.pos, "a list of programs must hold pxtrace.TraceProgram values, not %s", typeDesc(x))
 			}
 			r := in.bpftraceOutputs(p.text, a.pos)
-			if rel != nil && !sameRelation(rel, r) {
+			if rel != nil && !rel.SameColumns(r) {
 				in.fail(a.pos, "the trace programs print different fields")
 			}
 			rel = r
@@ -263,18 +263,6 @@ func (in *interp) traceOutputs(a argVal) (Relation, string) {
 	}
 	in.fail(a.pos, "pxtrace.UpsertTracepoint's probe_fn must be a @pxtrace.probe function, a bpftrace program or pxtrace.TraceProgram(s), got %s", typeDesc(a.v))
 	return nil, ""
-}
-
-func sameRelation(a, b Relation) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Name != b[i].Name || a[i].Type != b[i].Type {
-			return false
-		}
-	}
-	return true
 }
 
 // probeOutputs calls a probe function: it returns a list of one-entry

@@ -118,7 +118,7 @@ func (c *Cluster) upsert(u pxl.Tracepoint, now int64) (*tracepoint, error) {
 		return nil, fmt.Errorf("tracepoint %q: table %q exists with another schema", u.Name, u.Table)
 	}
 	for _, tp := range r.byName {
-		if tp.Table == u.Table && !sameColumns(tp.Relation, u.Relation) {
+		if tp.Table == u.Table && !tp.Relation.SameColumns(u.Relation) {
 			return nil, fmt.Errorf("tracepoint %q: table %q exists with another schema (tracepoint %q)", u.Name, u.Table, tp.Name)
 		}
 	}
@@ -135,10 +135,6 @@ func (c *Cluster) upsert(u pxl.Tracepoint, now int64) (*tracepoint, error) {
 	}
 	r.byName[u.Name] = tp
 	return tp, nil
-}
-
-func sameColumns(a, b pxl.Relation) bool {
-	return slices.EqualFunc(a, b, func(x, y pxl.ColumnInfo) bool { return x.Name == y.Name && x.Type == y.Type })
 }
 
 // expire drops tracepoints past their TTL. r.mu is held.
