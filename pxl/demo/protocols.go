@@ -3,6 +3,7 @@ package demo
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -186,10 +187,12 @@ func lookups(svc string) []string {
 		}
 	}
 	for _, s := range topology {
+		if s.name != svc {
+			continue
+		}
 		for _, ep := range s.endpoints {
 			for _, c := range ep.calls {
-				name := c.service + ".default.svc.cluster.local"
-				if s.name == svc && !contains(out, name) {
+				if name := c.service + ".default.svc.cluster.local"; !slices.Contains(out, name) {
 					out = append(out, name)
 				}
 			}
@@ -199,15 +202,6 @@ func lookups(svc string) []string {
 		out = append(out, "kubernetes.default.svc.cluster.local")
 	}
 	return out
-}
-
-func contains(s []string, x string) bool {
-	for _, y := range s {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // backendIP is the address a looked-up name resolves to.
