@@ -136,9 +136,16 @@ func (p *protoGen) calls(be *backend, rq *request) {
 	for k := range n {
 		lat := int64(logNormal(p.r, float64(be.median), 0.4) * slow)
 		t := max(p.g.base, rq.t-rq.own+int64(k+1)*rq.own/int64(n+1))
-		cl := &bcall{p: p, b: p.b[be.table], r: p.r, st: &p.c.st.proto, pod: rq.pod, be: be, t: t, k: k, failed: p.r.Float64() < errRate}
+		cl := p.call(be, rq.pod, t, k)
+		cl.failed = p.r.Float64() < errRate
 		p.write(cl, lat)
 	}
+}
+
+// call is a call of be by pod at t, the k-th of its request, written to
+// be's table with the second's random stream and protocol state.
+func (p *protoGen) call(be *backend, pod *pod, t int64, k int) *bcall {
+	return &bcall{p: p, b: p.b[be.table], r: p.r, st: &p.c.st.proto, pod: pod, be: be, t: t, k: k}
 }
 
 // write appends one call: the connection's columns, the table's own, the
@@ -162,7 +169,7 @@ func (p *protoGen) write(cl *bcall, lat int64) {
 // dns writes each pod's lookups: every 5 s, the backends its service
 // calls (and the Kubernetes API for the operator), answered by kube-dns.
 func (p *protoGen) dns() {
-	dnsBackend := &backend{ip: dnsServer, port: 53, row: dnsRow}
+	dnsBackend := &backend{table: tDNS, ip: dnsServer, port: 53, row: dnsRow}
 	for _, pd := range p.c.pods {
 		if (p.g.sec+pd.phase)%5 != 0 {
 			continue
@@ -171,8 +178,7 @@ func (p *protoGen) dns() {
 		for k, name := range names {
 			be := *dnsBackend
 			be.name = name
-			cl := &bcall{p: p, b: p.b[tDNS], r: p.r, st: &p.c.st.proto, pod: pd, be: &be, k: k,
-				t: p.g.base + int64(pd.idx)*int64(2*time.Millisecond) + int64(k)*int64(300*time.Microsecond)}
+			cl := p.call(&be, pd, p.g.base+int64(pd.idx)*int64(2*time.Millisecond)+int64(k)*int64(300*time.Microsecond), k)
 			p.write(cl, int64(logNormal(p.r, 250e3, 0.3)))
 		}
 	}

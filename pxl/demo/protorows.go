@@ -188,7 +188,7 @@ func (p *protoGen) kafkaConsumer(fetches []kafkaFetch) {
 	end := p.g.base + nsPerSec - 1
 	for _, f := range fetches {
 		delay := int64(logNormal(p.r, 15e6, 0.5) * (1 + p.util[consumers[0].svc.idx]))
-		cl := &bcall{p: p, b: p.b[tKafka], r: p.r, st: &p.c.st.proto, pod: consumers[f.part%len(consumers)], be: &be, t: min(f.t+delay, end)}
+		cl := p.call(&be, consumers[f.part%len(consumers)], min(f.t+delay, end), 0)
 		be.row = func(c *bcall) { kafkaFetchRow(c, f) }
 		p.write(cl, delay)
 	}
@@ -199,8 +199,7 @@ func (p *protoGen) kafkaConsumer(fetches []kafkaFetch) {
 	for i, pd := range consumers {
 		for k, row := range []func(*bcall){kafkaJoinRow, kafkaSyncRow} {
 			be.row = row
-			cl := &bcall{p: p, b: p.b[tKafka], r: p.r, st: &p.c.st.proto, pod: pd, be: &be, k: i,
-				t: p.g.base + int64(i)*int64(10*time.Millisecond) + int64(k)*int64(40*time.Millisecond)}
+			cl := p.call(&be, pd, p.g.base+int64(i)*int64(10*time.Millisecond)+int64(k)*int64(40*time.Millisecond), i)
 			p.write(cl, int64(logNormal(p.r, 30e6, 0.3)))
 		}
 	}
