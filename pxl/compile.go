@@ -1,6 +1,7 @@
 package pxl
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"sort"
@@ -332,24 +333,15 @@ func (p *Program) check() []*posErr {
 		switch n := n.(type) {
 		case *ast.Import:
 			for _, a := range n.Names {
-				if a.Name == "pxtrace" {
-					name := string(a.Name)
-					if a.AsName != "" {
-						name = string(a.AsName)
-					}
-					traceNames[name] = true
-				}
-				if _, lib := libModules[string(a.Name)]; lib || a.Name == "pxtrace" {
-					continue
-				}
-				if a.Name != "px" {
-					add(n, "import of '%s' is not supported: only 'import px' is", a.Name)
-				} else {
-					name := string(a.Name)
-					if a.AsName != "" {
-						name = string(a.AsName)
-					}
-					pxNames[name] = true
+				bound := string(cmp.Or(a.AsName, a.Name))
+				_, lib := libModules[string(a.Name)]
+				switch {
+				case a.Name == "px":
+					pxNames[bound] = true
+				case a.Name == "pxtrace":
+					traceNames[bound] = true
+				case !lib:
+					add(n, "import of '%s' is not supported: only 'import px', 'import pxtrace' and 'import pxviews' are", a.Name)
 				}
 			}
 		case *ast.ImportFrom:
