@@ -185,3 +185,15 @@ func TestTracepointWithoutMutationFlag(t *testing.T) {
 		t.Fatalf("got %v, want a compile error for the unknown table", err)
 	}
 }
+
+// TestRefusedTracepointIsInvalidArgument: a tracepoint the demo refuses (a
+// ttl past its bound) is the script's fault: INVALID_ARGUMENT (pxgate's
+// 400) with the cluster's reason, not an execution failure (502).
+func TestRefusedTracepointIsInvalidArgument(t *testing.T) {
+	_, _, client := startTracing(t, -1)
+	script := strings.Replace(bpftraceScript, "'10m'", "'48h'", 1)
+	_, err := client.Execute(t.Context(), pixie.Request{Script: script, Mutation: true}, &pixie.Collector{})
+	if pixie.KindOf(err) != pixie.KindInvalidArgument || !strings.Contains(err.Error(), "longer than the demo keeps tracepoints") {
+		t.Fatalf("got %v (kind %s), want an invalid argument naming the ttl bound", err, pixie.KindOf(err))
+	}
+}

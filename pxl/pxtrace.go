@@ -84,6 +84,15 @@ type Tracer interface {
 	Mutate(m Mutations) (*MutationResult, error)
 }
 
+// MutationRefused is a Tracer's refusal of a script's mutations (a name
+// upserted with another program, a table with another schema, a bound of
+// the source): the script asked for what the cluster will not do, not a
+// failure of the cluster. Its message is the Tracer's.
+type MutationRefused struct{ Err error }
+
+func (e *MutationRefused) Error() string { return e.Err.Error() }
+func (e *MutationRefused) Unwrap() error { return e.Err }
+
 // traceModule is the value `import pxtrace` binds.
 type traceModule struct{}
 
