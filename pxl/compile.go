@@ -430,13 +430,22 @@ func isProbeDecorator(d ast.Expr, traceNames map[string]bool) bool {
 	if !ok {
 		return false
 	}
-	switch f := c.Func.(type) {
-	case *ast.Attribute:
-		m, ok := f.Value.(*ast.Name)
-		return ok && f.Attr == "probe" && traceNames[string(m.Id)]
-	case *ast.Name: // gpython parses a decorator's dotted name as one Name
-		mod, attr, ok := strings.Cut(string(f.Id), ".")
-		return ok && attr == "probe" && traceNames[mod]
+	f, ok := decoratorFunc(c.Func).(*ast.Attribute)
+	if !ok {
+		return false
 	}
-	return false
+	m, ok := f.Value.(*ast.Name)
+	return ok && f.Attr == "probe" && traceNames[string(m.Id)]
+}
+
+// decoratorFunc is the function a decorator calls: gpython parses a
+// decorator's dotted name (pxtrace.probe) as one Name, made here the
+// module attribute it means.
+func decoratorFunc(fn ast.Expr) ast.Expr {
+	if n, ok := fn.(*ast.Name); ok {
+		if mod, attr, dotted := strings.Cut(string(n.Id), "."); dotted {
+			return &ast.Attribute{Value: &ast.Name{Id: ast.Identifier(mod)}, Attr: ast.Identifier(attr)}
+		}
+	}
+	return fn
 }

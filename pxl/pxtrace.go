@@ -362,12 +362,7 @@ func (in *interp) probeSymbol(d ast.Expr, sc *scope, pos srcPos) string {
 	if !ok {
 		in.fail(pos, "only @pxtrace.probe('<symbol>') may decorate a function")
 	}
-	fn := c.Func
-	if n, ok := fn.(*ast.Name); ok {
-		if mod, attr, dotted := strings.Cut(string(n.Id), "."); dotted {
-			fn = &ast.Attribute{Value: &ast.Name{Id: ast.Identifier(mod)}, Attr: ast.Identifier(attr)}
-		}
-	}
+	fn := decoratorFunc(c.Func)
 	ci := &callInfo{pos: pos}
 	for _, a := range c.Args {
 		ci.args = append(ci.args, in.eval(a, sc))
