@@ -60,6 +60,17 @@ var backends = []*backend{
 	{name: "rabbitmq.default.svc.cluster.local", client: "consumer", table: tAMQP, ip: "10.100.0.13", port: 5672, calls: 1, median: 2 * time.Millisecond, errRate: 0.001, row: amqpRow},
 }
 
+// kafkaBackend is the Kafka broker of backends, whose records the
+// consumer fetches.
+var kafkaBackend = func() *backend {
+	for _, be := range backends {
+		if be.table == tKafka {
+			return be
+		}
+	}
+	panic("demo: no Kafka backend")
+}()
+
 // dnsServer is kube-dns's service address.
 const dnsServer = "10.96.0.10"
 
@@ -72,8 +83,7 @@ type protoGen struct {
 	g       *second
 	r       *rand.Rand
 	b       [numTables]*tableBuilder
-	util    []float64 // per service, arrivals over capacity this second
-	kafka   *backend
+	util    []float64    // per service, arrivals over capacity this second
 	fetches []kafkaFetch // records produced this second
 }
 
@@ -86,11 +96,6 @@ func (g *second) protocolRows(ch *chunk) {
 	p := &protoGen{c: c, g: g, r: rand.New(rand.NewPCG(c.seed^0x9e3779b97f4a7c15, uint64(g.sec))), util: make([]float64, len(c.svcs))}
 	for _, t := range []int{tPgSQL, tMySQL, tRedis, tDNS, tCQL, tKafka, tNATS, tMongo, tAMQP, tMux} {
 		p.b[t] = newTableBuilder(t)
-	}
-	for _, be := range backends {
-		if be.table == tKafka {
-			p.kafka = be
-		}
 	}
 	for _, s := range c.svcs {
 		if s.capacity > 0 {
