@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pxgate/pxgate/internal/gatewaytest"
+	"github.com/pxgate/pxgate/internal/testwait"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/vizier"
 	pxldemo "github.com/pxgate/pxgate/pxl/demo"
@@ -63,24 +64,26 @@ func startTracing(t *testing.T, deploy time.Duration) (*pxldemo.Cluster, *manual
 }
 
 // waitDeploying waits until the cluster has registered the tracepoint (the
-// client's first attempt), on a condition, not a duration.
+// client's first attempt), on a condition, not a duration (testwait bounds
+// it).
 func waitDeploying(t *testing.T, c *pxldemo.Cluster, name string, done <-chan error) {
 	t.Helper()
-	for {
+	testwait.Until(t, "tracepoint "+name+" to be upserted", func() bool {
 		for _, tp := range c.Tracepoints() {
 			if tp.Name == name {
 				if tp.State != "pending" {
 					t.Fatalf("%s is %s before its deploy time passed", name, tp.State)
 				}
-				return
+				return true
 			}
 		}
 		select {
 		case err := <-done:
 			t.Fatalf("the query ended before its tracepoint was upserted: %v", err)
-		case <-time.After(time.Millisecond):
+		default:
 		}
-	}
+		return false
+	})
 }
 
 // TestTracepointDeploysThenRows: over the real gRPC path, a probe script is
@@ -101,7 +104,11 @@ func TestTracepointDeploysThenRows(t *testing.T) {
 	}()
 	waitDeploying(t, cluster, "orders_probe", done)
 	clock.advance(10 * time.Second) // past the deploy time: 10 s of calls
-	<-done
+	select {
+	case <-done:
+	case <-time.After(testwait.Bound):
+		t.Fatalf("the query did not end within %s of its deploy time passing", testwait.Bound)
+	}
 	if a.err != nil {
 		t.Fatal(a.err)
 	}
@@ -176,5 +183,17 @@ func TestTracepointWithoutMutationFlag(t *testing.T) {
 	var ce *pixie.CompileError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "Table 'open_table' not found") {
 		t.Fatalf("got %v, want a compile error for the unknown table", err)
+	}
+}
+
+// TestRefusedTracepointIsInvalidArgument: a tracepoint the demo refuses (a
+// ttl past its bound) is the script's fault: INVALID_ARGUMENT (pxgate's
+// 400) with the cluster's reason, not an execution failure (502).
+func TestRefusedTracepointIsInvalidArgument(t *testing.T) {
+	_, _, client := startTracing(t, -1)
+	script := strings.Replace(bpftraceScript, "'10m'", "'48h'", 1)
+	_, err := client.Execute(t.Context(), pixie.Request{Script: script, Mutation: true}, &pixie.Collector{})
+	if pixie.KindOf(err) != pixie.KindInvalidArgument || !strings.Contains(err.Error(), "longer than the demo keeps tracepoints") {
+		t.Fatalf("got %v (kind %s), want an invalid argument naming the ttl bound", err, pixie.KindOf(err))
 	}
 }

@@ -15,7 +15,8 @@ import (
 // Handler returns a fakevizier.Handler that runs each ExecuteScript
 // request on e, so that fakevizier serves the engine over the
 // real Vizier gRPC API: output tables, or compile errors (line, column,
-// message) as Vizier reports them. A request with mutation: true deploys
+// message) as Vizier reports them; mutations the cluster refuses are
+// INVALID_ARGUMENT. A request with mutation: true deploys
 // its tracepoints (pxtrace) and is answered with mutation_info first: not
 // ready (the stream ends there) while they deploy, then ready with the
 // results.
@@ -36,6 +37,7 @@ func Handler(e *pxl.Engine) fakevizier.Handler {
 		res, err := e.Run(ctx, req.GetQueryStr(), pxl.RunOptions{Funcs: funcs, Mutation: req.GetMutation()})
 		if err != nil {
 			var ce *pxl.CompileError
+			var refused *pxl.MutationRefused
 			switch {
 			case errors.As(err, &ce):
 				p := &fakevizier.Plan{}
@@ -43,6 +45,9 @@ func Handler(e *pxl.Engine) fakevizier.Handler {
 					p.CompileErrors = append(p.CompileErrors, fakevizier.CompilerError(uint64(pe.Line), uint64(pe.Column), pe.Message))
 				}
 				return p
+			case errors.As(err, &refused):
+				// The script's fault, not the cluster's: a client error.
+				return &fakevizier.Plan{Status: &vizierpb.Status{Code: int32(codes.InvalidArgument), Message: err.Error()}}
 			case ctx.Err() != nil:
 				return &fakevizier.Plan{GRPCError: status.FromContextError(ctx.Err()).Err()}
 			}

@@ -1,6 +1,7 @@
 package pxl
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"sort"
@@ -332,24 +333,15 @@ func (p *Program) check() []*posErr {
 		switch n := n.(type) {
 		case *ast.Import:
 			for _, a := range n.Names {
-				if a.Name == "pxtrace" {
-					name := string(a.Name)
-					if a.AsName != "" {
-						name = string(a.AsName)
-					}
-					traceNames[name] = true
-				}
-				if _, lib := libModules[string(a.Name)]; lib || a.Name == "pxtrace" {
-					continue
-				}
-				if a.Name != "px" {
-					add(n, "import of '%s' is not supported: only 'import px' is", a.Name)
-				} else {
-					name := string(a.Name)
-					if a.AsName != "" {
-						name = string(a.AsName)
-					}
-					pxNames[name] = true
+				bound := string(cmp.Or(a.AsName, a.Name))
+				_, lib := libModules[string(a.Name)]
+				switch {
+				case a.Name == "px":
+					pxNames[bound] = true
+				case a.Name == "pxtrace":
+					traceNames[bound] = true
+				case !lib:
+					add(n, "import of '%s' is not supported: only 'import px', 'import pxtrace' and 'import pxviews' are", a.Name)
 				}
 			}
 		case *ast.ImportFrom:
@@ -438,13 +430,22 @@ func isProbeDecorator(d ast.Expr, traceNames map[string]bool) bool {
 	if !ok {
 		return false
 	}
-	switch f := c.Func.(type) {
-	case *ast.Attribute:
-		m, ok := f.Value.(*ast.Name)
-		return ok && f.Attr == "probe" && traceNames[string(m.Id)]
-	case *ast.Name: // gpython parses a decorator's dotted name as one Name
-		mod, attr, ok := strings.Cut(string(f.Id), ".")
-		return ok && attr == "probe" && traceNames[mod]
+	f, ok := decoratorFunc(c.Func).(*ast.Attribute)
+	if !ok {
+		return false
 	}
-	return false
+	m, ok := f.Value.(*ast.Name)
+	return ok && f.Attr == "probe" && traceNames[string(m.Id)]
+}
+
+// decoratorFunc is the function a decorator calls: gpython parses a
+// decorator's dotted name (pxtrace.probe) as one Name, made here the
+// module attribute it means.
+func decoratorFunc(fn ast.Expr) ast.Expr {
+	if n, ok := fn.(*ast.Name); ok {
+		if mod, attr, dotted := strings.Cut(string(n.Id), "."); dotted {
+			return &ast.Attribute{Value: &ast.Name{Id: ast.Identifier(mod)}, Attr: ast.Identifier(attr)}
+		}
+	}
+	return fn
 }

@@ -115,7 +115,7 @@ func (p *Program) Run(ctx context.Context, src Source, opts RunOptions) (res *Re
 			return nil, fmt.Errorf("pxl: this source cannot deploy tracepoints")
 		}
 		if res.Mutation, err = tr.Mutate(m); err != nil {
-			return nil, err
+			return nil, &MutationRefused{Err: err}
 		}
 		if !res.Mutation.Ready {
 			res.Stats.Compilation = time.Since(start)

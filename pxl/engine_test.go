@@ -513,7 +513,7 @@ func TestCompileErrors(t *testing.T) {
 		{"wrong arity", head + "df.x = px.bin(df.time_)\npx.display(df)\n", nil, 3, 8, "px.bin takes 2 argument(s), 1 given"},
 		{"undefined name", head + "px.display(dff)\n", nil, 3, 12, "name 'dff' is not defined"},
 		{"syntax error", head + "df = (df\npx.display(df)\n", nil, 4, 1, "invalid syntax"},
-		{"import", "import os\n", nil, 1, 1, "only 'import px'"},
+		{"import", "import os\n", nil, 1, 1, "only 'import px', 'import pxtrace' and 'import pxviews' are"},
 		{"column truth value", head + "if df.latency > 3:\n    pass\npx.display(df)\n", nil, 3, 4, "no truth value"},
 		{"no display", head, nil, 0, 0, pxl.NoDisplayMessage},
 		{"display only in an uncalled function", head + "def f():\n    px.display(df)\n", nil, 0, 0, pxl.NoDisplayMessage},

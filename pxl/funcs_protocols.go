@@ -20,7 +20,7 @@ var protocolFuncs = []*scalarFunc{
 	}),
 	typed("normalize_pgsql", sig(String, String), String, STNone, func(_ *evalCtx, v []value, n int) value {
 		return strsVal(binaryOp(v[0].Strs, v[0].scalar, v[1].Strs, v[1].scalar, n, func(q, cmd string) string {
-			return normalizeSQL(q, strings.EqualFold(cmd, "QUERY") || strings.EqualFold(cmd, "Query"), pgsqlParam)
+			return normalizeSQL(q, strings.EqualFold(cmd, "QUERY"), pgsqlParam)
 		}))
 	}),
 	typed("normalize_mysql", sig(String, Int64), String, STNone, func(_ *evalCtx, v []value, n int) value {
@@ -128,10 +128,7 @@ func normalizeSQL(q string, isQuery bool, placeholder func(int) string) string {
 		Params []string `json:"params"`
 		Error  string   `json:"error"`
 	}{Params: []string{}}
-	switch {
-	case !isQuery:
-		out.Error = "not a query request"
-	default:
+	if isQuery {
 		out.Query = sqlLiteral.ReplaceAllStringFunc(q, func(lit string) string {
 			if lit[0] == '$' { // already a placeholder
 				return lit
@@ -139,6 +136,8 @@ func normalizeSQL(q string, isQuery bool, placeholder func(int) string) string {
 			out.Params = append(out.Params, lit)
 			return placeholder(len(out.Params) - 1)
 		})
+	} else {
+		out.Error = "not a query request"
 	}
 	b, _ := json.Marshal(out)
 	return string(b)

@@ -84,6 +84,15 @@ type Tracer interface {
 	Mutate(m Mutations) (*MutationResult, error)
 }
 
+// MutationRefused is a Tracer's refusal of a script's mutations (a name
+// upserted with another program, a table with another schema, a bound of
+// the source): the script asked for what the cluster will not do, not a
+// failure of the cluster. Its message is the Tracer's.
+type MutationRefused struct{ Err error }
+
+func (e *MutationRefused) Error() string { return e.Err.Error() }
+func (e *MutationRefused) Unwrap() error { return e.Err }
+
 // traceModule is the value `import pxtrace` binds.
 type traceModule struct{}
 
@@ -253,7 +262,7 @@ func (in *interp) traceOutputs(a argVal) (Relation, string) {
 				in.fail(a.pos, "a list of programs must hold pxtrace.TraceProgram values, not %s", typeDesc(x))
 			}
 			r := in.bpftraceOutputs(p.text, a.pos)
-			if rel != nil && !sameRelation(rel, r) {
+			if rel != nil && !rel.SameColumns(r) {
 				in.fail(a.pos, "the trace programs print different fields")
 			}
 			rel = r
@@ -263,18 +272,6 @@ func (in *interp) traceOutputs(a argVal) (Relation, string) {
 	}
 	in.fail(a.pos, "pxtrace.UpsertTracepoint's probe_fn must be a @pxtrace.probe function, a bpftrace program or pxtrace.TraceProgram(s), got %s", typeDesc(a.v))
 	return nil, ""
-}
-
-func sameRelation(a, b Relation) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Name != b[i].Name || a[i].Type != b[i].Type {
-			return false
-		}
-	}
-	return true
 }
 
 // probeOutputs calls a probe function: it returns a list of one-entry
@@ -365,12 +362,7 @@ func (in *interp) probeSymbol(d ast.Expr, sc *scope, pos srcPos) string {
 	if !ok {
 		in.fail(pos, "only @pxtrace.probe('<symbol>') may decorate a function")
 	}
-	fn := c.Func
-	if n, ok := fn.(*ast.Name); ok {
-		if mod, attr, dotted := strings.Cut(string(n.Id), "."); dotted {
-			fn = &ast.Attribute{Value: &ast.Name{Id: ast.Identifier(mod)}, Attr: ast.Identifier(attr)}
-		}
-	}
+	fn := decoratorFunc(c.Func)
 	ci := &callInfo{pos: pos}
 	for _, a := range c.Args {
 		ci.args = append(ci.args, in.eval(a, sc))

@@ -22,6 +22,7 @@ func TestPxtraceChecks(t *testing.T) {
 		{"no printf", "import px\nimport pxtrace\npxtrace.UpsertTracepoint('n', 't', 'kprobe:x {}', pxtrace.kprobe(), '5m')\npx.display(px.DataFrame('t'))\n", true, "has no printf"},
 		{"bad ttl", "import px\nimport pxtrace\npxtrace.UpsertTracepoint('n', 't', 'printf(\"a:%d\")', pxtrace.kprobe(), 'soon')\npx.display(px.DataFrame('t'))\n", true, "ttl must be"},
 		{"no tracer", "import px\nimport pxtrace\npxtrace.UpsertTracepoint('n', 't', 'printf(\"time_:%llu a:%s\")', pxtrace.kprobe(), '5m')\npx.display(px.DataFrame('t'))\n", true, "cannot deploy tracepoints"},
+		{"aliased module's probe", "import px\nimport pxtrace as pt\n@pt.probe('main.f')\ndef f():\n    return [{'a': pt.ArgExpr('x')}]\npt.UpsertTracepoint('n', 't', f, pt.kprobe(), '5m')\npx.display(px.DataFrame('t'))\n", true, "cannot deploy tracepoints"},
 		{"not a mutation", "import px\nimport pxtrace\npxtrace.UpsertTracepoint('n', 't', 'printf(\"time_:%llu a:%s\")', pxtrace.kprobe(), '5m')\npx.display(px.DataFrame('t'))\n", false, "Table 't' not found"},
 	} {
 		_, err := pxl.NewEngine(src).Run(t.Context(), c.script, pxl.RunOptions{Mutation: c.mutation})

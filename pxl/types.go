@@ -2,6 +2,8 @@ package pxl
 
 import (
 	"fmt"
+	"slices"
+
 	"github.com/pxgate/pxgate/pixie"
 )
 
@@ -201,6 +203,12 @@ func (r Relation) Names() []string {
 		out[i] = c.Name
 	}
 	return out
+}
+
+// SameColumns reports whether r and o have the same column names and data
+// types in the same order (semantic types and descriptions aside).
+func (r Relation) SameColumns(o Relation) bool {
+	return slices.EqualFunc(r, o, func(a, b ColumnInfo) bool { return a.Name == b.Name && a.Type == b.Type })
 }
 
 // Column is one named, typed column of a Table (Vector.Type is its data

@@ -11,8 +11,8 @@ import (
 // scanned from a table.
 
 // Introspector is a Source that describes itself: its tables, the nodes
-// its agents run on and its tracepoints. Sources without it get tables
-// and agents derived from what they do have.
+// its agents run on and its tracepoints. Sources without it get agents on
+// the nodes of their metadata's pods, and no tables or tracepoints.
 type Introspector interface {
 	// Tables lists the source's table names.
 	Tables() []string

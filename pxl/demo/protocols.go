@@ -3,6 +3,7 @@ package demo
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -59,6 +60,17 @@ var backends = []*backend{
 	{name: "rabbitmq.default.svc.cluster.local", client: "consumer", table: tAMQP, ip: "10.100.0.13", port: 5672, calls: 1, median: 2 * time.Millisecond, errRate: 0.001, row: amqpRow},
 }
 
+// kafkaBackend is the Kafka broker of backends, whose records the
+// consumer fetches.
+var kafkaBackend = func() *backend {
+	for _, be := range backends {
+		if be.table == tKafka {
+			return be
+		}
+	}
+	panic("demo: no Kafka backend")
+}()
+
 // dnsServer is kube-dns's service address.
 const dnsServer = "10.96.0.10"
 
@@ -71,8 +83,7 @@ type protoGen struct {
 	g       *second
 	r       *rand.Rand
 	b       [numTables]*tableBuilder
-	util    []float64 // per service, arrivals over capacity this second
-	kafka   *backend
+	util    []float64    // per service, arrivals over capacity this second
 	fetches []kafkaFetch // records produced this second
 }
 
@@ -85,11 +96,6 @@ func (g *second) protocolRows(ch *chunk) {
 	p := &protoGen{c: c, g: g, r: rand.New(rand.NewPCG(c.seed^0x9e3779b97f4a7c15, uint64(g.sec))), util: make([]float64, len(c.svcs))}
 	for _, t := range []int{tPgSQL, tMySQL, tRedis, tDNS, tCQL, tKafka, tNATS, tMongo, tAMQP, tMux} {
 		p.b[t] = newTableBuilder(t)
-	}
-	for _, be := range backends {
-		if be.table == tKafka {
-			p.kafka = be
-		}
 	}
 	for _, s := range c.svcs {
 		if s.capacity > 0 {
@@ -135,9 +141,16 @@ func (p *protoGen) calls(be *backend, rq *request) {
 	for k := range n {
 		lat := int64(logNormal(p.r, float64(be.median), 0.4) * slow)
 		t := max(p.g.base, rq.t-rq.own+int64(k+1)*rq.own/int64(n+1))
-		cl := &bcall{p: p, b: p.b[be.table], r: p.r, st: &p.c.st.proto, pod: rq.pod, be: be, t: t, k: k, failed: p.r.Float64() < errRate}
+		cl := p.call(be, rq.pod, t, k)
+		cl.failed = p.r.Float64() < errRate
 		p.write(cl, lat)
 	}
+}
+
+// call is a call of be by pod at t, the k-th of its request, written to
+// be's table with the second's random stream and protocol state.
+func (p *protoGen) call(be *backend, pod *pod, t int64, k int) *bcall {
+	return &bcall{p: p, b: p.b[be.table], r: p.r, st: &p.c.st.proto, pod: pod, be: be, t: t, k: k}
 }
 
 // write appends one call: the connection's columns, the table's own, the
@@ -161,7 +174,7 @@ func (p *protoGen) write(cl *bcall, lat int64) {
 // dns writes each pod's lookups: every 5 s, the backends its service
 // calls (and the Kubernetes API for the operator), answered by kube-dns.
 func (p *protoGen) dns() {
-	dnsBackend := &backend{ip: dnsServer, port: 53, row: dnsRow}
+	dnsBackend := &backend{table: tDNS, ip: dnsServer, port: 53, row: dnsRow}
 	for _, pd := range p.c.pods {
 		if (p.g.sec+pd.phase)%5 != 0 {
 			continue
@@ -170,8 +183,7 @@ func (p *protoGen) dns() {
 		for k, name := range names {
 			be := *dnsBackend
 			be.name = name
-			cl := &bcall{p: p, b: p.b[tDNS], r: p.r, st: &p.c.st.proto, pod: pd, be: &be, k: k,
-				t: p.g.base + int64(pd.idx)*int64(2*time.Millisecond) + int64(k)*int64(300*time.Microsecond)}
+			cl := p.call(&be, pd, p.g.base+int64(pd.idx)*int64(2*time.Millisecond)+int64(k)*int64(300*time.Microsecond), k)
 			p.write(cl, int64(logNormal(p.r, 250e3, 0.3)))
 		}
 	}
@@ -186,10 +198,12 @@ func lookups(svc string) []string {
 		}
 	}
 	for _, s := range topology {
+		if s.name != svc {
+			continue
+		}
 		for _, ep := range s.endpoints {
 			for _, c := range ep.calls {
-				name := c.service + ".default.svc.cluster.local"
-				if s.name == svc && !contains(out, name) {
+				if name := c.service + ".default.svc.cluster.local"; !slices.Contains(out, name) {
 					out = append(out, name)
 				}
 			}
@@ -199,15 +213,6 @@ func lookups(svc string) []string {
 		out = append(out, "kubernetes.default.svc.cluster.local")
 	}
 	return out
-}
-
-func contains(s []string, x string) bool {
-	for _, y := range s {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // backendIP is the address a looked-up name resolves to.

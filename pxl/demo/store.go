@@ -183,7 +183,7 @@ var tableSlots = func() (out [numTables][]int) {
 }()
 
 func slotsOf(rel pxl.Relation) []int {
-	var counts [5]int
+	var counts [numKinds]int
 	slots := make([]int, len(rel))
 	for i, c := range rel {
 		k := storageKind(c.Type)
@@ -193,17 +193,26 @@ func slotsOf(rel pxl.Relation) []int {
 	return slots
 }
 
-// storageKind: 0 ints, 1 bools, 2 pods, 3 strings.
+// The storage kinds of a chunk's columns: the slice a column lives in.
+const (
+	kindInt  = iota // INT64, TIME64NS: ints
+	kindBool        // BOOLEAN: bools
+	kindPod         // UINT128 (UPIDs): pods
+	kindStr         // STRING: codes, with dict
+	numKinds
+)
+
+// storageKind is the storage kind of a column of type t.
 func storageKind(t pxl.DataType) int {
 	switch t {
 	case pxl.Boolean:
-		return 1
+		return kindBool
 	case pxl.UInt128:
-		return 2
+		return kindPod
 	case pxl.String:
-		return 3
+		return kindStr
 	}
-	return 0
+	return kindInt
 }
 
 func (t *tchunk) intCol(i int) []int64 { s := t.slots[i] * t.n; return t.ints[s : s+t.n] }
@@ -296,36 +305,36 @@ func (b *tableBuilder) finish() *tchunk {
 // pack copies the columns, in perm's order when it is set, into one slice
 // per storage kind.
 func (b *tableBuilder) pack(n int, perm []int32) *tchunk {
-	var counts [4]int
+	var counts [numKinds]int
 	dictLen := 0
 	for i, c := range b.rel {
 		counts[storageKind(c.Type)]++
 		dictLen += len(b.cols[i].dict)
 	}
 	t := &tchunk{n: n, slots: b.slots}
-	t.ints = make([]int64, 0, counts[0]*n)
-	if counts[1] > 0 {
-		t.bools = make([]bool, 0, counts[1]*n)
+	t.ints = make([]int64, 0, counts[kindInt]*n)
+	if counts[kindBool] > 0 {
+		t.bools = make([]bool, 0, counts[kindBool]*n)
 	}
-	if counts[2] > 0 {
-		t.pods = make([]uint16, 0, counts[2]*n)
+	if counts[kindPod] > 0 {
+		t.pods = make([]uint16, 0, counts[kindPod]*n)
 	}
-	if counts[3] > 0 {
-		t.codes = make([]uint16, 0, counts[3]*n)
+	if counts[kindStr] > 0 {
+		t.codes = make([]uint16, 0, counts[kindStr]*n)
 		t.dict = make([]string, 0, dictLen)
-		t.dictBase = make([]uint32, 1, counts[3]+1)
+		t.dictBase = make([]uint32, 1, counts[kindStr]+1)
 	}
 	for i, c := range b.rel {
 		col := &b.cols[i]
 		switch storageKind(c.Type) {
-		case 0:
-			t.ints = append(t.ints, permute(col.ints, perm)...)
-		case 1:
-			t.bools = append(t.bools, permute(col.bools, perm)...)
-		case 2:
-			t.pods = append(t.pods, permute(col.pods, perm)...)
-		case 3:
-			t.codes = append(t.codes, permute(col.codes, perm)...)
+		case kindInt:
+			t.ints = appendPermuted(t.ints, col.ints, perm)
+		case kindBool:
+			t.bools = appendPermuted(t.bools, col.bools, perm)
+		case kindPod:
+			t.pods = appendPermuted(t.pods, col.pods, perm)
+		case kindStr:
+			t.codes = appendPermuted(t.codes, col.codes, perm)
 			t.dict = append(t.dict, col.dict...)
 			t.dictBase = append(t.dictBase, uint32(len(t.dict)))
 		}
@@ -335,16 +344,16 @@ func (b *tableBuilder) pack(n int, perm []int32) *tchunk {
 	return t
 }
 
-// permute returns s in perm's order (s itself when perm is nil).
-func permute[T any](s []T, perm []int32) []T {
-	if len(s) == 0 || perm == nil {
-		return s
+// appendPermuted appends s to dst in perm's order (as it is when perm is
+// nil), without an intermediate copy.
+func appendPermuted[T any](dst, s []T, perm []int32) []T {
+	if perm == nil {
+		return append(dst, s...)
 	}
-	out := make([]T, len(s))
-	for i, j := range perm {
-		out[i] = s[j]
+	for _, j := range perm {
+		dst = append(dst, s[j])
 	}
-	return out
+	return dst
 }
 
 // bytes estimates the chunk's memory.

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -118,27 +119,20 @@ func (c *Cluster) upsert(u pxl.Tracepoint, now int64) (*tracepoint, error) {
 		return nil, fmt.Errorf("tracepoint %q: table %q exists with another schema", u.Name, u.Table)
 	}
 	for _, tp := range r.byName {
-		if tp.Table == u.Table && !sameColumns(tp.Relation, u.Relation) {
+		if tp.Table == u.Table && !tp.Relation.SameColumns(u.Relation) {
 			return nil, fmt.Errorf("tracepoint %q: table %q exists with another schema (tracepoint %q)", u.Name, u.Table, tp.Name)
 		}
 	}
 	h := fnv.New128a()
 	_, _ = h.Write([]byte(u.Name))
 	sum := h.Sum(nil)
-	tp := &tracepoint{Tracepoint: u, created: now, expires: now + int64(u.TTL)}
-	for i := range 8 {
-		tp.id.High = tp.id.High<<8 | uint64(sum[i])
-		tp.id.Low = tp.id.Low<<8 | uint64(sum[8+i])
-	}
+	tp := &tracepoint{Tracepoint: u, created: now, expires: now + int64(u.TTL),
+		id: pxl.U128{High: binary.BigEndian.Uint64(sum[:8]), Low: binary.BigEndian.Uint64(sum[8:])}}
 	if r.byName == nil {
 		r.byName = map[string]*tracepoint{}
 	}
 	r.byName[u.Name] = tp
 	return tp, nil
-}
-
-func sameColumns(a, b pxl.Relation) bool {
-	return slices.EqualFunc(a, b, func(x, y pxl.ColumnInfo) bool { return x.Name == y.Name && x.Type == y.Type })
 }
 
 // expire drops tracepoints past their TTL. r.mu is held.
@@ -257,7 +251,7 @@ func appendTraceRow(vecs []pxl.Vector, rel pxl.Relation, r *rand.Rand, p *pod, t
 		case col.Semantic == pxl.STDurationNS: // FunctionLatency: ~2 ms, log-normal
 			v.Ints = append(v.Ints, int64(2e6*math.Exp(0.6*r.NormFloat64())))
 		case strings.HasSuffix(col.Name, "pid"):
-			v.Ints = append(v.Ints, int64(p.upid.High&0xffffffff))
+			v.Ints = append(v.Ints, p.upid.PID())
 		default:
 			v.Ints = append(v.Ints, r.Int64N(1000))
 		}

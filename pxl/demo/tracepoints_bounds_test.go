@@ -36,4 +36,14 @@ func TestTracepointBounds(t *testing.T) {
 	if _, err := c.Mutate(pxl.Mutations{Upserts: many[:demo.MaxTracepoints]}); err != nil {
 		t.Errorf("as many as allowed: %v", err)
 	}
+	if n := len(c.Tracepoints()); n != demo.MaxTracepoints {
+		t.Errorf("%d tracepoints after deploying %d", n, demo.MaxTracepoints)
+	}
+	// At the bound, one more is refused unless the script deletes one.
+	if _, err := c.Mutate(pxl.Mutations{Upserts: many[demo.MaxTracepoints:]}); err == nil || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("one more at the bound: %v", err)
+	}
+	if _, err := c.Mutate(pxl.Mutations{Deletes: []string{"tp0"}, Upserts: many[demo.MaxTracepoints:]}); err != nil {
+		t.Errorf("one more in place of a deleted one: %v", err)
+	}
 }
