@@ -50,7 +50,10 @@ const script = "import px\npx.display(px.DataFrame('http_events'), 'output')\n"
 // binFlag collects -bin name=path.
 type binFlag []binary
 
-type binary struct{ name, path string }
+type binary struct {
+	name, path string
+	env        []string // added to the child's environment
+}
 
 func (b *binFlag) String() string { return fmt.Sprint(*b) }
 
@@ -59,7 +62,7 @@ func (b *binFlag) Set(v string) error {
 	if !ok || name == "" || path == "" {
 		return fmt.Errorf("want name=path, got %q", v)
 	}
-	*b = append(*b, binary{name, path})
+	*b = append(*b, binary{name: name, path: path})
 	return nil
 }
 
@@ -68,17 +71,25 @@ func main() {
 		serveFloor(file, os.Getenv(floorListenEnv))
 		return
 	}
+	if os.Getenv(leanEnv) != "" {
+		serveLean()
+		return
+	}
 	var bins binFlag
 	rows := flag.Int("rows", 1_000_000, "rows in the result table")
 	batch := flag.Int("batch", 1024, "rows per Vizier batch")
 	reps := flag.Int("reps", 5, "repetitions of every measurement")
 	formats := flag.String("formats", "json,ndjson,csv", "pxgate formats to measure")
 	concurrent := flag.Int("concurrent", 20, "then this many JSON answers at once from a fresh child per binary (0: skip)")
+	lean := flag.Bool("lean", true, "also measure the lean gateways (lean.go): the least a gateway does, with and without formatting")
 	flag.Var(&bins, "bin", "a pxgate binary to measure, name=path (repeatable; default: ./cmd/server built now)")
 	flag.Parse()
 	log.SetFlags(0)
 	if len(bins) == 0 {
-		bins = binFlag{{"pxgate", buildServer()}}
+		bins = binFlag{{name: "pxgate", path: buildServer()}}
+	}
+	if *lean {
+		bins = append(bins, leanBinaries()...)
 	}
 	table := fakevizier.LETTable("output", *rows, time.Now().Add(-time.Hour), func(i int) time.Duration {
 		return 150*time.Millisecond + time.Duration(i%13)*5*time.Millisecond
@@ -98,13 +109,16 @@ func main() {
 			cases = append(cases, g)
 		}
 	}
-	var bare []time.Duration
+	var bare, decoded []time.Duration
 	var bareBytes int64
 	floors := map[string]*floor{}
 	for range *reps {
-		d, n, err := bareReceive(fake.Addr())
+		d, n, err := bareReceive(fake.Addr(), false)
 		must(err)
 		bare, bareBytes = append(bare, d), n
+		d, _, err = bareReceive(fake.Addr(), true)
+		must(err)
+		decoded = append(decoded, d)
 		for _, g := range cases {
 			keep := floors[g.format] == nil
 			must(g.measure(keep))
@@ -118,9 +132,12 @@ func main() {
 			must(f.measure())
 		}
 	}
-	report(bare, bareBytes, cases, floors)
+	report(bare, decoded, bareBytes, cases, floors)
 	if *concurrent > 0 {
 		for _, b := range bins {
+			if b.env != nil {
+				continue // a lean gateway streams; what it holds at once says nothing of pxgate
+			}
 			must(concurrentPeak(b, fake.Addr(), *rows, *concurrent))
 		}
 	}
@@ -157,8 +174,10 @@ func (rawCodec) Unmarshal(data []byte, v any) error {
 func (rawCodec) Name() string { return "proto" }
 
 // bareReceive runs the query on the fake Vizier and reads every response
-// message without decoding it: the physical limit of any client.
-func bareReceive(addr string) (time.Duration, int64, error) {
+// message without decoding it: the physical limit of any client. With
+// decode, every message is decoded by the generated code instead, as
+// Pixie's own Go client does (and n is 0).
+func bareReceive(addr string, decode bool) (d time.Duration, n int64, err error) {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
 	if err != nil {
@@ -168,7 +187,11 @@ func bareReceive(addr string) (time.Duration, int64, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	stream, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, vizierpb.VizierService_ExecuteScript_FullMethodName, grpc.ForceCodec(rawCodec{}))
+	var opts []grpc.CallOption
+	if !decode {
+		opts = append(opts, grpc.ForceCodec(rawCodec{}))
+	}
+	stream, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, vizierpb.VizierService_ExecuteScript_FullMethodName, opts...)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -178,17 +201,20 @@ func bareReceive(addr string) (time.Duration, int64, error) {
 	if err := stream.CloseSend(); err != nil {
 		return 0, 0, err
 	}
-	var total int64
 	for {
 		var f rawFrame
-		err := stream.RecvMsg(&f)
+		var m any = &f
+		if decode {
+			m = &vizierpb.ExecuteScriptResponse{}
+		}
+		err := stream.RecvMsg(m)
 		if err == io.EOF {
-			return time.Since(start), total, nil
+			return time.Since(start), n, nil
 		}
 		if err != nil {
 			return 0, 0, err
 		}
-		total += int64(f.n)
+		n += int64(f.n)
 	}
 }
 
@@ -215,6 +241,7 @@ func startGateway(bin binary, format, addr string, rows int) (*gateway, error) {
 		"PXGATE_LISTEN_ADDR="+listen, "PXGATE_MAX_ROWS="+limit, "PXGATE_MAX_STREAM_ROWS="+limit,
 		"PXGATE_LOG_LEVEL=warn", "PXGATE_QUERY_TIMEOUT=5m", "PXGATE_DEFAULT_TIMEOUT=5m",
 		"PXGATE_MAX_CONCURRENT=64", "PXGATE_CALLER_SHARE=1") // -concurrent: no query slot refuses
+	cmd.Env = append(cmd.Env, bin.env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -444,10 +471,12 @@ func concurrentPeak(bin binary, addr string, rows, n int) error {
 // and this process's: the fake Vizier and the reader) over its time: near
 // the machine's CPUs, the answer waits for CPU, and only less work, not
 // more parallel work, makes it faster.
-func report(bare []time.Duration, bareBytes int64, cases []*gateway, floors map[string]*floor) {
+func report(bare, decoded []time.Duration, bareBytes int64, cases []*gateway, floors map[string]*floor) {
 	b := median(bare)
 	fmt.Printf("\n%-30s %8s %7s %10s %9s %6s %7s %11s %12s\n", "", "median", "x bare", "pxgate CPU", "other CPU", "cores", "MB/s", "bytes", "peak RSS")
 	fmt.Printf("%-30s %8s %7s %10s %9s %6s %7.0f %11d %12s\n", "bare gRPC receive (no decode)", b.Round(time.Millisecond), "1.00", "-", "-", "-", float64(bareBytes)/b.Seconds()/1e6, bareBytes, "-")
+	dm := median(decoded)
+	fmt.Printf("%-30s %8s %7.2f   (every message decoded by the generated code, as Pixie's Go client does)\n", "gRPC receive and decode", dm.Round(time.Millisecond), dm.Seconds()/b.Seconds())
 	for _, g := range cases {
 		m := median(g.times)
 		cpu, peer := median(g.cpu), median(g.peer)
