@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pxgate/pxgate/cache"
@@ -42,6 +43,7 @@ const (
 const (
 	childP50Path        = "/_bench/p50"        // the median Pixie call inside the gateway, ns
 	childGoroutinesPath = "/_bench/goroutines" // the child's goroutines
+	childCPUPath        = "/_bench/cpu"        // the child's CPU time so far (user and system), ns; every kind
 )
 
 // childSpec is what a child serves.
@@ -127,6 +129,14 @@ func runChild() bool {
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(err)
+	served := h
+	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == childCPUPath {
+			fmt.Fprintln(w, int64(processCPU()))
+			return
+		}
+		served.ServeHTTP(w, r)
+	})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	stopProfile := startProfile(spec.CPUProfile)
@@ -141,6 +151,15 @@ func runChild() bool {
 	}
 	_ = srv.Close()
 	return true
+}
+
+// processCPU is this process's user and system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // gatewayHandler is pxgate's handler over the fake Vizier, with the

@@ -65,7 +65,7 @@ func parseFlags() flags {
 	flag.Int64Var(&f.maxRequests, "n", 2_000_000, "stop a phase after this many requests")
 	flag.DurationVar(&f.vizierDelay, "vizier-delay", 2*time.Millisecond, "per-message delay of the fake Vizier in the realistic phase")
 	flag.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of one phase (-profile-phase) to this file")
-	flag.StringVar(&f.profilePhase, "profile-phase", "gateway", "the phase -cpuprofile covers: gateway (POST /v1/run) or cached (cached GET)")
+	flag.StringVar(&f.profilePhase, "profile-phase", "gateway", "the phase -cpuprofile covers: gateway (POST /v1/run), bare (the bare gateway) or cached (cached GET)")
 	flag.StringVar(&f.memProfile, "memprofile", "", "write an allocation profile (whole run up to the gateway phase's end) to this file")
 	flag.Parse()
 	return f
@@ -124,6 +124,17 @@ func (b *bench) run(fn func(context.Context) error) *result {
 	return run(b.duration, b.concurrency, b.maxRequests, fn)
 }
 
+// serve runs one phase against the child at url, recording the child's CPU
+// time per request.
+func (b *bench) serve(url string, fn func(context.Context) error) *result {
+	before := b.childDuration(url + childCPUPath)
+	r := b.run(fn)
+	if n := len(r.lat); n > 0 {
+		r.serverCPU = (b.childDuration(url+childCPUPath) - before) / time.Duration(n)
+	}
+	return r
+}
+
 // direct runs the query with the pixie client alone (the baseline).
 func (b *bench) direct() *result {
 	return b.run(func(ctx context.Context) error {
@@ -139,7 +150,7 @@ func (b *bench) instantVizier() {
 	direct.print("direct (pixie client)")
 
 	url, stop := b.startServer(childSpec{Kind: kindGateway, Timed: true, Profile: b.profilePhase == "gateway"})
-	gw := b.run(func(ctx context.Context) error {
+	gw := b.serve(url, func(ctx context.Context) error {
 		return post(ctx, b.hc, url+"/v1/run", b.body, http.StatusOK)
 	})
 	gw.print("gateway (POST /v1/run)")
@@ -153,7 +164,7 @@ func (b *bench) instantVizier() {
 	// The floor: the same exchange with a server that does nothing but
 	// HTTP, what any gateway in front of the client costs at least.
 	url, stop = b.startServer(childSpec{Kind: kindBytes, Answer: sent})
-	floor := b.run(func(ctx context.Context) error {
+	floor := b.serve(url, func(ctx context.Context) error {
 		return post(ctx, b.hc, url+"/v1/run", b.body, sent.Status)
 	})
 	stop()
@@ -169,14 +180,16 @@ func (b *bench) instantVizier() {
 	// same answer, no pxgate code. It splits what is added into what any
 	// gateway in a process of its own adds (the query's hop out of the
 	// process) and what pxgate's own work adds.
-	url, stop = b.startServer(childSpec{Kind: kindBare, Answer: sent})
-	bare := b.run(func(ctx context.Context) error {
+	url, stop = b.startServer(childSpec{Kind: kindBare, Answer: sent, Profile: b.profilePhase == "bare"})
+	bare := b.serve(url, func(ctx context.Context) error {
 		return post(ctx, b.hc, url+"/v1/run", b.body, sent.Status)
 	})
 	stop()
 	bare.print("bare gateway (net/http + pixie client)")
 	fmt.Printf("  of which: any gateway's (bare - direct - floor) %s, pxgate's own work (gateway - bare) %s\n",
 		bare.p(50)-direct.p(50)-floor.p(50), gw.p(50)-bare.p(50))
+	fmt.Printf("  server CPU per request: gateway %s, bare gateway %s, floor %s: pxgate's own work is %s of CPU (gateway - bare), the rest of its %s waiting (wake-ups, scheduling)\n",
+		gw.serverCPU, bare.serverCPU, floor.serverCPU, gw.serverCPU-bare.serverCPU, gw.p(50)-bare.p(50))
 	// The direct phase calls the client in a tight loop, which keeps its
 	// goroutines, threads and caches hot; inside the gateway the same call
 	// (with the gateway's sinks: collecting rows, feeding tolerances) runs
@@ -207,7 +220,7 @@ func (b *bench) slowVizier() {
 func (b *bench) cachedGET() {
 	url, stop := b.startServer(childSpec{Kind: kindGateway, Cache: true, Profile: b.profilePhase == "cached"})
 	getURL := url + "/v1/scripts/service_let/run?service=default/consumer&start_time=-5m" // a dashboard panel: no expect=, so cacheable
-	cached := b.run(func(ctx context.Context) error {
+	cached := b.serve(url, func(ctx context.Context) error {
 		return get(ctx, b.hc, getURL, http.StatusOK)
 	})
 	hit, err := capture(context.Background(), b.hc, http.MethodGet, getURL, nil)
@@ -217,13 +230,13 @@ func (b *bench) cachedGET() {
 	// Its floor: a bare net/http server sending the same bytes to the
 	// same GET, what serving any stored answer costs at least here.
 	url, stop = b.startServer(childSpec{Kind: kindBytes, Answer: hit})
-	cachedFloor := b.run(func(ctx context.Context) error {
+	cachedFloor := b.serve(url, func(ctx context.Context) error {
 		return get(ctx, b.hc, url+"/v1/scripts/service_let/run", hit.Status)
 	})
 	stop()
 	cachedFloor.print(fmt.Sprintf("floor (bare net/http GET, same %d B answer)", len(hit.Body)))
-	fmt.Printf("cached GET: %.0f req/s (goal >= 20000 on 2 cores), %.0f%% of the bare net/http floor (%.0f req/s)\n",
-		cached.rps(), 100*cached.rps()/cachedFloor.rps(), cachedFloor.rps())
+	fmt.Printf("cached GET: %.0f req/s (goal >= 20000 on 2 cores), %.0f%% of the bare net/http floor (%.0f req/s); server CPU per request %s, the floor's %s\n",
+		cached.rps(), 100*cached.rps()/cachedFloor.rps(), cachedFloor.rps(), cached.serverCPU, cachedFloor.serverCPU)
 }
 
 // overloaded runs twice as many callers as the gateway admits against a
@@ -262,9 +275,10 @@ func (b *bench) overloaded() bool {
 
 // result holds one phase's latencies.
 type result struct {
-	lat     []time.Duration
-	errs    int64
-	elapsed time.Duration
+	lat       []time.Duration
+	errs      int64
+	elapsed   time.Duration
+	serverCPU time.Duration // the server's CPU time per request (serve), 0 if not measured
 }
 
 func (r *result) p(q int) time.Duration {
