@@ -3,6 +3,7 @@ package handlers
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 
@@ -29,6 +30,33 @@ import (
 // 0 when the query did not run (its refusal was answered, or the caller
 // left).
 func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan, out output, l *lease, held bool) (status int) {
+	start, finished := time.Now(), false
+	defer func() {
+		if finished {
+			return
+		}
+		// A panic (the query's, a sink's, an encoding job's raised again):
+		// serveRequest answers it, a 500 problem, or an aborted connection
+		// once the status went out; the history records the 500 too (not
+		// for http.ErrAbortHandler, a deliberate abort). Raised again as
+		// it was: the stack serveRequest logs still has its origin.
+		v := recover()
+		if v == nil {
+			return // runtime.Goexit
+		}
+		if v != http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
+			prob := internalProblem(r)
+			s.record(r, p, runOutcome{ran: ran{elapsed: time.Since(start)}, problem: &prob, status: prob.Status})
+		}
+		panic(v)
+	}()
+	status = s.stream(w, r, p, out, l, held)
+	finished = true
+	return status
+}
+
+// stream is serveStream but for a panic.
+func (s *server) stream(w http.ResponseWriter, r *http.Request, p *runPlan, out output, l *lease, held bool) (status int) {
 	var sink render.StreamSink
 	switch out.format {
 	case formatCSV:

@@ -1,0 +1,115 @@
+package handlers_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/handlers"
+	"github.com/pxgate/pxgate/pixie"
+	"github.com/pxgate/pxgate/pixie/fakevizier"
+)
+
+// panicking wraps the gateway's Pixie client so that a query's sink
+// panics on its nth batch with rows, once the batches before it went into
+// the answer (as a bug in the encoding, or an encoding job's panic raised
+// again on the request's goroutine, would).
+type panicking struct {
+	handlers.Pixie
+	n int
+}
+
+func panicOnBatch(n int) func(*handlers.Options) {
+	return func(o *handlers.Options) { o.Pixie = panicking{Pixie: o.Pixie, n: n} }
+}
+
+func (p panicking) Execute(ctx context.Context, r pixie.Request, sink pixie.Sink) (pixie.Summary, error) {
+	return p.Pixie.Execute(ctx, r, &panicSink{Sink: sink, n: p.n})
+}
+
+type panicSink struct {
+	pixie.Sink
+	n int
+}
+
+func (s *panicSink) Batch(b *pixie.Batch) error {
+	if b.NumRows > 0 {
+		if s.n--; s.n == 0 {
+			panic("test: a sink panics")
+		}
+	}
+	return s.Sink.Batch(b)
+}
+
+// TestPanicAfterRowsBreaksTheAnswer: a panic once a streamed answer's 200
+// and rows went out must not end the body as if complete (a CSV would
+// then read as a whole table, an NDJSON or JSON answer as merely short):
+// the connection is aborted, so that curl (exit 18), Python requests
+// (ChunkedEncodingError) and Go (unexpected EOF) see a broken answer; the
+// run is logged, counted and recorded as the 500 it is.
+func TestPanicAfterRowsBreaksTheAnswer(t *testing.T) {
+	t.Parallel()
+	small := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4}), panicOnBatch(2))
+	big := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", bigRows)}, BatchRows: 500}),
+		bigOptions, panicOnBatch(6))
+	for _, tc := range []struct {
+		name string
+		env  *env
+		path string
+	}{
+		{"ndjson", small, letRun + "?format=ndjson"},
+		{"csv", small, letRun + "?format=csv"},
+		{"json", big, letRun},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, tc.env.srv.URL+tc.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := tc.env.srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || resp.ContentLength != -1 {
+				t.Fatalf("status %d, Content-Length %d: want a streamed 200 (the panic must come after it)", resp.StatusCode, resp.ContentLength)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("reading the body: got %v (%d bytes, trailers %v), want it broken (unexpected EOF)", err, len(body), resp.Trailer)
+			}
+			if len(body) == 0 {
+				t.Errorf("no rows before the panic")
+			}
+			if v := resp.Trailer.Get(api.TrailerVerdict); v == "pass" {
+				t.Errorf("X-Pxgate-Verdict trailer: pass")
+			}
+			l := tc.env.logLine(t, response{header: resp.Header})
+			if l["status"] != float64(http.StatusInternalServerError) || l["written_status"] != float64(http.StatusOK) {
+				t.Errorf("log line %v, want status 500 written as 200", l)
+			}
+			if logs := tc.env.logs.String(); !strings.Contains(logs, `"msg":"panic serving request"`) || !strings.Contains(logs, "panicSink).Batch") {
+				t.Errorf("the panic is not logged with the stack where it began")
+			}
+			var run *api.Run
+			for _, r := range tc.env.runList(t, "") {
+				if r.RequestID == resp.Header.Get("X-Request-Id") {
+					run = &r
+				}
+			}
+			if run == nil || run.Status != http.StatusInternalServerError || run.Error == nil || run.Error.Type != api.ProblemInternal || run.Outcome != "error" {
+				t.Errorf("history: got %+v, want the run recorded as a 500 internal error", run)
+			}
+		})
+	}
+	for e, n := range map[*env]string{small: "2", big: "1"} {
+		want := `pxgate_http_requests_total{code="500",method="GET",route="/v1/scripts/*"} ` + n
+		if m := e.do(t, http.MethodGet, "/metrics", "", nil); !strings.Contains(string(m.body), want) {
+			t.Errorf("no %s in the metrics", want)
+		}
+	}
+}
