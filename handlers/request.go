@@ -130,7 +130,13 @@ func (s *server) serveRequest(next http.Handler) http.Handler {
 				}
 				return
 			}
-			s.metrics.observeRequest(r, status, start)
+			counted := status
+			if q.note.status != 0 {
+				// As the log line and the history say: a stream its caller
+				// left after the 200 went out is a 499.
+				counted = q.note.status
+			}
+			s.metrics.observeRequest(r, counted, start)
 			s.logRequest(r, status, &q.note, time.Since(start))
 		}()
 		next.ServeHTTP(&q.w, r)
