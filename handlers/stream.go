@@ -3,6 +3,7 @@ package handlers
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -100,6 +101,9 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, p *runPlan, out 
 		}
 		prob := completeProblem(r, f.problem)
 		end.Error = &prob
+		// The request's log line, whose status is the 200 that went
+		// out, names the problem that cut the answer short.
+		noteOf(r).problemType = strings.TrimPrefix(prob.Type, api.ProblemTypePrefix)
 	} else {
 		st := ran.stats()
 		end.Verdict, end.Stats, end.Status = ran.verdict, &st, verdictStatus(p.req, *ran.verdict)

@@ -284,6 +284,9 @@ func TestStreamedFormatsAndStatuses(t *testing.T) {
 				if got := s.trailer.Get(api.TrailerError); !strings.HasPrefix(got, api.ProblemPixieUnavailable+" ") {
 					t.Errorf("X-Pxgate-Error trailer: got %q", got)
 				}
+				if l := broken.logLine(t, s.response); l["status"] != float64(http.StatusOK) || l["problem_type"] != "pixie-unavailable" {
+					t.Errorf("log line %v, want status 200 with the problem that cut the stream", l)
+				}
 			},
 		},
 		{
