@@ -114,6 +114,16 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, p *runPlan, out 
 		o.status = http.StatusOK
 	}
 	if err := sink.Finish(end); err != nil {
+		if _, recorded := w.(*recorder); recorded && l.refused != nil {
+			// A recorder (an answer held for its verdict, or recorded for
+			// the cache) the budget refused the end: nothing went out,
+			// and the refusal is the answer (the caller sends it), which
+			// the history records instead of the verdict's status.
+			f := s.failure(r, l.refused)
+			o.ran.verdict, o.problem, o.status = nil, &f.problem, f.problem.Status
+			s.record(r, p, o)
+			return o.status
+		}
 		if !sink.Started() {
 			// Nothing went out (an answer held for its verdict, or a small
 			// one), and its end did not encode: a 500, never an empty 200
