@@ -47,6 +47,19 @@ type request struct {
 	// route is routePattern's answer once asked (the route is known only
 	// after routing, and asked for by the log, the metrics and the history).
 	route string
+	// abort says the answer must not end as if complete (abortAnswer).
+	abort bool
+}
+
+// abortAnswer has serveRequest abort r's connection once the request is
+// logged and counted, instead of ending its answer as if complete: for a
+// streamed answer whose end will not be written (its caller taken for
+// gone), so that a caller still reading sees a broken body (no last
+// chunk; an HTTP/2 stream reset), never a short one that looks whole.
+func abortAnswer(r *http.Request) {
+	if q := requestOf(r.Context()); q != nil {
+		q.abort = true
+	}
 }
 
 // Value answers the request id as chi's middleware.RequestID would (so
@@ -138,6 +151,9 @@ func (s *server) serveRequest(next http.Handler) http.Handler {
 			}
 			s.metrics.observeRequest(r, counted, start)
 			s.logRequest(r, status, &q.note, time.Since(start))
+			if q.abort {
+				panic(http.ErrAbortHandler) // net/http closes the connection without a word
+			}
 		}()
 		next.ServeHTTP(&q.w, r)
 		done = true

@@ -97,6 +97,12 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, p *runPlan, out 
 		}
 		if f.canceled { // the 200 went out, and nobody reads the rest
 			s.record(r, p, o)
+			if _, recorded := w.(*recorder); !recorded {
+				// Without its end: should the caller still read (net/http
+				// takes a half-closed connection for a caller that left),
+				// the body must not end as if complete.
+				abortAnswer(r)
+			}
 			return o.status
 		}
 		prob := completeProblem(r, f.problem)

@@ -1,9 +1,12 @@
 package handlers_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -111,5 +114,49 @@ func TestPanicAfterRowsBreaksTheAnswer(t *testing.T) {
 		if m := e.do(t, http.MethodGet, "/metrics", "", nil); !strings.Contains(string(m.body), want) {
 			t.Errorf("no %s in the metrics", want)
 		}
+	}
+}
+
+// TestStreamEndedForALeftCallerIsNotComplete: a streamed answer that the
+// gateway ends because it took its caller for gone (the request's context
+// ended: here the client half-closed its side after the first row, which
+// net/http reads as leaving, while it still reads) must not end the body
+// as if complete: no last chunk, so a client still reading sees a broken
+// answer rather than a whole CSV without trailers.
+func TestStreamEndedForALeftCallerIsNotComplete(t *testing.T) {
+	t.Parallel()
+	// One row per batch; the stream hangs after the first: only the
+	// caller leaving ends it.
+	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 1, HangAfter: 2}))
+	for _, format := range []string{"csv", "ndjson"} {
+		t.Run(format, func(t *testing.T) {
+			conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := fmt.Fprintf(conn, "GET %s?format=%s HTTP/1.1\r\nHost: pxgate\r\n\r\n", letRun, format); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(conn)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := make([]byte, 1)
+			if _, err := io.ReadFull(resp.Body, first); err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d, first byte: %v", resp.StatusCode, err)
+			}
+			if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("reading the rest: got %v (%q, trailers %v), want a broken body", err, body, resp.Trailer)
+			}
+			if err := e.fake.WaitIdle(t.Context()); err != nil {
+				t.Fatalf("the query still runs: %v", err)
+			}
+		})
 	}
 }
