@@ -324,6 +324,28 @@ func TestStreamedFormatsAndStatuses(t *testing.T) {
 			},
 		},
 		{
+			name: "an NDJSON stream timing out after rows ends with the timeout", env: slow, path: letRun + "?format=ndjson&timeout=200ms",
+			wantStatus: 200, wantType: api.ContentTypeNDJSON, wantVerdict: "fail",
+			check: func(t *testing.T, s streamed) {
+				rows, end := ndjsonLines(t, s.body)
+				if len(rows) != 4 || end.Error == nil || end.Error.Type != api.ProblemPixieTimeout || end.Verdict != nil {
+					t.Errorf("got %d rows and end %+v, want 4 rows and a pixie-timeout", len(rows), end)
+				}
+				if got := s.trailer.Get(api.TrailerError); !strings.HasPrefix(got, api.ProblemPixieTimeout+" ") {
+					t.Errorf("X-Pxgate-Error trailer: got %q", got)
+				}
+			},
+		},
+		{
+			name: "a CSV stream timing out after rows says so in its trailers", env: slow, path: letRun + "?format=csv&timeout=200ms",
+			wantStatus: 200, wantType: "text/csv; charset=utf-8", wantVerdict: "fail",
+			check: func(t *testing.T, s streamed) {
+				if got := s.trailer.Get(api.TrailerError); !strings.HasPrefix(got, api.ProblemPixieTimeout+" ") {
+					t.Errorf("X-Pxgate-Error trailer: got %q", got)
+				}
+			},
+		},
+		{
 			name: "a held CSV timing out before any row is a 504 problem", env: hung, path: letRun + "?format=csv&expect=count()>0&timeout=200ms",
 			wantStatus: 504, wantType: api.ProblemPixieTimeout,
 		},
