@@ -110,9 +110,16 @@ func TestPanicAfterRowsBreaksTheAnswer(t *testing.T) {
 		})
 	}
 	for e, n := range map[*env]string{small: "2", big: "1"} {
-		want := `pxgate_http_requests_total{code="500",method="GET",route="/v1/scripts/*"} ` + n
-		if m := e.do(t, http.MethodGet, "/metrics", "", nil); !strings.Contains(string(m.body), want) {
-			t.Errorf("no %s in the metrics", want)
+		m := e.do(t, http.MethodGet, "/metrics", "", nil)
+		for _, want := range []string{
+			`pxgate_http_requests_total{code="500",method="GET",route="/v1/scripts/*"} ` + n,
+			// The queries the panics ended are counted, as failed.
+			`pxgate_pixie_queries_total{outcome="other"} ` + n,
+			`pxgate_pixie_queries_in_flight 0`,
+		} {
+			if !strings.Contains(string(m.body), want) {
+				t.Errorf("no %s in the metrics", want)
+			}
 		}
 	}
 }
