@@ -68,6 +68,10 @@ func (s *server) prepare(ctx context.Context, req *api.RunRequest, format string
 		secrets: secretValues(req.Args), baseline: base}, nil
 }
 
+// errQueryPanicked is the error a query that a panic ended is counted
+// with (outcome other).
+var errQueryPanicked = errors.New("the query ended in a panic")
+
 // ran is how a query went.
 type ran struct {
 	// ok says the query ran (it may have failed); false: it was not
@@ -135,7 +139,15 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink, l *l
 	start := time.Now()
 	s.metrics.running.Inc()
 	summary, err := func() (pixie.Summary, error) {
-		defer s.metrics.running.Dec() // also when a sink panics
+		finished := false
+		defer func() {
+			s.metrics.running.Dec() // also when a sink panics
+			if !finished {
+				// A panic (a sink's, an encoding job's raised again)
+				// ended the query: counted, as a failure of pxgate's own.
+				s.metrics.observeQuery(errQueryPanicked, time.Since(start))
+			}
+		}()
 		summary, err := s.opts.Pixie.Execute(qctx, p.query, pixie.Tee(sinks...))
 		if d, ok := sink.(interface{ Drain() error }); ok {
 			// The rows still encoding go out now, before what went out
@@ -144,6 +156,7 @@ func (s *server) runQuery(ctx context.Context, p *runPlan, sink pixie.Sink, l *l
 				err = derr
 			}
 		}
+		finished = true
 		return summary, err
 	}()
 	elapsed := time.Since(start)

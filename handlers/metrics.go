@@ -193,8 +193,10 @@ func (m *metrics) observeVerdict(passed bool) {
 }
 
 // observeRequest counts and times a request that began at start and
-// answered status (serveRequest: a panicking request counts as a 500; 0,
-// nothing written, as the 200 net/http sends), by route pattern.
+// answered status (serveRequest: the status the log line and the history
+// say, 499 for a stream its caller left after its 200; a panicking request
+// counts as a 500; 0, nothing written, as the 200 net/http sends), by
+// route pattern.
 func (m *metrics) observeRequest(r *http.Request, status int, start time.Time) {
 	if status == 0 {
 		status = http.StatusOK

@@ -18,6 +18,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/pxgate/pxgate/api"
 )
 
 // Every request passes through serveRequest first, which gives it one
@@ -45,6 +47,19 @@ type request struct {
 	// route is routePattern's answer once asked (the route is known only
 	// after routing, and asked for by the log, the metrics and the history).
 	route string
+	// abort says the answer must not end as if complete (abortAnswer).
+	abort bool
+}
+
+// abortAnswer has serveRequest abort r's connection once the request is
+// logged and counted, instead of ending its answer as if complete: for a
+// streamed answer whose end will not be written (its caller taken for
+// gone), so that a caller still reading sees a broken body (no last
+// chunk; an HTTP/2 stream reset), never a short one that looks whole.
+func abortAnswer(r *http.Request) {
+	if q := requestOf(r.Context()); q != nil {
+		q.abort = true
+	}
 }
 
 // Value answers the request id as chi's middleware.RequestID would (so
@@ -77,7 +92,9 @@ func requestOf(ctx context.Context) *request {
 // caller's X-Request-Id if it sent a usable one, else a generated one),
 // echoed on the response; one log line per request (logRequest); panics
 // turned into a logged 500 (if nothing was written yet), http.ErrAbortHandler
-// passed on; and the request metrics, a panicking request counted as a 500.
+// passed on; a panic once the status went out aborts the connection (so
+// that a streamed answer cut by it never reads as complete), logged as a
+// 500; and the request metrics, a panicking request counted as a 500.
 func (s *server) serveRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -101,21 +118,42 @@ func (s *server) serveRequest(next http.Handler) http.Handler {
 			if !done {
 				p := recover()
 				s.metrics.observeRequest(r, http.StatusInternalServerError, start)
-				if p != nil && p != http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
+				abort := p == http.ErrAbortHandler //nolint:errorlint // sentinel compared as net/http does
+				if p != nil && !abort {
 					s.logPanic(r, p)
 					if q.w.status == 0 {
 						s.writeProblem(&q.w, r, internalProblem(r))
+					} else {
+						// The status went out (a streamed answer, with
+						// rows): ending the body now would make what was
+						// written look complete (a CSV a whole table, with
+						// no trailer to say otherwise). The connection is
+						// aborted instead, as net/http does with a panic,
+						// so that every client sees a broken answer; the
+						// log says the 500 it is.
+						q.note.status = http.StatusInternalServerError
+						q.note.problemType = strings.TrimPrefix(api.ProblemInternal, api.ProblemTypePrefix)
+						abort = true
 					}
 					status = q.w.status
 				}
 				s.logRequest(r, status, &q.note, time.Since(start))
-				if p == http.ErrAbortHandler { //nolint:errorlint // as above
-					panic(p)
+				if abort {
+					panic(http.ErrAbortHandler)
 				}
 				return
 			}
-			s.metrics.observeRequest(r, status, start)
+			counted := status
+			if q.note.status != 0 {
+				// As the log line and the history say: a stream its caller
+				// left after the 200 went out is a 499.
+				counted = q.note.status
+			}
+			s.metrics.observeRequest(r, counted, start)
 			s.logRequest(r, status, &q.note, time.Since(start))
+			if q.abort {
+				panic(http.ErrAbortHandler) // net/http closes the connection without a word
+			}
 		}()
 		next.ServeHTTP(&q.w, r)
 		done = true

@@ -3,6 +3,8 @@ package handlers
 import (
 	"log/slog"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 
@@ -29,6 +31,33 @@ import (
 // 0 when the query did not run (its refusal was answered, or the caller
 // left).
 func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan, out output, l *lease, held bool) (status int) {
+	start, finished := time.Now(), false
+	defer func() {
+		if finished {
+			return
+		}
+		// A panic (the query's, a sink's, an encoding job's raised again):
+		// serveRequest answers it, a 500 problem, or an aborted connection
+		// once the status went out; the history records the 500 too (not
+		// for http.ErrAbortHandler, a deliberate abort). Raised again as
+		// it was: the stack serveRequest logs still has its origin.
+		v := recover()
+		if v == nil {
+			return // runtime.Goexit
+		}
+		if v != http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
+			prob := internalProblem(r)
+			s.record(r, p, runOutcome{ran: ran{elapsed: time.Since(start)}, problem: &prob, status: prob.Status})
+		}
+		panic(v)
+	}()
+	status = s.stream(w, r, p, out, l, held)
+	finished = true
+	return status
+}
+
+// stream is serveStream but for a panic.
+func (s *server) stream(w http.ResponseWriter, r *http.Request, p *runPlan, out output, l *lease, held bool) (status int) {
 	var sink render.StreamSink
 	switch out.format {
 	case formatCSV:
@@ -68,10 +97,19 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 		}
 		if f.canceled { // the 200 went out, and nobody reads the rest
 			s.record(r, p, o)
+			if _, recorded := w.(*recorder); !recorded {
+				// Without its end: should the caller still read (net/http
+				// takes a half-closed connection for a caller that left),
+				// the body must not end as if complete.
+				abortAnswer(r)
+			}
 			return o.status
 		}
 		prob := completeProblem(r, f.problem)
 		end.Error = &prob
+		// The request's log line, whose status is the 200 that went
+		// out, names the problem that cut the answer short.
+		noteOf(r).problemType = strings.TrimPrefix(prob.Type, api.ProblemTypePrefix)
 	} else {
 		st := ran.stats()
 		end.Verdict, end.Stats, end.Status = ran.verdict, &st, verdictStatus(p.req, *ran.verdict)
@@ -82,6 +120,16 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 		o.status = http.StatusOK
 	}
 	if err := sink.Finish(end); err != nil {
+		if _, recorded := w.(*recorder); recorded && l.refused != nil {
+			// A recorder (an answer held for its verdict, or recorded for
+			// the cache) the budget refused the end: nothing went out,
+			// and the refusal is the answer (the caller sends it), which
+			// the history records instead of the verdict's status.
+			f := s.failure(r, l.refused)
+			o.ran.verdict, o.problem, o.status = nil, &f.problem, f.problem.Status
+			s.record(r, p, o)
+			return o.status
+		}
 		if !sink.Started() {
 			// Nothing went out (an answer held for its verdict, or a small
 			// one), and its end did not encode: a 500, never an empty 200

@@ -131,3 +131,42 @@ func TestMemoryBudget(t *testing.T) {
 	tiny := newEnv(t, fakevizier.StaticHandler(letPlan()), func(o *handlers.Options) { o.AnswerMemory = 1 })
 	tiny.get(t, letRun, "").problem(t, http.StatusServiceUnavailable, api.ProblemMemoryBudget)
 }
+
+// TestMemoryBudgetRefusesARecordedEnd: an answer kept whole before it is
+// sent (a JSON answer recorded for the cache, a CSV held for its verdict)
+// whose end the budget refuses once the query ended (the recorder leases
+// what it keeps) is answered with the 503 refusal, and the history, the
+// log line and the metrics say that 503, not the verdict's status that
+// never went out.
+func TestMemoryBudgetRefusesARecordedEnd(t *testing.T) {
+	t.Parallel()
+	// The run's base lease fits exactly; what the recorder keeps does not.
+	tight := func(o *handlers.Options) { o.AnswerMemory = 2 << 20 }
+	for _, tc := range []struct {
+		name string
+		env  *env
+		path string
+	}{
+		{"cached JSON", newEnv(t, fakevizier.StaticHandler(letPlan()), withCache, tight), letRun},
+		{"held CSV without rows", newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 0)}}), tight),
+			letRun + "?format=csv&expect=count()>0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := tc.env
+			resp := e.get(t, tc.path, "")
+			resp.problem(t, http.StatusServiceUnavailable, api.ProblemMemoryBudget)
+			runs := e.runList(t, "")
+			if len(runs) != 1 || runs[0].Status != http.StatusServiceUnavailable || runs[0].Error == nil || runs[0].Error.Type != api.ProblemMemoryBudget {
+				t.Errorf("history: got %+v, want the run recorded as the 503 memory-budget refusal", runs)
+			}
+			if l := e.logLine(t, resp.response); l["status"] != float64(http.StatusServiceUnavailable) || l["written_status"] != nil {
+				t.Errorf("log line %v, want status 503 as written", l)
+			}
+			route := map[string]string{"route": "/v1/scripts/*", "method": "GET"}
+			if n := e.counter(t, "pxgate_http_requests_total", route, "503"); n != 1 {
+				t.Errorf("pxgate_http_requests_total: %v counted as 503, want 1", n)
+			}
+		})
+	}
+}

@@ -284,6 +284,9 @@ func TestStreamedFormatsAndStatuses(t *testing.T) {
 				if got := s.trailer.Get(api.TrailerError); !strings.HasPrefix(got, api.ProblemPixieUnavailable+" ") {
 					t.Errorf("X-Pxgate-Error trailer: got %q", got)
 				}
+				if l := broken.logLine(t, s.response); l["status"] != float64(http.StatusOK) || l["problem_type"] != "pixie-unavailable" {
+					t.Errorf("log line %v, want status 200 with the problem that cut the stream", l)
+				}
 			},
 		},
 		{
@@ -317,6 +320,28 @@ func TestStreamedFormatsAndStatuses(t *testing.T) {
 				}
 				if got := s.header.Get(api.TrailerError); !strings.HasPrefix(got, api.ProblemPixieTimeout+" ") {
 					t.Errorf("X-Pxgate-Error: got %q, want a pixie-timeout", got)
+				}
+			},
+		},
+		{
+			name: "an NDJSON stream timing out after rows ends with the timeout", env: slow, path: letRun + "?format=ndjson&timeout=200ms",
+			wantStatus: 200, wantType: api.ContentTypeNDJSON, wantVerdict: "fail",
+			check: func(t *testing.T, s streamed) {
+				rows, end := ndjsonLines(t, s.body)
+				if len(rows) != 4 || end.Error == nil || end.Error.Type != api.ProblemPixieTimeout || end.Verdict != nil {
+					t.Errorf("got %d rows and end %+v, want 4 rows and a pixie-timeout", len(rows), end)
+				}
+				if got := s.trailer.Get(api.TrailerError); !strings.HasPrefix(got, api.ProblemPixieTimeout+" ") {
+					t.Errorf("X-Pxgate-Error trailer: got %q", got)
+				}
+			},
+		},
+		{
+			name: "a CSV stream timing out after rows says so in its trailers", env: slow, path: letRun + "?format=csv&timeout=200ms",
+			wantStatus: 200, wantType: "text/csv; charset=utf-8", wantVerdict: "fail",
+			check: func(t *testing.T, s streamed) {
+				if got := s.trailer.Get(api.TrailerError); !strings.HasPrefix(got, api.ProblemPixieTimeout+" ") {
+					t.Errorf("X-Pxgate-Error trailer: got %q", got)
 				}
 			},
 		},
@@ -520,8 +545,8 @@ func TestStreamedUnavailable(t *testing.T) {
 
 func mustJSONString(t testing.TB, v any) string { return string(mustJSON(t, v)) }
 
-// A stream the caller leaves after its 200 went out is logged as the 499
-// the history records, not as the 200 written.
+// A stream the caller leaves after its 200 went out is logged and counted
+// as the 499 the history records, not as the 200 written.
 func TestStreamCutIsLoggedAsItEnded(t *testing.T) {
 	t.Parallel()
 	// A stream that hangs after its first row (only the caller leaving
@@ -546,4 +571,40 @@ func TestStreamCutIsLoggedAsItEnded(t *testing.T) {
 	if l["status"] != float64(499) || l["written_status"] != float64(http.StatusOK) || l["problem_type"] != nil && l["problem_type"] != "canceled" {
 		t.Errorf("log line %v, want status 499 written as 200", l)
 	}
+	route := map[string]string{"route": "/v1/scripts/*", "method": "GET"}
+	if n200, n499 := e.counter(t, "pxgate_http_requests_total", route, "200"), e.counter(t, "pxgate_http_requests_total", route, "499"); n200 != 0 || n499 != 1 {
+		t.Errorf("pxgate_http_requests_total: %v counted as 200, %v as 499; want the one request as 499", n200, n499)
+	}
+}
+
+// counter is the value of the counter name whose labels include labels
+// and whose code is code (0 when there is none), read from the registry.
+func (e *env) counter(t testing.TB, name string, labels map[string]string, code string) float64 {
+	t.Helper()
+	families, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				have[lp.GetName()] = lp.GetValue()
+			}
+			if have["code"] != code {
+				continue
+			}
+			for k, v := range labels {
+				if have[k] != v {
+					continue metrics
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
 }

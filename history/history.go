@@ -59,7 +59,9 @@ type Run struct {
 	RequestID string            `json:"request_id,omitempty"`
 	QueryID   string            `json:"query_id,omitempty"`
 	// Status is the HTTP status answered (200 for /probe and for streams
-	// that had started).
+	// that had started, their end saying any failure; but 499 when the
+	// caller left, and 500 when pxgate failed and aborted the answer,
+	// after the 200 went out, as in the log line and the metrics).
 	Status  int    `json:"status"`
 	Outcome string `json:"outcome"`
 	// Verdict is nil when the query did not complete (Error is set).

@@ -569,3 +569,75 @@ func TestServeShutdownGraceOver(t *testing.T) {
 		t.Errorf("no log line for the request the shutdown ended:\n%s", logs.String())
 	}
 }
+
+// TestServeShutdownGraceOverMidStream: a streamed answer whose 200 and
+// first rows went out when the shutdown grace ends finishes with the 503
+// shutting-down error in its end (the NDJSON final line, the trailers),
+// a complete body that says it failed, not a connection closed mid-body
+// nor a body ended as if whole.
+func TestServeShutdownGraceOverMidStream(t *testing.T) {
+	fake, err := fakevizier.Start(fakevizier.Options{ClusterID: clusterID, Handler: fakevizier.StaticHandler(&fakevizier.Plan{
+		BatchRows: 1, HangAfter: 2, // the first row, then nothing until the gateway gives up
+		Tables: []*fakevizier.Table{fakevizier.NewTable("output", fakevizier.Int64Col("latency_p99", pixie.STDurationNS, 120e6, 130e6, 140e6))},
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	cfg := testConfig(fake.Addr())
+	cfg.ClusterID, cfg.ShutdownGrace = clusterID, time.Millisecond
+	base, logs, stop := serve(t, cfg, nil)
+
+	script := `{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')"}`
+	type stream struct {
+		resp  *http.Response
+		first []byte
+		rest  []byte
+		err   error
+	}
+	var streams []*stream
+	for _, format := range []string{"ndjson", "csv"} {
+		resp, err := http.Post(base+"/v1/run?format="+format, "application/json", strings.NewReader(script))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		s := &stream{resp: resp}
+		s.first = make([]byte, 1)
+		// The 200 and a first row went out before the shutdown.
+		if _, err := io.ReadFull(resp.Body, s.first); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d, %v", format, resp.StatusCode, err)
+		}
+		streams = append(streams, s)
+	}
+	testwait.Until(t, "both queries to hang on the Vizier", func() bool { return fake.ActiveStreams() == 2 })
+	var wg sync.WaitGroup
+	for _, s := range streams {
+		wg.Go(func() { s.rest, s.err = io.ReadAll(s.resp.Body) })
+	}
+	stop()
+	wg.Wait()
+	for i, s := range streams {
+		format := []string{"ndjson", "csv"}[i]
+		body := append(s.first, s.rest...)
+		if s.err != nil {
+			t.Errorf("%s: reading the body: %v (%q)", format, s.err, body)
+			continue
+		}
+		if v, e := s.resp.Trailer.Get(api.TrailerVerdict), s.resp.Trailer.Get(api.TrailerError); v != "fail" || !strings.HasPrefix(e, api.ProblemShuttingDown+" ") {
+			t.Errorf("%s: trailers %v, want verdict fail and a shutting-down error", format, s.resp.Trailer)
+		}
+		if format == "ndjson" {
+			lines := bytes.Split(bytes.TrimSuffix(body, []byte("\n")), []byte("\n"))
+			var end api.StreamEnd
+			if err := json.Unmarshal(lines[len(lines)-1], &end); err != nil || end.Error == nil || end.Error.Type != api.ProblemShuttingDown || end.Verdict != nil {
+				t.Errorf("ndjson: final line %s (%v), want the shutting-down error", lines[len(lines)-1], err)
+			}
+		}
+	}
+	// Each request's line names the problem that ended its stream (its
+	// status is the 200 that went out).
+	if n := strings.Count(logs.String(), `"status":200,`); n != 2 || strings.Count(logs.String(), `"problem_type":"shutting-down"`) != 2 {
+		t.Errorf("the request lines do not say that the shutdown ended the streams:\n%s", logs.String())
+	}
+}
