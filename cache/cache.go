@@ -7,6 +7,7 @@ package cache
 
 import (
 	"container/list"
+	"net/http"
 	"sync"
 	"time"
 
@@ -17,8 +18,11 @@ import (
 type Entry struct {
 	Status      int
 	ContentType string
-	Body        []byte
-	Created     time.Time
+	// Header holds the answer's other headers that say what it is (such
+	// as its verdict), replayed with it; nil: none. Read-only.
+	Header  http.Header
+	Body    []byte
+	Created time.Time
 }
 
 // State says where an answer came from.

@@ -58,6 +58,9 @@ func (s *server) cached(w http.ResponseWriter, r *http.Request, q url.Values, se
 	vals[3] = strconv.Itoa(len(e.Body)) // one write, no chunk framing
 	h := w.Header()
 	h[headerContentType], h[headerCache], h[headerAge], h["Content-Length"] = vals[0:1:1], vals[1:2:2], vals[2:3:3], vals[3:4:4]
+	for k, v := range e.Header {
+		h[k] = v
+	}
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(e.Body)
 }
@@ -81,10 +84,32 @@ func (s *server) fill(r *http.Request, key string, maxAge time.Duration, serve h
 		})
 		defer stop()
 		serve(rec, r.WithContext(ctx))
-		e := &cache.Entry{Status: rec.status, ContentType: rec.header.Get(headerContentType), Body: rec.body.Bytes(), Created: time.Now()}
+		e := &cache.Entry{Status: rec.status, ContentType: rec.header.Get(headerContentType), Header: replayed(rec.header),
+			Body: rec.body.Bytes(), Created: time.Now()}
 		return e, cacheable(e) && rec.header.Get(api.TrailerError) == "", nil
 	})
 	return e, state
+}
+
+// replayedHeaders are the headers of an answer, beside its Content-Type,
+// that the cache keeps and replays with it (the answer's own word on its
+// verdict, its truncation): without them, the answer that went through
+// the cache, the miss as well as the hits, would say less than the one
+// that did not.
+var replayedHeaders = []string{api.TrailerVerdict, api.TrailerError, api.TrailerTruncated, "X-Content-Type-Options"}
+
+// replayed copies the replayedHeaders h has; nil when it has none.
+func replayed(h http.Header) http.Header {
+	var out http.Header
+	for _, k := range replayedHeaders {
+		if v := h.Values(k); len(v) > 0 {
+			if out == nil {
+				out = make(http.Header, len(replayedHeaders))
+			}
+			out[k] = slices.Clone(v)
+		}
+	}
+	return out
 }
 
 // cacheable keeps answers that carry a result: a verdict (pass or fail) or

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -217,6 +218,46 @@ func TestCachedCutStreamIsNoSuccess(t *testing.T) {
 		p := resp.problem(t, http.StatusBadGateway, api.ProblemPixieUnavailable)
 		if !strings.Contains(p.Detail, "broke after") || resp.header.Get("X-Pxgate-Cache") == "hit" {
 			t.Errorf("try %d: %q (cache %q), want the broken stream, never a cached answer", i, p.Detail, resp.header.Get("X-Pxgate-Cache"))
+		}
+	}
+}
+
+// TestCachedAnswersKeepTheirHeaders: an answer that goes through the
+// cache, as its miss and as its hits, carries the headers that say what it
+// is (X-Pxgate-Verdict, X-Pxgate-Truncated) as the same answer does
+// without a cache: the cache kept the body and the status only, so with
+// the cache on (the default) GET runs never said their verdict in
+// X-Pxgate-Verdict, nor that max_rows cut them.
+func TestCachedAnswersKeepTheirHeaders(t *testing.T) {
+	t.Parallel()
+	cached := newEnv(t, fakevizier.StaticHandler(letPlan()), withCache)
+	plain := newEnv(t, fakevizier.StaticHandler(letPlan()))
+	for _, tc := range []struct {
+		path, verdict string
+		status        int
+	}{
+		{letRun + "?max_rows=1", "pass", http.StatusOK},
+		{letRun + "?max_rows=1&expect=p99(latency_p99)<1ms", "fail", http.StatusExpectationFailed},
+	} {
+		want := plain.get(t, tc.path, "")
+		if want.status != tc.status || want.header.Get(api.TrailerVerdict) != tc.verdict || want.header.Get(api.TrailerTruncated) != "true" {
+			t.Fatalf("%s without a cache: got %d %v, want %d with verdict %s, truncated", tc.path, want.status, want.header, tc.status, tc.verdict)
+		}
+		for _, state := range []string{"miss", "hit"} {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, cached.srv.URL+tc.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Cache-Control", "max-age=60") // checks (expect=) opt in
+			got := cached.send(t, req)
+			if got.header.Get("X-Pxgate-Cache") != state || got.status != tc.status {
+				t.Fatalf("%s: got %d, cache %q, want %d, %s", tc.path, got.status, got.header.Get("X-Pxgate-Cache"), tc.status, state)
+			}
+			for _, h := range []string{api.TrailerVerdict, api.TrailerTruncated, api.TrailerError, "X-Content-Type-Options"} {
+				if g, w := got.header.Values(h), want.header.Values(h); !slices.Equal(g, w) {
+					t.Errorf("%s, %s: %s is %q, %q without a cache", tc.path, state, h, g, w)
+				}
+			}
 		}
 	}
 }
