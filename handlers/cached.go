@@ -93,10 +93,11 @@ func (s *server) fill(r *http.Request, key string, maxAge time.Duration, serve h
 
 // replayedHeaders are the headers of an answer, beside its Content-Type,
 // that the cache keeps and replays with it (the answer's own word on its
-// verdict, its truncation): without them, the answer that went through
-// the cache, the miss as well as the hits, would say less than the one
-// that did not.
-var replayedHeaders = []string{api.TrailerVerdict, api.TrailerError, api.TrailerTruncated, "X-Content-Type-Options"}
+// verdict, its truncation; when to retry a refusal, which is never kept
+// but is what the callers sharing its query get): without them, the
+// answer that went through the cache, the miss as well as the hits, would
+// say less than the one that did not.
+var replayedHeaders = []string{api.TrailerVerdict, api.TrailerError, api.TrailerTruncated, "X-Content-Type-Options", "Retry-After"}
 
 // replayed copies the replayedHeaders h has; nil when it has none.
 func replayed(h http.Header) http.Header {

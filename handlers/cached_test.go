@@ -261,3 +261,19 @@ func TestCachedAnswersKeepTheirHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestCachedRefusalsSayWhenToRetry: a GET run or a probe refused through
+// the cache (the memory budget spent: 503) carries its Retry-After, as
+// openapi.yaml says it does; the cache answered the refusal's status and
+// body without it.
+func TestCachedRefusalsSayWhenToRetry(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakevizier.StaticHandler(letPlan()), withCache, func(o *handlers.Options) { o.AnswerMemory = 1 })
+	for _, path := range []string{letRun, "/probe?script=service_let"} {
+		resp := e.get(t, path, "")
+		resp.problem(t, http.StatusServiceUnavailable, api.ProblemMemoryBudget)
+		if resp.header.Get("X-Pxgate-Cache") != "miss" || resp.header.Get("Retry-After") != "1" {
+			t.Errorf("%s: cache %q, Retry-After %q, want a miss with Retry-After 1", path, resp.header.Get("X-Pxgate-Cache"), resp.header.Get("Retry-After"))
+		}
+	}
+}
