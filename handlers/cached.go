@@ -226,6 +226,12 @@ func (rec *recorder) WriteHeader(status int) {
 	}
 }
 
+// reset drops what was written: the recorder is as new, but for hold.
+func (rec *recorder) reset() {
+	rec.header, rec.status, rec.wrote = http.Header{}, http.StatusOK, false
+	rec.body.Reset()
+}
+
 // Flush is a no-op: the recorder holds everything until it is replayed.
 func (rec *recorder) Flush() {}
 

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"mime/multipart"
@@ -637,6 +638,13 @@ func TestRunMissingColumnIsA400(t *testing.T) {
 		return e.run(t, map[string]any{"script": letScript(t), "tolerances": []any{tol}})
 	}
 	get := func(e *env, query string) response { return e.do(t, http.MethodGet, letRun+"?"+query, "", nil) }
+	postCSV := func(e *env, tol map[string]any) response {
+		body, err := json.Marshal(map[string]any{"script": letScript(t), "tolerances": []any{tol}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.do(t, http.MethodPost, "/v1/run?format=csv", api.ContentTypeJSON, bytes.NewReader(body))
+	}
 	for _, tc := range []struct {
 		name   string
 		resp   response
@@ -650,6 +658,7 @@ func TestRunMissingColumnIsA400(t *testing.T) {
 		{"a table without rows", post(empty, map[string]any{"expect": "max(nope) < 1"}), "nope"},
 		{"the only table, not called output (known at the end)", post(other, map[string]any{"expect": "max(nope) < 1"}), "nope"},
 		{"a table named by the check", post(other, map[string]any{"table": "let", "expect": "max(nope) < 1"}), "nope"},
+		{"a CSV held for its verdict, the table known at the end", postCSV(other, map[string]any{"expect": "max(nope) < 1"}), "nope"},
 		{"a probe: a broken scrape configuration is no failing system", e.do(t, http.MethodGet, "/probe?script=service_let&service=default/consumer&expect=max(nope)<1", "", nil), "nope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -90,7 +90,13 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, p *runPlan, out 
 	if err != nil {
 		f := s.failure(r, err)
 		o.problem, o.status = &f.problem, f.problem.Status
-		if !sink.Started() {
+		if !sink.Started() || held {
+			// Nothing went out: the failure is a problem answer, as any
+			// other (the rows a CSV held for its verdict are dropped, as
+			// a held JSON's are).
+			if held {
+				w.(*recorder).reset()
+			}
 			s.record(r, p, o)
 			s.answerFailure(w, r, f)
 			return o.status
