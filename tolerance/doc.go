@@ -35,6 +35,9 @@
 // concurrent use. Each evaluation takes an Evaluator from Set.NewEvaluator,
 // is fed batches of rows as they stream in (Evaluator.Add) and finishes with
 // Evaluator.Verdict. Checks fail closed: a missing table or column, a
-// non-numeric column, NaN or infinite values and (by default) empty results
-// fail the check with a message that says why, never pass it.
+// non-numeric column, a NaN value, an aggregate that is not finite (a sum
+// that overflows, a max that is +Inf) and (by default) empty results fail
+// the check with a message that says why, never pass it. An infinite value
+// that does not decide the aggregate is compared as the number it is
+// (min(v) < 10 passes on 1, +Inf, 2).
 package tolerance
