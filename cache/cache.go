@@ -63,6 +63,16 @@ func New(ttl time.Duration, maxEntries int, maxBytes int64) *Cache {
 		lru: list.New(), items: map[string]*list.Element{}}
 }
 
+// SetClock makes c read the time from now instead of time.Now: the clock
+// that ages its entries (their Created, their TTL, a caller's max-age).
+// Tests move a clock of their own instead of sleeping until an answer is
+// old. Call it before c is used.
+func (c *Cache) SetClock(now func() time.Time) { c.now = now }
+
+// Now is the time on c's clock: what an Entry's Created is set from, and
+// its age measured against.
+func (c *Cache) Now() time.Time { return c.now() }
+
 // Do returns the cached answer for key, or runs fn once for all concurrent
 // callers with that key. fn reports whether its answer may be kept (e.g.
 // not an error); an error is shared with the callers in flight but never

@@ -54,7 +54,7 @@ func (s *server) cached(w http.ResponseWriter, r *http.Request, q url.Values, se
 	// the keys are canonical already.
 	vals := new([4]string)
 	vals[0], vals[1] = e.ContentType, string(state)
-	vals[2] = strconv.Itoa(int(time.Since(e.Created) / time.Second))
+	vals[2] = strconv.Itoa(int(s.cache.Now().Sub(e.Created) / time.Second))
 	vals[3] = strconv.Itoa(len(e.Body)) // one write, no chunk framing
 	h := w.Header()
 	h[headerContentType], h[headerCache], h[headerAge], h["Content-Length"] = vals[0:1:1], vals[1:2:2], vals[2:3:3], vals[3:4:4]
@@ -85,7 +85,7 @@ func (s *server) fill(r *http.Request, key string, maxAge time.Duration, serve h
 		defer stop()
 		serve(rec, r.WithContext(ctx))
 		e := &cache.Entry{Status: rec.status, ContentType: rec.header.Get(headerContentType), Header: replayed(rec.header),
-			Body: rec.body.Bytes(), Created: time.Now()}
+			Body: rec.body.Bytes(), Created: s.cache.Now()}
 		return e, cacheable(e) && rec.header.Get(api.TrailerError) == "", nil
 	})
 	return e, state

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,7 +27,13 @@ func withCache(o *handlers.Options) { o.Cache = cache.New(time.Minute, 100, 1<<2
 // never kept.
 func TestCachedGETRuns(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, fakevizier.StaticHandler(letPlan()), withCache)
+	// The cache's clock is the test's: answers age when the test says so.
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC).UnixNano())
+	e := newEnv(t, fakevizier.StaticHandler(letPlan()), func(o *handlers.Options) {
+		withCache(o)
+		o.Cache.SetClock(func() time.Time { return time.Unix(0, clock.Load()) })
+	})
 	path := "/v1/scripts/service_let/run?service=default/consumer&start_time=-5m"
 	first := e.do(t, http.MethodGet, path, "", nil)
 	if first.status != http.StatusOK || first.header.Get("X-Pxgate-Cache") != "miss" {
@@ -75,7 +82,12 @@ func TestCachedGETRuns(t *testing.T) {
 	}
 	// max-age bounds the age of the answer taken; 0 or an unreadable one
 	// means a fresh query.
-	time.Sleep(1100 * time.Millisecond) // Age counts whole seconds
+	clock.Add(int64(1100 * time.Millisecond)) // Age counts whole seconds
+	req, _ = http.NewRequest(http.MethodGet, e.srv.URL+check, nil)
+	req.Header.Set("Cache-Control", "max-age=30")
+	if got := e.send(t, req).header; got.Get("X-Pxgate-Cache") != "hit" || got.Get("Age") != "1" {
+		t.Errorf("1.1 s later: got cache %q, Age %q; want a hit of Age 1", got.Get("X-Pxgate-Cache"), got.Get("Age"))
+	}
 	for _, tc := range []struct{ cc, want string }{
 		{"max-age=30", "hit"}, {"max-age=1", "miss"}, {"public, max-age=50", "hit"},
 		{"max-age=0", ""}, {"max-age=soon", ""}, {"no-store", ""},
