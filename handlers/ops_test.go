@@ -12,6 +12,7 @@ import (
 
 	pxgate "github.com/pxgate/pxgate"
 	"github.com/pxgate/pxgate/api"
+	"github.com/pxgate/pxgate/internal/testwait"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/vizierpb"
 	"github.com/pxgate/pxgate/version"
@@ -57,13 +58,15 @@ func TestReadyzFollowsReady(t *testing.T) {
 	if resp := e.do(t, http.MethodGet, "/healthz", "", nil); resp.status != http.StatusOK {
 		t.Errorf("healthz while not ready: got %d, want %d", resp.status, http.StatusOK)
 	}
-	if resp := e.do(t, http.MethodHead, "/readyz", "", nil); resp.status != http.StatusServiceUnavailable || len(resp.body) != 0 {
-		t.Errorf("HEAD /readyz while not ready: got %d %q", resp.status, resp.body)
+	head := e.do(t, http.MethodHead, "/readyz", "", nil)
+	if head.status != http.StatusServiceUnavailable || len(head.body) != 0 {
+		t.Errorf("HEAD /readyz while not ready: got %d %q", head.status, head.body)
 	}
 	if resp := e.do(t, http.MethodHead, "/healthz", "", nil); resp.status != http.StatusOK {
 		t.Errorf("HEAD /healthz: got %d, want %d", resp.status, http.StatusOK)
 	}
 	// Not being ready is a state (starting, draining), not a fault.
+	e.done(t, resp, head)
 	if strings.Contains(e.logs.String(), `"level":"ERROR"`) {
 		t.Errorf("a not-ready answer was logged as an error:\n%s", e.logs.String())
 	}
@@ -85,10 +88,8 @@ func TestVersion(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, fakevizier.StaticHandler(letPlan()))
-	e.do(t, http.MethodGet, "/healthz", "", nil)
-	e.run(t, letRequest(t, 300))
-	e.run(t, letRequest(t, 200))
-	e.do(t, http.MethodGet, "/no/such/path", "", nil)
+	e.done(t, e.do(t, http.MethodGet, "/healthz", "", nil), e.run(t, letRequest(t, 300)), e.run(t, letRequest(t, 200)),
+		e.do(t, http.MethodGet, "/no/such/path", "", nil))
 	resp := e.do(t, http.MethodGet, "/metrics", "", nil)
 	body := string(resp.body)
 	v := version.Get()
@@ -195,18 +196,39 @@ func TestClusters(t *testing.T) {
 }
 
 // logLine returns the "http request" log line of the request whose answer
-// is resp, decoded.
+// is resp, decoded, waiting for it: the line (and the request's metrics)
+// is written once the handler has returned, and the caller may hold the
+// whole answer before that (one larger than net/http's write buffer, or a
+// flushed one, reaches it while the handler still runs). A test reads the
+// log or the request metrics only after the line of every request they
+// should reflect.
 func (e *env) logLine(t *testing.T, resp response) map[string]any {
 	t.Helper()
 	id := resp.header.Get("X-Request-Id")
-	for _, l := range strings.Split(e.logs.String(), "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "http request" && m["request_id"] == id {
-			return m
-		}
+	if id == "" {
+		t.Fatalf("the answer has no X-Request-Id: %d %s", resp.status, resp.body)
 	}
-	t.Fatalf("no log line for request %s", id)
-	return nil
+	var line map[string]any
+	testwait.Until(t, "the log line of request "+id, func() bool {
+		for l := range strings.SplitSeq(e.logs.String(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "http request" && m["request_id"] == id {
+				line = m
+				return true
+			}
+		}
+		return false
+	})
+	return line
+}
+
+// done waits until the requests whose answers are resps are over: their
+// log lines written, their metrics counted (see logLine).
+func (e *env) done(t *testing.T, resps ...response) {
+	t.Helper()
+	for _, r := range resps {
+		e.logLine(t, r)
+	}
 }
 
 // TestLogsExplainFailures: the client errors and failed verdicts a user

@@ -558,8 +558,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer secret-token")
-	e.send(t, req)
-	e.run(t, `{"script": "x", "tolerances": [{"column": "secret-in-tolerance"}]}`)
+	e.done(t, e.send(t, req), e.run(t, `{"script": "x", "tolerances": [{"column": "secret-in-tolerance"}]}`))
 	logs := e.logs.String()
 	for _, secret := range []string{testAPIKey, "secret-in-script", "secret-token", "secret-in-tolerance"} {
 		if contains(logs, secret) {

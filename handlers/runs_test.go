@@ -163,6 +163,7 @@ func TestSecretValuesHiddenInErrors(t *testing.T) {
 	if resp.status < 400 || !bytes.Contains(resp.body, []byte("api_token=<masked>")) || bytes.Contains(resp.body, []byte(secret)) {
 		t.Fatalf("got %d %s; want a failure quoting Vizier's message without the secret", resp.status, resp.body)
 	}
+	e.done(t, bad, resp)
 	if !strings.Contains(e.logs.String(), "api_token=<masked>") || strings.Contains(e.logs.String(), secret) {
 		t.Errorf("the log does not hide the secret value:\n%s", e.logs.String())
 	}

@@ -337,6 +337,7 @@ func TestAuthenticateIsLoggedAndCounted(t *testing.T) {
 	if got := e.send(t, req); got.status != http.StatusOK {
 		t.Fatalf("with the token: got %d %s", got.status, got.body)
 	}
+	e.done(t, resp)
 	metrics := string(e.do(t, http.MethodGet, "/metrics", "", nil).body)
 	if !strings.Contains(metrics, `code="401"`) {
 		t.Errorf("the 401 is not counted:\n%s", grepLines(metrics, "pxgate_http_requests_total"))
