@@ -166,8 +166,8 @@ func TestDemoLoadKnob(t *testing.T) {
 	cluster := demo.New(demo.Options{Clock: func() time.Time { return clock }})
 	e := newEnv(t, nil, func(o *handlers.Options) { o.Demo = cluster })
 	resp := e.do(t, http.MethodPost, "/v1/demo/load", "application/json", strings.NewReader(`{"service": "default/consumer", "rps": 100, "duration": "60s"}`))
-	if resp.status != http.StatusAccepted || !strings.Contains(string(resp.body), `"until"`) {
-		t.Fatalf("got %d %s", resp.status, resp.body)
+	if resp.status != http.StatusAccepted || !strings.Contains(string(resp.body), `"until":"2026-01-02T15:05:05Z"`) {
+		t.Fatalf("got %d %s, want 202 until a minute after the demo's now", resp.status, resp.body)
 	}
 	for _, tc := range []struct{ body, field string }{
 		{`{"service": "default/nope", "rps": 1, "duration": "1s"}`, "service"},

@@ -51,7 +51,7 @@ func (s *server) demoLoad(w http.ResponseWriter, r *http.Request) {
 	}
 	d := req.DurationValue()
 	s.writeJSON(w, r, http.StatusAccepted, api.DemoLoadAccepted{
-		Service: req.Service, RPS: req.RPS, Duration: d.String(), Until: time.Now().Add(d).UTC().Format(time.RFC3339),
+		Service: req.Service, RPS: req.RPS, Duration: d.String(), Until: s.clock().Add(d).UTC().Format(time.RFC3339), // the demo's clock, as its loads'
 	})
 }
 
