@@ -163,12 +163,14 @@ func TestProbeOutcomes(t *testing.T) {
 		{name: "Vizier canceling the query is success 0", env: canceled, query: "script=service_let&expect=count()>0", wantErr: "pixie-execution"},
 		{
 			name: "Prometheus' scrape timeout caps the query", env: hang, query: "script=service_let&timeout=30s",
-			header: http.Header{"X-Prometheus-Scrape-Timeout-Seconds": {"1.5"}}, wantErr: "pixie-timeout",
-			// The query ran with the scrape timeout less the margin (1s),
-			// not the 30s asked for, and that is what ended it.
+			header: http.Header{"X-Prometheus-Scrape-Timeout-Seconds": {"1.1"}}, wantErr: "pixie-timeout",
+			// The query ran with the scrape timeout less the margin
+			// (600ms), not the 30s asked for, and that is what ended it.
+			// (The shortest scrape timeout with a whole margin: the probe
+			// and its debug twin each wait for it to strike.)
 			debugWants: []string{
-				"timeout:    1s (asked for 30s; Prometheus' scrape timeout 1.5s leaves 1s; capped at 1m0s)",
-				"error:      " + api.ProblemPixieTimeout + ": Pixie did not answer within the timeout of 1s;",
+				"timeout:    600ms (asked for 30s; Prometheus' scrape timeout 1.1s leaves 600ms; capped at 1m0s)",
+				"error:      " + api.ProblemPixieTimeout + ": Pixie did not answer within the timeout of 600ms;",
 			},
 		},
 	} {

@@ -250,8 +250,10 @@ func TestPolicy(t *testing.T) {
 func TestConcurrencyLimit(t *testing.T) {
 	t.Parallel()
 	hung := &fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 1)}, Hang: true}
-	// The hung query's 1s timeout takes effect only once the second
-	// request has been refused: the slot is busy all along.
+	// The hung query's timeout takes effect only once the second request
+	// has been refused: the slot is busy all along, however short the
+	// timeout (shorter than the queue wait here) and however slow the
+	// machine.
 	refused := make(chan struct{})
 	e := newEnv(t, fakevizier.StaticHandler(hung), gateOn(refused), func(o *handlers.Options) {
 		o.MaxConcurrent = 1
@@ -259,7 +261,7 @@ func TestConcurrencyLimit(t *testing.T) {
 		o.AnswerMemory = 2<<20 + 88<<10 // one answer's start (2 MiB) and a little
 	})
 	done := make(chan response, 1)
-	go func() { done <- e.run(t, `{"script": "import px\npx.display(px.DataFrame('t'))", "timeout": "1s"}`) }()
+	go func() { done <- e.run(t, `{"script": "import px\npx.display(px.DataFrame('t'))", "timeout": "10ms"}`) }()
 	testwait.Until(t, "the first query to hold the slot", func() bool { return e.fake.ActiveStreams() > 0 })
 	resp := e.run(t, `{"script": "import px\npx.display(px.DataFrame('t'))", "timeout": "1s"}`)
 	close(refused)
