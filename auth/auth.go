@@ -53,16 +53,19 @@ type tokenSet struct {
 // Load reads the token file. It fails when the file cannot be read or holds
 // no token: a gateway asked to require tokens must not start open.
 func Load(path string, log *slog.Logger) (*Tokens, error) {
-	return load(path, log, checkEvery)
+	return load(path, log, checkEvery, nil)
 }
 
-func load(path string, log *slog.Logger, every time.Duration) (*Tokens, error) {
+// load is Load looking at the file at most once per every, measured on
+// the clock now (nil: time.Now).
+func load(path string, log *slog.Logger, every time.Duration, now func() time.Time) (*Tokens, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	w, err := filewatch.New(filewatch.Options[tokenSet]{
 		Files: []string{path},
 		Every: every,
+		Now:   now,
 		Load:  func() (*tokenSet, error) { return readTokens(path) },
 		Loaded: func(s *tokenSet) {
 			log.Info("caller tokens reloaded", "file", path, "tokens", len(s.hashes))

@@ -11,12 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/internal/testlog"
-	"github.com/pxgate/pxgate/internal/testwait"
 )
 
 func tokenFile(t *testing.T, content string) string {
@@ -108,7 +108,10 @@ func TestRotation(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
 	path := tokenFile(t, "old-s3cr3t\n")
-	tokens, err := Load(path, slog.New(slog.NewTextHandler(&logs, nil)))
+	// Load's check interval, on a clock the test moves.
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	tokens, err := load(path, slog.New(slog.NewTextHandler(&logs, nil)), checkEvery, func() time.Time { return time.Unix(0, clock.Load()) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +135,8 @@ func TestRotation(t *testing.T) {
 	if !tokens.Valid("new-s3cr3t") {
 		t.Error("the last good tokens were dropped")
 	}
-	// Change detection on use: a newer file is picked up within a second.
+	// Change detection on use: a newer file is picked up once checkEvery
+	// has passed since the last look (the reload), not before.
 	if err := os.WriteFile(path, []byte("third-s3cr3t\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -140,8 +144,14 @@ func TestRotation(t *testing.T) {
 	if err := os.Chtimes(path, future, future); err != nil {
 		t.Fatal(err)
 	}
-	// The wait itself is up to checkEvery.
-	testwait.Until(t, "the changed file to be picked up", func() bool { return tokens.Valid("third-s3cr3t") })
+	clock.Add(int64(checkEvery - time.Millisecond))
+	if tokens.Valid("third-s3cr3t") || !tokens.Valid("new-s3cr3t") {
+		t.Error("the file was looked at again before checkEvery passed")
+	}
+	clock.Add(int64(time.Millisecond))
+	if !tokens.Valid("third-s3cr3t") || tokens.Valid("new-s3cr3t") {
+		t.Errorf("the changed file was not picked up once checkEvery (%s) passed", checkEvery)
+	}
 	for _, tok := range []string{"old-s3cr3t", "new-s3cr3t", "third-s3cr3t"} {
 		if strings.Contains(logs.String(), tok) {
 			t.Errorf("logs contain token %q", tok)
@@ -159,7 +169,7 @@ func TestReloadRereadsUnchangedStamps(t *testing.T) {
 	if err := os.Chtimes(path, mtime, mtime); err != nil {
 		t.Fatal(err)
 	}
-	tokens, err := load(path, nil, 0)
+	tokens, err := load(path, nil, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +197,7 @@ func TestABrokenFileIsReportedOnce(t *testing.T) {
 	t.Parallel()
 	var logs testlog.Buffer
 	path := tokenFile(t, "good-s3cr3t\n")
-	tokens, err := load(path, slog.New(slog.NewTextHandler(&logs, nil)), 0)
+	tokens, err := load(path, slog.New(slog.NewTextHandler(&logs, nil)), 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

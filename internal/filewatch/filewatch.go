@@ -33,6 +33,9 @@ type Options[T any] struct {
 	Load func() (*T, error)
 	// Every bounds how often Check looks at the files; 0 looks on every call.
 	Every time.Duration
+	// Now, if set, is the clock Every is measured on; nil means time.Now.
+	// Tests move a clock of their own instead of waiting for Every to pass.
+	Now func() time.Time
 	// Loaded, if set, is told about each value loaded after the first.
 	Loaded func(v *T)
 	// Failed, if set, is told why the files could not be loaded or stat'ed:
@@ -53,8 +56,11 @@ type Watcher[T any] struct {
 
 // New loads the files once; an error here is the caller's to report.
 func New[T any](opts Options[T]) (*Watcher[T], error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	w := &Watcher[T]{opts: opts}
-	w.checked.Store(time.Now().UnixNano())
+	w.checked.Store(opts.Now().UnixNano())
 	stamp, err := w.fileStamp()
 	if err != nil {
 		return nil, err
@@ -75,7 +81,7 @@ func (w *Watcher[T]) Current() *T { return w.cur.Load() }
 // their stamp changed since the last attempt. It returns at once when
 // another goroutine is looking or loading.
 func (w *Watcher[T]) Check() {
-	now := time.Now().UnixNano()
+	now := w.opts.Now().UnixNano()
 	last := w.checked.Load()
 	if time.Duration(now-last) < w.opts.Every || !w.checked.CompareAndSwap(last, now) {
 		return
@@ -107,7 +113,7 @@ func (w *Watcher[T]) Check() {
 func (w *Watcher[T]) Reload() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.checked.Store(time.Now().UnixNano())
+	w.checked.Store(w.opts.Now().UnixNano())
 	stamp, err := w.fileStamp()
 	if err != nil {
 		w.stamp = "error: " + err.Error()

@@ -63,6 +63,36 @@ func TestCheckLooksAtMostOncePerEvery(t *testing.T) {
 	}
 }
 
+// TestCheckLooksOnceEveryPassed: on the Now clock, Check looks again (and
+// picks up a change) once Every has passed since the last look, not before.
+func TestCheckLooksOnceEveryPassed(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC).UnixNano())
+	path := filepath.Join(t.TempDir(), "f")
+	rewrite(t, path, "v1", time.Now())
+	w, err := New(Options[content]{
+		Files: []string{path},
+		Every: time.Minute,
+		Now:   func() time.Time { return time.Unix(0, clock.Load()) },
+		Load: func() (*content, error) {
+			b, err := os.ReadFile(path)
+			return &content{string(b)}, err
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewrite(t, path, "v2", time.Now().Add(time.Minute))
+	clock.Add(int64(time.Minute - time.Nanosecond))
+	if w.Check(); w.Current().s != "v1" {
+		t.Errorf("before Every passed: %q, want v1", w.Current().s)
+	}
+	clock.Add(int64(time.Nanosecond))
+	if w.Check(); w.Current().s != "v2" {
+		t.Errorf("once Every passed: %q, want v2", w.Current().s)
+	}
+}
+
 func TestCheckReloadsChangedStampsOnlyAndReportsFailuresOnce(t *testing.T) {
 	w, path, loads, fails := watch(t, 0)
 	w.Check()
