@@ -310,7 +310,7 @@ func TestServeCallerTokens(t *testing.T) {
 // machine too busy for it (the server logged the delay's end before they
 // were done) gets another try with twice the delay, not a failure.
 func TestServeShutdownDrains(t *testing.T) {
-	for delay := time.Second; ; delay *= 2 {
+	for delay := 250 * time.Millisecond; ; delay *= 2 {
 		if shutdownDrains(t, delay) {
 			return
 		}
