@@ -124,8 +124,7 @@ func TestContractRealResponses(t *testing.T) {
 	noMemory := newEnv(t, fakevizier.StaticHandler(letPlan()), func(o *handlers.Options) { o.AnswerMemory = 1 })
 	namedOnly := newEnv(t, nil, func(o *handlers.Options) { o.NamedOnly = true })
 	library := newLibraryEnv(t) // Pixie's library with live views
-	down := newEnv(t, nil)
-	down.fake.Close()
+	down := newDownEnv(t)
 
 	script := letScript(t)
 	pass := mustJSON(t, map[string]any{"script": script, "tolerances": []any{compatTolerance(300)}})

@@ -18,6 +18,7 @@ import (
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/internal/testlog"
+	"github.com/pxgate/pxgate/internal/testnet"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/vizier"
@@ -57,6 +58,13 @@ func newEnvWithFake(t testing.TB, fake *fakevizier.Server, apiKey string, mods .
 	e := newEnvAt(t, fake.Addr(), apiKey, mods...)
 	e.fake = fake
 	return e
+}
+
+// newDownEnv is a gateway whose Vizier is down: connecting to it is
+// refused, for the whole test (testnet.RefusedAddr; e.fake is nil).
+func newDownEnv(t testing.TB, mods ...func(*handlers.Options)) *env {
+	t.Helper()
+	return newEnvAt(t, testnet.RefusedAddr(t), testAPIKey, mods...)
 }
 
 // newEnvAt points a gateway at a Vizier address (e.fake is nil).

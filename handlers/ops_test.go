@@ -45,8 +45,7 @@ func TestOperationalEndpoints(t *testing.T) {
 // TestReadyzFollowsReady: readiness is the Ready hook, whatever Pixie does.
 func TestReadyzFollowsReady(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
-	e.fake.Close() // Pixie down does not make the gateway unready
+	e := newDownEnv(t) // Pixie down does not make the gateway unready
 	if resp := e.do(t, http.MethodGet, "/readyz", "", nil); resp.status != http.StatusOK {
 		t.Errorf("ready with Pixie down: got %d, want %d", resp.status, http.StatusOK)
 	}

@@ -140,8 +140,7 @@ func TestProbeReportsTheLastRowAndTheChecks(t *testing.T) {
 func TestProbeOutcomes(t *testing.T) {
 	t.Parallel()
 	let := newEnv(t, fakevizier.StaticHandler(letPlan()))
-	down := newEnv(t, nil)
-	down.fake.Close()
+	down := newDownEnv(t)
 	hang := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 1)}, Hang: true}))
 	compile := newEnv(t, fakevizier.CompileErrorHandler(fakevizier.CompilerError(3, 1, "invalid syntax")))
 	canceled := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 2, AbortCode: codes.Canceled}))

@@ -230,8 +230,7 @@ func TestRunPixieErrors(t *testing.T) {
 
 func TestRunPixieDown(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, fakevizier.StaticHandler(letPlan()))
-	e.fake.Close()
+	e := newDownEnv(t)
 	p := e.run(t, letRequest(t, 300)).problem(t, http.StatusBadGateway, api.ProblemPixieUnavailable)
 	if !contains(p.Detail, "could not be reached") {
 		t.Errorf("detail: got %q", p.Detail)

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/pxgate/pxgate/internal/testnet"
 	"github.com/pxgate/pxgate/pixie"
 	"github.com/pxgate/pxgate/pixie/fakevizier"
 	"github.com/pxgate/pxgate/pixie/proto/cloudpb"
@@ -274,14 +275,8 @@ func TestExecuteRefusedCredentials(t *testing.T) {
 
 func TestExecuteVizierDown(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens here now
-	c := newClient(t, vizier.Config{DirectAddr: addr, Plaintext: true})
-	_, err = c.Execute(t.Context(), pixie.Request{Script: script}, &pixie.Collector{})
+	c := newClient(t, vizier.Config{DirectAddr: testnet.RefusedAddr(t), Plaintext: true})
+	_, err := c.Execute(t.Context(), pixie.Request{Script: script}, &pixie.Collector{})
 	if got := pixie.KindOf(err); got != pixie.KindUnavailable {
 		t.Fatalf("got %v (%v), want unavailable", got, err)
 	}
