@@ -28,7 +28,13 @@ func demoAt(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	var now atomic.Int64
 	now.Store(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixNano())
 	telemetry := pxldemo.New(pxldemo.Options{Seed: 7, Clock: func() time.Time { return time.Unix(0, now.Load()) }})
-	srv := gatewaytest.StartDemo(t, telemetry)
+	cluster, client := gatewaytest.DemoClient(t, telemetry, 0)
+	// A baseline reads minutes of generated telemetry: under -race on a
+	// busy machine that outlasted the 30 s default (a 504). No test here is
+	// about timeouts, so the runs get as long as they need.
+	srv := httptest.NewServer(handlers.New(handlers.Options{Pixie: client, DefaultClusterID: cluster.ClusterID(), Demo: cluster,
+		DefaultTimeout: 10 * time.Minute, MaxTimeout: 10 * time.Minute}))
+	t.Cleanup(srv.Close)
 	return srv, &now
 }
 
@@ -270,7 +276,8 @@ func TestBaselineCatalogFunc(t *testing.T) {
 		"    df = df.groupby(['timestamp']).agg(n=('latency', px.count))\n" +
 		"    df.time_ = df.timestamp\n" +
 		"    return df[['time_', 'n']]\n"
-	opts := handlers.Options{Pixie: client, DefaultClusterID: cluster.ClusterID(), Demo: cluster}
+	opts := handlers.Options{Pixie: client, DefaultClusterID: cluster.ClusterID(), Demo: cluster,
+		DefaultTimeout: 10 * time.Minute, MaxTimeout: 10 * time.Minute} // as demoAt: no test here is about timeouts
 	withCatalog(t, map[string]string{"windows.pxl": "import px\n\ndef recent(start_time: str = '-1m'):\n" + fn +
 		"\ndef wide(start_time: str = '-5m'):\n" + fn})(&opts)
 	srv := httptest.NewServer(handlers.New(opts))
