@@ -98,6 +98,13 @@ func (l *lease) hold(n int, started bool) error {
 	return nil
 }
 
+// shrink gives back n bytes of the lease (those of an answer dropped).
+func (l *lease) shrink(n int) {
+	n = min(n, int(l.n))
+	l.b.used.Add(-int64(n))
+	l.n -= int64(n)
+}
+
 // release gives the lease back.
 func (l *lease) release() {
 	l.b.used.Add(-l.n)

@@ -95,7 +95,15 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, p *runPlan, out 
 			// other (the rows a CSV held for its verdict are dropped, as
 			// a held JSON's are).
 			if held {
-				w.(*recorder).reset()
+				// The rows dropped give their lease back, and the problem
+				// is no held answer: it is written without a lease, as
+				// any other problem is, so that a budget the rows used up
+				// cannot turn it into a refusal (serveHeld answers
+				// l.refused) while the history says this failure.
+				rec := w.(*recorder)
+				l.shrink(rec.body.Len())
+				rec.reset()
+				rec.hold = nil
 			}
 			s.record(r, p, o)
 			s.answerFailure(w, r, f)

@@ -170,3 +170,31 @@ func TestMemoryBudgetRefusesARecordedEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestHeldCSVFailureIsAnsweredWithinTheBudget: a CSV held for its verdict
+// whose query fails after rows is answered with that failure's problem
+// (here 502), as its history records it, even when the rows held used the
+// memory budget up: the rows are dropped, so their lease goes back, and
+// the problem answer is no held answer. It was a 503 memory-budget
+// refusal, written while the history, the log and the metrics said 502.
+func TestHeldCSVFailureIsAnsweredWithinTheBudget(t *testing.T) {
+	t.Parallel()
+	const path = letRun + "?format=csv&expect=count()>0"
+	// The bytes a held CSV of the first batch (4 rows) holds.
+	rows := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 4)}})).get(t, path, "")
+	if rows.status != http.StatusOK || len(rows.body) == 0 {
+		t.Fatalf("4 rows held: got %d %s", rows.status, rows.body)
+	}
+	// The run's base lease and those rows fit exactly.
+	tight := func(o *handlers.Options) { o.AnswerMemory = 2<<20 + int64(len(rows.body)) }
+	if resp := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 4)}}), tight).get(t, path, ""); resp.status != http.StatusOK {
+		t.Fatalf("the same rows within the tight budget: got %d %s, want them to fit", resp.status, resp.body)
+	}
+	// The stream breaks after the first batch.
+	e := newEnv(t, fakevizier.StaticHandler(&fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 2}), tight)
+	resp := e.get(t, path, "")
+	resp.problem(t, http.StatusBadGateway, api.ProblemPixieUnavailable)
+	if runs := e.runList(t, ""); len(runs) != 1 || runs[0].Status != http.StatusBadGateway {
+		t.Errorf("history: got %+v, want the run recorded as the 502 answered", runs)
+	}
+}
