@@ -94,15 +94,17 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, p *runPlan, out 
 			// Nothing went out: the failure is a problem answer, as any
 			// other (the rows a CSV held for its verdict are dropped, as
 			// a held JSON's are).
-			if held {
-				// The rows dropped give their lease back, and the problem
-				// is no held answer: it is written without a lease, as
-				// any other problem is, so that a budget the rows used up
-				// cannot turn it into a refusal (serveHeld answers
-				// l.refused) while the history says this failure.
-				rec := w.(*recorder)
-				l.shrink(rec.body.Len())
-				rec.reset()
+			if rec, recorded := w.(*recorder); recorded {
+				// The problem is no held answer: it is written without a
+				// lease, as any other problem is, so that a budget the
+				// rows used up cannot turn it into a refusal (serveHeld
+				// and serveOutput answer l.refused) while the history
+				// says this failure. The rows a CSV held are dropped and
+				// give their lease back.
+				if held {
+					l.shrink(rec.body.Len())
+					rec.reset()
+				}
 				rec.hold = nil
 			}
 			s.record(r, p, o)

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -196,5 +197,39 @@ func TestHeldCSVFailureIsAnsweredWithinTheBudget(t *testing.T) {
 	resp.problem(t, http.StatusBadGateway, api.ProblemPixieUnavailable)
 	if runs := e.runList(t, ""); len(runs) != 1 || runs[0].Status != http.StatusBadGateway {
 		t.Errorf("history: got %+v, want the run recorded as the 502 answered", runs)
+	}
+}
+
+// TestRecordedFailureIsAnsweredAsRecorded: an answer kept whole before it
+// is sent (a JSON answer recorded for the cache, a CSV held for its
+// verdict) whose query fails after rows answers the status its history
+// records, whatever the memory budget those rows left: a problem is no
+// held answer, so the budget cannot turn it into a 503 refusal that the
+// history, the log and the metrics do not say.
+func TestRecordedFailureIsAnsweredAsRecorded(t *testing.T) {
+	t.Parallel()
+	// The stream breaks after the first batch (4 rows).
+	broken := &fakevizier.Plan{Tables: []*fakevizier.Table{letTable("output", 12)}, BatchRows: 4, AbortAfter: 2}
+	for _, tc := range []struct {
+		name, path string
+		mods       []func(*handlers.Options)
+	}{
+		{"cached JSON", letRun, []func(*handlers.Options){withCache}},
+		{"held CSV", letRun + "?format=csv&expect=count()>0", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			// Every budget from the run's base lease alone to room for
+			// all it holds, in steps smaller than a problem answer.
+			for extra := int64(0); extra <= 4<<10; extra += 64 {
+				mods := append(slices.Clone(tc.mods), func(o *handlers.Options) { o.AnswerMemory = 2<<20 + extra })
+				e := newEnv(t, fakevizier.StaticHandler(broken), mods...)
+				resp := e.get(t, tc.path, "")
+				runs := e.runList(t, "")
+				if len(runs) != 1 || runs[0].Status != resp.status {
+					t.Fatalf("budget 2 MiB + %d: answered %d %s, history %+v", extra, resp.status, resp.body, runs)
+				}
+			}
+		})
 	}
 }
