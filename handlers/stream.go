@@ -56,24 +56,27 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, p *runPlan,
 	return status
 }
 
-// stream is serveStream but for a panic.
-func (s *server) stream(w http.ResponseWriter, r *http.Request, p *runPlan, out output, l *lease, held bool) (status int) {
-	var sink render.StreamSink
+// newStreamSink is the sink writing p's answer to w in out's format.
+func newStreamSink(w http.ResponseWriter, p *runPlan, out output, l *lease) render.StreamSink {
 	switch out.format {
 	case formatCSV:
-		sink = render.NewCSV(w, out.table, out.keepFormulas, p.maxRows)
+		return render.NewCSV(w, out.table, out.keepFormulas, p.maxRows)
 	case formatNDJSON:
-		sink = render.NewNDJSON(w, p.req.Tables, p.maxRows)
-	default:
-		j := render.NewJSON(w, p.req.Tables, p.maxRows)
-		// With tolerances the status says the verdict; an answer recorded
-		// for the cache is held anyway, and held its failure is a problem,
-		// which is never cached (a cut 200 would be replayed without its
-		// trailers, which are what say it failed).
-		_, recorded := w.(*recorder)
-		j.Hold, j.Whole = l.hold, p.set.Len() > 0 || recorded
-		sink = j
+		return render.NewNDJSON(w, p.req.Tables, p.maxRows)
 	}
+	j := render.NewJSON(w, p.req.Tables, p.maxRows)
+	// With tolerances the status says the verdict; an answer recorded for
+	// the cache is held anyway, and held its failure is a problem, which is
+	// never cached (a cut 200 would be replayed without its trailers, which
+	// are what say it failed).
+	_, recorded := w.(*recorder)
+	j.Hold, j.Whole = l.hold, p.set.Len() > 0 || recorded
+	return j
+}
+
+// stream is serveStream but for a panic.
+func (s *server) stream(w http.ResponseWriter, r *http.Request, p *runPlan, out output, l *lease, held bool) (status int) {
+	sink := newStreamSink(w, p, out, l)
 	ran, err := s.runQuery(r.Context(), p, sink, l)
 	if !ran.ok {
 		s.fail(w, r, err)
