@@ -525,17 +525,10 @@ func TestServeTLS(t *testing.T) {
 // grace ends gets a 503 shutting-down answer, and leaves its log line,
 // instead of a connection closed without a word.
 func TestServeShutdownGraceOver(t *testing.T) {
-	fake, err := fakevizier.Start(fakevizier.Options{ClusterID: clusterID, Handler: fakevizier.StaticHandler(&fakevizier.Plan{
+	fake, base, logs, stop := serveWithGraceOver(t, &fakevizier.Plan{
 		Hang:   true, // until the gateway gives up
 		Tables: []*fakevizier.Table{fakevizier.NewTable("output", fakevizier.Int64Col("latency_p99", pixie.STDurationNS, 120e6))},
-	})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fake.Close)
-	cfg := testConfig(fake.Addr())
-	cfg.ClusterID, cfg.ShutdownGrace = clusterID, time.Millisecond
-	base, logs, stop := serve(t, cfg, nil)
+	})
 
 	type answer struct {
 		resp *http.Response
@@ -570,23 +563,31 @@ func TestServeShutdownGraceOver(t *testing.T) {
 	}
 }
 
-// TestServeShutdownGraceOverMidStream: a streamed answer whose 200 and
-// first rows went out when the shutdown grace ends finishes with the 503
-// shutting-down error in its end (the NDJSON final line, the trailers),
-// a complete body that says it failed, not a connection closed mid-body
-// nor a body ended as if whole.
-func TestServeShutdownGraceOverMidStream(t *testing.T) {
-	fake, err := fakevizier.Start(fakevizier.Options{ClusterID: clusterID, Handler: fakevizier.StaticHandler(&fakevizier.Plan{
-		BatchRows: 1, HangAfter: 2, // the first row, then nothing until the gateway gives up
-		Tables: []*fakevizier.Table{fakevizier.NewTable("output", fakevizier.Int64Col("latency_p99", pixie.STDurationNS, 120e6, 130e6, 140e6))},
-	})})
+// serveWithGraceOver serves a gateway whose shutdown grace (1 ms) is over
+// as soon as it stops, in front of a fake Vizier answering plan.
+func serveWithGraceOver(t *testing.T, plan *fakevizier.Plan) (fake *fakevizier.Server, base string, logs *testlog.Buffer, stop func()) {
+	t.Helper()
+	fake, err := fakevizier.Start(fakevizier.Options{ClusterID: clusterID, Handler: fakevizier.StaticHandler(plan)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
 	cfg := testConfig(fake.Addr())
 	cfg.ClusterID, cfg.ShutdownGrace = clusterID, time.Millisecond
-	base, logs, stop := serve(t, cfg, nil)
+	base, logs, stop = serve(t, cfg, nil)
+	return fake, base, logs, stop
+}
+
+// TestServeShutdownGraceOverMidStream: a streamed answer whose 200 and
+// first rows went out when the shutdown grace ends finishes with the 503
+// shutting-down error in its end (the NDJSON final line, the trailers),
+// a complete body that says it failed, not a connection closed mid-body
+// nor a body ended as if whole.
+func TestServeShutdownGraceOverMidStream(t *testing.T) {
+	fake, base, logs, stop := serveWithGraceOver(t, &fakevizier.Plan{
+		BatchRows: 1, HangAfter: 2, // the first row, then nothing until the gateway gives up
+		Tables: []*fakevizier.Table{fakevizier.NewTable("output", fakevizier.Int64Col("latency_p99", pixie.STDurationNS, 120e6, 130e6, 140e6))},
+	})
 
 	script := `{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')"}`
 	type stream struct {
