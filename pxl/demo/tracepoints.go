@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -44,24 +45,25 @@ type tracepoints struct {
 
 func (tp *tracepoint) running(now, deploy int64) bool { return now >= tp.created+deploy }
 
-// Mutate implements pxl.Tracer.
+// Mutate implements pxl.Tracer. The script's deletes and upserts are
+// applied to a copy of the registry, kept only when all of them are
+// admitted: a refused script leaves the tracepoints as they were.
 func (c *Cluster) Mutate(m pxl.Mutations) (*pxl.MutationResult, error) {
 	now := c.clock().UnixNano()
 	r := &c.tps
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.expire(now)
-	// Checked before anything changes: a refused script leaves the
-	// tracepoints as they were.
-	if err := r.admissible(m); err != nil {
-		return nil, err
+	next := maps.Clone(r.byName)
+	if next == nil {
+		next = map[string]*tracepoint{}
 	}
 	for _, name := range m.Deletes {
-		delete(r.byName, name)
+		delete(next, name)
 	}
 	res := &pxl.MutationResult{Ready: true}
 	for _, u := range m.Upserts {
-		tp, err := c.upsert(u, now)
+		tp, err := c.upsert(next, u, now)
 		if err != nil {
 			return nil, err
 		}
@@ -74,6 +76,10 @@ func (c *Cluster) Mutate(m pxl.Mutations) (*pxl.MutationResult, error) {
 		}
 		res.States = append(res.States, st)
 	}
+	if len(next) > MaxTracepoints {
+		return nil, fmt.Errorf("the demo runs at most %d tracepoints; delete some (pxtrace.DeleteTracepoint) or let their ttl run out", MaxTracepoints)
+	}
+	r.byName = next
 	return res, nil
 }
 
@@ -84,41 +90,25 @@ const (
 	MaxTracepointTTL = 24 * time.Hour
 )
 
-// admissible refuses mutations past the demo's bounds. r.mu is held.
-func (r *tracepoints) admissible(m pxl.Mutations) error {
-	names := map[string]bool{}
-	for name := range r.byName {
-		names[name] = true
+// upsert adds a tracepoint to tps, or resets its TTL there (in a copy: the
+// tracepoints of tps may be the registry's). r.mu is held.
+func (c *Cluster) upsert(tps map[string]*tracepoint, u pxl.Tracepoint, now int64) (*tracepoint, error) {
+	if u.TTL > MaxTracepointTTL {
+		return nil, fmt.Errorf("tracepoint %q: ttl %s is longer than the demo keeps tracepoints (%s)", u.Name, u.TTL, MaxTracepointTTL)
 	}
-	for _, name := range m.Deletes {
-		delete(names, name)
-	}
-	for _, u := range m.Upserts {
-		if u.TTL > MaxTracepointTTL {
-			return fmt.Errorf("tracepoint %q: ttl %s is longer than the demo keeps tracepoints (%s)", u.Name, u.TTL, MaxTracepointTTL)
-		}
-		names[u.Name] = true
-	}
-	if len(names) > MaxTracepoints {
-		return fmt.Errorf("the demo runs at most %d tracepoints; delete some (pxtrace.DeleteTracepoint) or let their ttl run out", MaxTracepoints)
-	}
-	return nil
-}
-
-// upsert adds a tracepoint or resets its TTL. r.mu is held.
-func (c *Cluster) upsert(u pxl.Tracepoint, now int64) (*tracepoint, error) {
-	r := &c.tps
-	if tp := r.byName[u.Name]; tp != nil {
+	if tp := tps[u.Name]; tp != nil {
 		if tp.Program != u.Program || tp.Table != u.Table || tp.Target != u.Target {
 			return nil, fmt.Errorf("tracepoint %q already exists with another program, table or target: delete it first", u.Name)
 		}
-		tp.expires = now + int64(u.TTL)
-		return tp, nil
+		cp := *tp
+		cp.expires = now + int64(u.TTL)
+		tps[u.Name] = &cp
+		return &cp, nil
 	}
 	if _, builtin := c.builtinSchema(u.Table); builtin {
 		return nil, fmt.Errorf("tracepoint %q: table %q exists with another schema", u.Name, u.Table)
 	}
-	for _, tp := range r.byName {
+	for _, tp := range tps {
 		if tp.Table == u.Table && !tp.Relation.SameColumns(u.Relation) {
 			return nil, fmt.Errorf("tracepoint %q: table %q exists with another schema (tracepoint %q)", u.Name, u.Table, tp.Name)
 		}
@@ -128,10 +118,7 @@ func (c *Cluster) upsert(u pxl.Tracepoint, now int64) (*tracepoint, error) {
 	sum := h.Sum(nil)
 	tp := &tracepoint{Tracepoint: u, created: now, expires: now + int64(u.TTL),
 		id: pxl.U128{High: binary.BigEndian.Uint64(sum[:8]), Low: binary.BigEndian.Uint64(sum[8:])}}
-	if r.byName == nil {
-		r.byName = map[string]*tracepoint{}
-	}
-	r.byName[u.Name] = tp
+	tps[u.Name] = tp
 	return tp, nil
 }
 
