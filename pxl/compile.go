@@ -440,11 +440,11 @@ func isProbeDecorator(d ast.Expr, traceNames map[string]bool) bool {
 
 // decoratorFunc is the function a decorator calls: gpython parses a
 // decorator's dotted name (pxtrace.probe) as one Name, made here the
-// module attribute it means.
+// module attribute it means (at the Name's position).
 func decoratorFunc(fn ast.Expr) ast.Expr {
 	if n, ok := fn.(*ast.Name); ok {
 		if mod, attr, dotted := strings.Cut(string(n.Id), "."); dotted {
-			return &ast.Attribute{Value: &ast.Name{Id: ast.Identifier(mod)}, Attr: ast.Identifier(attr)}
+			return &ast.Attribute{ExprBase: n.ExprBase, Value: &ast.Name{ExprBase: n.ExprBase, Id: ast.Identifier(mod)}, Attr: ast.Identifier(attr)}
 		}
 	}
 	return fn

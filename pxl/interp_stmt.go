@@ -41,7 +41,7 @@ func (in *interp) exec(s ast.Stmt, sc *scope) stmtResult {
 			f.defaults = append(f.defaults, in.eval(d, sc))
 		}
 		for _, d := range s.DecoratorList { // compile.go allows @pxtrace.probe only
-			f.probe = in.probeSymbol(d, sc, startPos(s))
+			f.probe = in.probeSymbol(d, sc)
 		}
 		sc.vars[string(s.Name)] = f
 	case *ast.Assign:

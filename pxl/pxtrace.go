@@ -355,25 +355,17 @@ func (in *interp) bpftraceOutputs(prog string, pos srcPos) Relation {
 	return rel
 }
 
-// probeSymbol evaluates a @pxtrace.probe(symbol) decorator (gpython parses
-// its dotted name as one Name, without a position: pos is the def's).
-func (in *interp) probeSymbol(d ast.Expr, sc *scope, pos srcPos) string {
+// probeSymbol evaluates a @pxtrace.probe(symbol) decorator.
+func (in *interp) probeSymbol(d ast.Expr, sc *scope) string {
 	c, ok := d.(*ast.Call)
 	if !ok {
-		in.fail(pos, "only @pxtrace.probe('<symbol>') may decorate a function")
+		in.fail(startPos(d), "only @pxtrace.probe('<symbol>') may decorate a function")
 	}
-	fn := decoratorFunc(c.Func)
-	ci := &callInfo{pos: pos}
-	for _, a := range c.Args {
-		ci.args = append(ci.args, in.eval(a, sc))
-		ci.argPos = append(ci.argPos, pos)
-	}
-	for _, k := range c.Keywords {
-		ci.kws = append(ci.kws, kwarg{name: string(k.Arg), val: in.eval(k.Value, sc), pos: pos})
-	}
-	pd, ok := in.call(in.eval(fn, sc), ci).(*probeDecorator)
+	call := *c
+	call.Func = decoratorFunc(c.Func)
+	pd, ok := in.evalCall(&call, sc, startPos(c)).(*probeDecorator)
 	if !ok {
-		in.fail(pos, "only @pxtrace.probe('<symbol>') may decorate a function")
+		in.fail(startPos(c), "only @pxtrace.probe('<symbol>') may decorate a function")
 	}
 	return pd.symbol
 }

@@ -31,3 +31,18 @@ func TestPxtraceChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeDecoratorErrorsPointAtTheArgument: a bad @pxtrace.probe
+// argument is reported where it is written, not at the def below it.
+func TestProbeDecoratorErrorsPointAtTheArgument(t *testing.T) {
+	src := &pxl.MemSource{Clock: testNow, Tables: map[string]*pxl.Table{}, Meta: pxl.NewMetadata(nil, nil)}
+	for _, c := range []struct{ script, want string }{
+		{"import px\nimport pxtrace\n\n@pxtrace.probe(1)\ndef f():\n    return 1\npx.display(px.DataFrame('t'))\n", "4:16: pxtrace.probe's trace_fn must be a string"},
+		{"import px\nimport pxtrace\n\n@pxtrace.probe('a', x=1)\ndef f():\n    return 1\npx.display(px.DataFrame('t'))\n", "4:21: pxtrace.probe got an unexpected keyword argument 'x'"},
+	} {
+		_, err := pxl.NewEngine(src).Run(t.Context(), c.script, pxl.RunOptions{Mutation: true})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}
