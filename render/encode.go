@@ -111,7 +111,7 @@ func (re RowEncoding) AppendRow(b []byte, cols []pixie.ColumnData, i int) []byte
 }
 
 // appendRow is AppendRow with the given dayCache: encoders of parts of a
-// batch (appendRows) each keep their own.
+// batch (encodeRows) each keep their own.
 func (re RowEncoding) appendRow(b []byte, cols []pixie.ColumnData, i int, day *dayCache) []byte {
 	if len(re.keys) == 0 {
 		b = append(b, '{')

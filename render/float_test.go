@@ -243,7 +243,7 @@ func ratPow(base int64, e int) *big.Rat {
 
 // TestPow10Table checks every generated power of ten against its
 // definition (floor(10^j * 2^(127-floorLog2Pow10(j))) + 1, 128 bits) and
-// that it covers every k that shortestDecimal looks up.
+// that it covers every k that appendShortest looks up.
 func TestPow10Table(t *testing.T) {
 	t.Parallel()
 	for j := minPow10; j <= maxPow10; j++ {

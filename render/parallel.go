@@ -174,18 +174,15 @@ func (p *pipeline) next() error {
 // out earlier, never later.)
 func encodeRows(p *pipeline, b *pixie.Batch, rows int, enc func(from, to int) rowEncoder) error {
 	cols := len(b.Cols)
-	parallel := worthJobs(rows, cols)
 	before, emitted := len(p.queue), p.emitted // the previous batch's jobs
 	step := min(chunkRows, max(1, int(int64(rows)*stepBytes/max(estimateBytes(b, rows), 1))))
-	if parallel { // a job per core, each worth one
+	submit := p.inPlace
+	if worthJobs(rows, cols) { // a job per core, each worth one
+		submit = p.submit
 		jobs := min(cores(), jobsPerBatch)
 		step = min(step, max((rows+jobs-1)/jobs, jobValues/max(cols, 1)))
 	}
 	for from := 0; from < rows; from += step {
-		submit := p.inPlace
-		if parallel {
-			submit = p.submit
-		}
 		if err := submit(enc(from, min(from+step, rows))); err != nil {
 			return err
 		}
