@@ -591,10 +591,11 @@ func TestServeShutdownGraceOverMidStream(t *testing.T) {
 
 	script := `{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')"}`
 	type stream struct {
-		resp  *http.Response
-		first []byte
-		rest  []byte
-		err   error
+		format string
+		resp   *http.Response
+		first  []byte
+		rest   []byte
+		err    error
 	}
 	var streams []*stream
 	for _, format := range []string{"ndjson", "csv"} {
@@ -603,7 +604,7 @@ func TestServeShutdownGraceOverMidStream(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		s := &stream{resp: resp}
+		s := &stream{format: format, resp: resp}
 		s.first = make([]byte, 1)
 		// The 200 and a first row went out before the shutdown.
 		if _, err := io.ReadFull(resp.Body, s.first); err != nil || resp.StatusCode != http.StatusOK {
@@ -618,8 +619,8 @@ func TestServeShutdownGraceOverMidStream(t *testing.T) {
 	}
 	stop()
 	wg.Wait()
-	for i, s := range streams {
-		format := []string{"ndjson", "csv"}[i]
+	for _, s := range streams {
+		format := s.format
 		body := append(s.first, s.rest...)
 		if s.err != nil {
 			t.Errorf("%s: reading the body: %v (%q)", format, s.err, body)
