@@ -643,3 +643,31 @@ func TestServeShutdownGraceOverMidStream(t *testing.T) {
 		t.Errorf("the request lines do not say that the shutdown ended the streams:\n%s", logs.String())
 	}
 }
+
+// TestServeSmallestAnswerMemory: the smallest PXGATE_ANSWER_MEMORY the
+// configuration accepts still serves a run (each run leases its buffers
+// from the budget first: a smaller budget would refuse every run with 503).
+func TestServeSmallestAnswerMemory(t *testing.T) {
+	t.Parallel()
+	fake, err := fakevizier.Start(fakevizier.Options{ClusterID: clusterID, Handler: fakevizier.StaticHandler(&fakevizier.Plan{
+		Tables: []*fakevizier.Table{fakevizier.NewTable("output", fakevizier.Int64Col("latency_p99", pixie.STDurationNS, 120e6))},
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	cfg := testConfig(fake.Addr())
+	cfg.ClusterID, cfg.AnswerMemory = clusterID, config.MinAnswerMemory
+	base, _, stop := serve(t, cfg, nil)
+	defer stop()
+	body := `{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')", "tolerances": [{"expect": "max(latency_p99) < 300ms"}]}`
+	resp, err := http.Post(base+"/v1/run", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("PXGATE_ANSWER_MEMORY=%d: %d %s; want 200", config.MinAnswerMemory, resp.StatusCode, b)
+	}
+}
