@@ -82,7 +82,7 @@ func Render(w io.Writer, c Chart) error {
 	fmt.Fprintf(&b, `<title>%s: %s</title>`, esc(c.Title), verdict)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#ffffff"/>`, width, height)
 	fmt.Fprintf(&b, `<text class="title" x="%d" y="22" font-size="14" font-weight="600">%s <tspan class="verdict" fill="%s">%s</tspan></text>`, left, esc(c.Title), color, strings.ToUpper(verdict))
-	if !c.BandStart.IsZero() && c.BandEnd.After(c.BandStart) {
+	if c.hasBand() {
 		x0, x1 := s.x(c.BandStart), s.x(c.BandEnd)
 		fmt.Fprintf(&b, `<rect class="baseline-band" x="%s" y="%d" width="%s" height="%d" fill="%s" fill-opacity="0.15"><title>baseline window %s to %s</title></rect>`,
 			num(x0), top, num(x1-x0), plotH, colorBand, stamp(c.BandStart), stamp(c.BandEnd))
@@ -111,6 +111,12 @@ func Render(w io.Writer, c Chart) error {
 	return err
 }
 
+// hasBand reports whether c has a baseline window to draw: both bounds,
+// in order. The scale makes room for the band only when it is drawn.
+func (c Chart) hasBand() bool {
+	return !c.BandStart.IsZero() && c.BandEnd.After(c.BandStart)
+}
+
 // bounds is the scale that shows every point, the band and the thresholds.
 func bounds(c Chart) scale {
 	s := scale{t0: math.MaxInt64, t1: math.MinInt64, v0: math.Inf(1), v1: math.Inf(-1)}
@@ -128,7 +134,7 @@ func bounds(c Chart) scale {
 			addV(p.V)
 		}
 	}
-	if !c.BandStart.IsZero() {
+	if c.hasBand() {
 		addT(c.BandStart)
 		addT(c.BandEnd)
 	}

@@ -119,3 +119,21 @@ func TestYTicksAreRound(t *testing.T) {
 		t.Errorf("y ticks %q, want %q", got, want)
 	}
 }
+
+// A baseline window without an end is no band: it draws none and does not
+// stretch the time axis (a zero time is some 2000 years before the points).
+func TestRenderBandWithoutEnd(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	c := chart.Chart{Title: "max(x) < 1", BandStart: t0, Current: []chart.Point{{T: t0, V: 1}, {T: t0.Add(time.Minute), V: 2}}}
+	var b bytes.Buffer
+	if err := chart.Render(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	if got := elements(t, b.Bytes()); got[".baseline-band"] != 0 {
+		t.Errorf("%d baseline bands, want none", got[".baseline-band"])
+	}
+	if !strings.Contains(b.String(), ">03:00:00</text>") || !strings.Contains(b.String(), ">03:01:00</text>") {
+		t.Errorf("the time axis does not span the points' minute:\n%s", b.String())
+	}
+}

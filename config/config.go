@@ -24,6 +24,11 @@ import (
 // DefaultCloudAddr is the Pixie Community Cloud.
 const DefaultCloudAddr = "work.withpixie.ai:443"
 
+// MinAnswerMemory is the smallest PXGATE_ANSWER_MEMORY: what one run
+// leases from the budget before its query starts (handlers'
+// answerBaseBytes). A smaller budget would refuse every run.
+const MinAnswerMemory = 2 << 20
+
 // Config is the whole configuration. Zero values are not meaningful: use Load.
 type Config struct {
 	// Pixie side, with the names the seed's users already have.
@@ -54,7 +59,7 @@ type Config struct {
 	DefaultTimeout  time.Duration `envconfig:"PXGATE_DEFAULT_TIMEOUT" default:"30s" desc:"query timeout when a request gives none"`
 	MaxRows         int           `envconfig:"PXGATE_MAX_ROWS" default:"10000" desc:"rows returned per table (tolerances still see all rows)"`
 	MaxStreamRows   int           `envconfig:"PXGATE_MAX_STREAM_ROWS" default:"1000000" desc:"rows streamed per table in csv/ndjson (constant memory whatever the size)"`
-	AnswerMemory    int64         `envconfig:"PXGATE_ANSWER_MEMORY" default:"268435456" desc:"bytes all answers in flight may hold at once (each 512 KiB, plus what an answer held for its verdict holds); beyond, 503 with Retry-After"`
+	AnswerMemory    int64         `envconfig:"PXGATE_ANSWER_MEMORY" default:"268435456" desc:"bytes all answers in flight may hold at once (each run 2 MiB, plus what an answer held for its verdict holds; at least 2 MiB); beyond, 503 with Retry-After"`
 	HistorySize     int           `envconfig:"PXGATE_HISTORY_SIZE" default:"200" desc:"recent runs kept for /v1/runs and the page at /"`
 	MaxBodyBytes    int64         `envconfig:"PXGATE_MAX_BODY_BYTES" default:"1048576" desc:"largest request body"`
 	CacheTTL        time.Duration `envconfig:"PXGATE_CACHE_TTL" default:"10s" desc:"GET runs and /probe: identical requests share one query's answer for this long (0: off; POST runs and expect= checks run fresh)"`
@@ -239,8 +244,8 @@ func (c *Config) validateLimits(bad func(format string, args ...any)) {
 	if c.MaxStreamRows < 1 {
 		bad("PXGATE_MAX_STREAM_ROWS must be at least 1; got %d", c.MaxStreamRows)
 	}
-	if c.AnswerMemory < 1<<20 {
-		bad("PXGATE_ANSWER_MEMORY must be at least 1048576 (1 MiB); got %d", c.AnswerMemory)
+	if c.AnswerMemory < MinAnswerMemory {
+		bad("PXGATE_ANSWER_MEMORY must be at least %d (2 MiB, what one run leases to start); got %d", MinAnswerMemory, c.AnswerMemory)
 	}
 	if c.HistorySize < 1 {
 		bad("PXGATE_HISTORY_SIZE must be at least 1; got %d", c.HistorySize)

@@ -6,13 +6,14 @@ import (
 	"bytes"
 	"crypto/tls"
 	"errors"
-	"github.com/pxgate/pxgate/internal/testwait"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pxgate/pxgate/internal/testwait"
 )
 
 // TestHandshakesDoNotWaitForFileIO: while a reload is stuck reading the

@@ -181,12 +181,7 @@ func (e *Evaluator) compareBaseline(i int, c *check, res Result, v float64) Resu
 		return res
 	}
 	res.Threshold = cmp.threshold()
-	res = decide(c, cmp, res, v)
-	if res.Value != nil {
-		res.Message = res.Message[:len(res.Message)-len(verdictWord(res.Passed))] +
-			" (" + c.base.words(b, c.unit) + ")" + verdictWord(res.Passed)
-	}
-	return res
+	return decide(c, cmp, res, v, " ("+c.base.words(b, c.unit)+")")
 }
 
 // Target is what check i of a Set reads and how it compares, for drawing

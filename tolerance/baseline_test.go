@@ -64,6 +64,21 @@ func TestBaselineChecks(t *testing.T) {
 	}
 }
 
+// The message gives the value, the derived threshold and how it was
+// derived from the baseline.
+func TestBaselineMessages(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ expect, want string }{
+		{"max(x) < 1.5x baseline", "max of x is 15, not below 15 (1.5x the baseline 10): fail"},
+		{"max(x) >= baseline - 2", "max of x is 15, at least 8 (the baseline 10 - 2): pass"},
+		{"p50(x) within 20% of baseline", "p50 of x is 12.5, not between 7.2 and 10.8 (20% around the baseline 9): fail"},
+	} {
+		if got := evalBaseline(t, tc.expect, []float64{10, 15}, []float64{8, 10}, "").Message; got != tc.want {
+			t.Errorf("%s: message %q, want %q", tc.expect, got, tc.want)
+		}
+	}
+}
+
 // thresholdClose reports whether a Result's threshold is want (a number,
 // or [lo, hi]) up to rounding.
 func thresholdClose(got, want any) bool {

@@ -167,7 +167,7 @@ func (e *Evaluator) evaluate(i int, tables []TableSchema) Result {
 	case c.base != nil:
 		return e.compareBaseline(i, c, res, v)
 	}
-	return decide(c, c.cmp, res, v)
+	return decide(c, c.cmp, res, v, "")
 }
 
 // value computes check i's aggregate v. ok=false: res is the check's
@@ -257,8 +257,9 @@ func (e *Evaluator) value(i int, tables []TableSchema) (res Result, v float64, o
 }
 
 // decide compares an aggregate's value with cmp (the check's threshold,
-// or the one derived from its baseline).
-func decide(c *check, cmp comparison, res Result, v float64) Result {
+// or the one derived from its baseline); why, if not empty, follows the
+// comparison in the message (" (1.5x the baseline 150 ms)").
+func decide(c *check, cmp comparison, res Result, v float64, why string) Result {
 	what := aggWord(c) + " of " + c.column
 	if c.column == "" {
 		what = "count of rows"
@@ -278,7 +279,7 @@ func decide(c *check, cmp comparison, res Result, v float64) Result {
 	if !res.Passed {
 		words = "not " + words
 	}
-	res.Message = what + " is " + withUnit(formatValue(v, cmp), c.unit) + ", " + words + verdictWord(res.Passed)
+	res.Message = what + " is " + withUnit(formatValue(v, cmp), c.unit) + ", " + words + why + verdictWord(res.Passed)
 	return res
 }
 

@@ -591,10 +591,11 @@ func TestServeShutdownGraceOverMidStream(t *testing.T) {
 
 	script := `{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')"}`
 	type stream struct {
-		resp  *http.Response
-		first []byte
-		rest  []byte
-		err   error
+		format string
+		resp   *http.Response
+		first  []byte
+		rest   []byte
+		err    error
 	}
 	var streams []*stream
 	for _, format := range []string{"ndjson", "csv"} {
@@ -603,7 +604,7 @@ func TestServeShutdownGraceOverMidStream(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		s := &stream{resp: resp}
+		s := &stream{format: format, resp: resp}
 		s.first = make([]byte, 1)
 		// The 200 and a first row went out before the shutdown.
 		if _, err := io.ReadFull(resp.Body, s.first); err != nil || resp.StatusCode != http.StatusOK {
@@ -618,8 +619,8 @@ func TestServeShutdownGraceOverMidStream(t *testing.T) {
 	}
 	stop()
 	wg.Wait()
-	for i, s := range streams {
-		format := []string{"ndjson", "csv"}[i]
+	for _, s := range streams {
+		format := s.format
 		body := append(s.first, s.rest...)
 		if s.err != nil {
 			t.Errorf("%s: reading the body: %v (%q)", format, s.err, body)
@@ -640,5 +641,33 @@ func TestServeShutdownGraceOverMidStream(t *testing.T) {
 	// status is the 200 that went out).
 	if n := strings.Count(logs.String(), `"status":200,`); n != 2 || strings.Count(logs.String(), `"problem_type":"shutting-down"`) != 2 {
 		t.Errorf("the request lines do not say that the shutdown ended the streams:\n%s", logs.String())
+	}
+}
+
+// TestServeSmallestAnswerMemory: the smallest PXGATE_ANSWER_MEMORY the
+// configuration accepts still serves a run (each run leases its buffers
+// from the budget first: a smaller budget would refuse every run with 503).
+func TestServeSmallestAnswerMemory(t *testing.T) {
+	t.Parallel()
+	fake, err := fakevizier.Start(fakevizier.Options{ClusterID: clusterID, Handler: fakevizier.StaticHandler(&fakevizier.Plan{
+		Tables: []*fakevizier.Table{fakevizier.NewTable("output", fakevizier.Int64Col("latency_p99", pixie.STDurationNS, 120e6))},
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	cfg := testConfig(fake.Addr())
+	cfg.ClusterID, cfg.AnswerMemory = clusterID, config.MinAnswerMemory
+	base, _, stop := serve(t, cfg, nil)
+	defer stop()
+	body := `{"script": "import px\npx.display(px.DataFrame('http_events'), 'output')", "tolerances": [{"expect": "max(latency_p99) < 300ms"}]}`
+	resp, err := http.Post(base+"/v1/run", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("PXGATE_ANSWER_MEMORY=%d: %d %s; want 200", config.MinAnswerMemory, resp.StatusCode, b)
 	}
 }
