@@ -86,7 +86,7 @@ func (s *server) fill(r *http.Request, key string, maxAge time.Duration, serve h
 		serve(rec, r.WithContext(ctx))
 		e := &cache.Entry{Status: rec.status, ContentType: rec.header.Get(headerContentType), Header: replayed(rec.header),
 			Body: rec.body.Bytes(), Created: s.cache.Now()}
-		return e, cacheable(e) && rec.header.Get(api.TrailerError) == "", nil
+		return e, cacheable(e), nil
 	})
 	return e, state
 }
@@ -117,12 +117,13 @@ func replayed(h http.Header) http.Header {
 // a probe scrape; problems, and answers without a body, are answered fresh
 // every time.
 //
-// An answer that says it failed in a trailer (a stream cut after its 200)
-// is not kept either; a recorded JSON answer is held whole so that it
-// never is one.
+// An answer that says it failed in a trailer (a stream cut after its 200;
+// its Header keeps the trailer, replayedHeaders) is not kept either; a
+// recorded JSON answer is held whole so that it never is one.
 func cacheable(e *cache.Entry) bool {
 	return e.ContentType != "" && !strings.HasPrefix(e.ContentType, "application/problem") &&
-		e.Status < http.StatusInternalServerError && e.Status != statusClientClosedRequest
+		e.Status < http.StatusInternalServerError && e.Status != statusClientClosedRequest &&
+		e.Header.Get(api.TrailerError) == ""
 }
 
 // cacheControl reads the request's Cache-Control (RFC 9111): fresh says r

@@ -52,8 +52,11 @@ func (s *server) checkChart(w http.ResponseWriter, r *http.Request) {
 		checks = len(run.Verdict.Checks)
 	}
 	if err != nil || n < 0 || n >= checks {
-		s.fail(w, r, api.NewProblemError(api.ProblemNotFound, http.StatusNotFound,
-			fmt.Sprintf("run %s has no check %q: its checks are numbered from 0 to %d", run.ID, chi.URLParam(r, "n"), checks-1)))
+		detail := fmt.Sprintf("run %s has no check %q: its checks are numbered from 0 to %d", run.ID, chi.URLParam(r, "n"), checks-1)
+		if checks == 0 {
+			detail = fmt.Sprintf("run %s has no checks to chart: it had no tolerances, or its query failed", run.ID)
+		}
+		s.fail(w, r, api.NewProblemError(api.ProblemNotFound, http.StatusNotFound, detail))
 		return
 	}
 	var b bytes.Buffer

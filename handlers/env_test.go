@@ -75,7 +75,13 @@ func newEnvAt(t testing.TB, addr, apiKey string, mods ...func(*handlers.Options)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Close() })
+	return newEnvFor(t, client, testClusterID, mods...)
+}
 
+// newEnvFor serves a gateway whose Pixie client is client, with
+// clusterID its default cluster (e.fake is nil).
+func newEnvFor(t testing.TB, client *vizier.Client, clusterID string, mods ...func(*handlers.Options)) *env {
+	t.Helper()
 	e := &env{client: client, reg: prometheus.NewRegistry(), ready: new(atomic.Bool), logs: new(testlog.Buffer)}
 	// The gateway's whole log goes to the test log, which CI searches for
 	// the test secrets (.ci/run).
@@ -85,7 +91,7 @@ func newEnvAt(t testing.TB, addr, apiKey string, mods ...func(*handlers.Options)
 		Pixie:            client,
 		Logger:           slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Registry:         e.reg,
-		DefaultClusterID: testClusterID,
+		DefaultClusterID: clusterID,
 		MaxRows:          1000,
 		DefaultTimeout:   10 * time.Second,
 		MaxTimeout:       time.Minute,

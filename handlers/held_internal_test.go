@@ -54,6 +54,8 @@ func TestCacheable(t *testing.T) {
 		{cache.Entry{Status: statusClientClosedRequest}, false},
 		{cache.Entry{Status: statusClientClosedRequest, ContentType: "application/json"}, false},
 		{cache.Entry{Status: 200}, false},
+		{cache.Entry{Status: 200, ContentType: "text/csv", Header: http.Header{api.TrailerError: {"pixie-error cut"}}}, false},
+		{cache.Entry{Status: 200, ContentType: "text/csv", Header: http.Header{api.TrailerVerdict: {"pass"}}}, true},
 	} {
 		if got := cacheable(&tc.e); got != tc.want {
 			t.Errorf("cacheable(%d %q) = %v, want %v", tc.e.Status, tc.e.ContentType, got, tc.want)

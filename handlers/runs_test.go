@@ -189,3 +189,22 @@ func TestSecretValuesHiddenInErrors(t *testing.T) {
 		t.Errorf("the probe's debug text shows the secret value or no error:\n%s", debug.body)
 	}
 }
+
+// TestCheckChartOfARunWithoutChecks: a chart asked of a run that has no
+// checks (no tolerances, or a failed query) is a 404 that says so, not
+// one naming checks "from 0 to -1".
+func TestCheckChartOfARunWithoutChecks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakevizier.StaticHandler(letPlan()))
+	if resp := e.run(t, map[string]any{"script": letScript(t)}); resp.status != http.StatusOK {
+		t.Fatalf("a run without tolerances: got %d %s", resp.status, resp.body)
+	}
+	runs := e.runList(t, "")
+	if len(runs) != 1 {
+		t.Fatalf("runs: %+v", runs)
+	}
+	p := e.do(t, http.MethodGet, "/v1/runs/"+runs[0].ID+"/checks/0.svg", "", nil).problem(t, http.StatusNotFound, api.ProblemNotFound)
+	if !strings.Contains(p.Detail, "has no checks") || strings.Contains(p.Detail, "to -1") {
+		t.Errorf("detail %q, want one saying the run has no checks", p.Detail)
+	}
+}

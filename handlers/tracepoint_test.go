@@ -2,19 +2,14 @@ package handlers_test
 
 import (
 	"encoding/json"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/pxgate/pxgate/api"
 	"github.com/pxgate/pxgate/handlers"
 	"github.com/pxgate/pxgate/internal/gatewaytest"
-	"github.com/pxgate/pxgate/internal/testlog"
 	"github.com/pxgate/pxgate/internal/testwait"
 	pxldemo "github.com/pxgate/pxgate/pxl/demo"
 )
@@ -41,15 +36,9 @@ func newDemoEnv(t *testing.T, clock *atomic.Int64, deploy time.Duration, allow b
 	telemetry := pxldemo.New(pxldemo.Options{Seed: 5, Window: 2 * time.Minute, DeployTime: deploy,
 		Clock: func() time.Time { return time.Unix(0, clock.Load()) }})
 	d, client := gatewaytest.DemoClient(t, telemetry, time.Millisecond)
-	e := &env{client: client, reg: prometheus.NewRegistry(), ready: new(atomic.Bool), logs: new(testlog.Buffer)}
-	t.Cleanup(func() { t.Logf("gateway log:\n%s", e.logs.String()) })
-	e.ready.Store(true)
-	e.srv = httptest.NewServer(handlers.New(handlers.Options{
-		Pixie: client, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), Registry: e.reg,
-		DefaultClusterID: d.ClusterID(), MaxRows: 1000, DefaultTimeout: time.Minute, MaxTimeout: time.Minute,
-		MaxBodyBytes: 256 << 10, Ready: e.ready.Load, AllowMutations: allow,
-	}))
-	t.Cleanup(e.srv.Close)
+	e := newEnvFor(t, client, d.ClusterID(), func(o *handlers.Options) {
+		o.DefaultTimeout, o.AllowMutations = time.Minute, allow
+	})
 	return e, telemetry
 }
 
